@@ -1,0 +1,386 @@
+"""Enterprise list + emission factors -> Inventory (columnar arrays, one row per line/process).
+
+Baseline emission rates come from the list's direct ``*_kg_h`` columns where given, otherwise
+from activity × emission factor × (1 − control efficiency). Every problem in the input is an
+:class:`~sim.errors.InputError` naming file, row and column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import InputError
+from sim.vocabulary import vocabulary
+
+POLLUTANTS: tuple[str, ...] = vocabulary().pollutants
+RATE_COLUMNS = tuple(f"{p}_kg_h" for p in POLLUTANTS)
+NUMERIC_COLUMNS = ("lat", "lon", "activity", *RATE_COLUMNS, "hours_per_day", "output_value_wan_yuan_per_day", "truck_trips_per_day")
+TEXT_COLUMNS = ("enterprise_id", "enterprise_name", "city", "district", "industry", "grade", "line_id", "process", "activity_unit")
+TRANSPORT_INDUSTRY, TRANSPORT_PROCESS, TRANSPORT_LINE = "road_transport", "heavy_truck", "road_transport"
+
+
+# --------------------------------------------------------------------------- emission factors
+
+
+@dataclass(frozen=True)
+class EmissionFactors:
+    """Industries, processes, factors, units and temporal profiles from ``emission_factors/``.
+
+    ``factor_kg_per_unit`` is the controlled factor [kg per activity unit], one column per
+    pollutant, row-aligned with ``processes`` (index: industry, process).
+    """
+
+    processes: pd.DataFrame
+    factor_kg_per_unit: np.ndarray
+    units: dict[str, tuple[str, float]]  # accepted spelling -> (base unit, multiplier)
+    hourly_profiles: dict[str, np.ndarray]  # name -> [24], mean 1
+    weekly_profiles: dict[str, np.ndarray]  # name -> [7] (Monday first), mean 1
+    folder: Path
+
+    @property
+    def industries(self) -> list[str]:
+        return sorted(self.processes.index.get_level_values("industry").unique())
+
+
+def _read_table(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
+    if not path.exists():
+        raise InputError(path, None, "this emission-factor file is missing.", f"restore it; the folder {path.parent} must hold industries.csv, factors.csv, units.csv and profiles.csv.")
+    table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    table.columns = [c.strip() for c in table.columns]
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise InputError(path, f"header", f"missing column(s) {', '.join(missing)}.", f"the header must include {', '.join(required)}.")
+    return table
+
+
+def _numbers(table: pd.DataFrame, column: str, path: Path, *, low: float | None = None) -> np.ndarray:
+    values = pd.to_numeric(table[column].str.strip(), errors="coerce").to_numpy(float)
+    bad = np.flatnonzero(np.isnan(values) | ((values < low) if low is not None else False))
+    if bad.size:
+        row = int(bad[0])
+        raise InputError(path, f"row {row + 2}, column {column}", f"'{table[column].iloc[row]}' is not a valid number{'' if low is None else f' >= {low}'}.", "write a plain number.")
+    return values
+
+
+def load_emission_factors(folder: str | Path) -> EmissionFactors:
+    """Read the emission-factor folder (see ``emission_factors/README.md``)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(folder, "inventory.emission_factors", "this is not a folder.", "point emission_factors at the folder holding industries.csv and factors.csv.")
+    ind_path, fac_path = folder / "industries.csv", folder / "factors.csv"
+    unit_path, prof_path = folder / "units.csv", folder / "profiles.csv"
+
+    industries = _read_table(ind_path, ("industry", "process", "grading", "voc_industry", "activity_unit", "hourly_profile", "weekly_profile"))
+    for col in ("industry", "process", "activity_unit", "hourly_profile", "weekly_profile", "grading"):
+        industries[col] = industries[col].str.strip()
+    dupes = industries.duplicated(["industry", "process"])
+    if dupes.any():
+        row = int(np.flatnonzero(dupes)[0])
+        raise InputError(ind_path, f"row {row + 2}", f"industry/process '{industries.industry.iloc[row]}/{industries.process.iloc[row]}' appears twice.", "keep one row per industry and process.")
+    industries["voc_industry"] = _numbers(industries, "voc_industry", ind_path, low=0) > 0
+    processes = industries.set_index(["industry", "process"])
+
+    profiles = _read_table(prof_path, ("profile", "kind", "slot", "weight"))
+    slots = _numbers(profiles, "slot", prof_path, low=0).astype(int)
+    weights = _numbers(profiles, "weight", prof_path, low=0)
+    hourly: dict[str, np.ndarray] = {}
+    weekly: dict[str, np.ndarray] = {}
+    for (name, kind), idx in profiles.groupby([profiles.profile.str.strip(), profiles.kind.str.strip()]).indices.items():
+        size, store = {"hour": (24, hourly), "weekday": (7, weekly)}.get(kind, (None, None))
+        if store is None:
+            raise InputError(prof_path, f"row {int(idx[0]) + 2}, column kind", f"kind '{kind}' is unknown.", "use 'hour' or 'weekday'.")
+        vec = np.zeros(size)
+        if sorted(slots[idx]) != list(range(size)):
+            raise InputError(prof_path, f"profile {name} ({kind})", f"needs exactly the slots 0..{size - 1} once each.", "add or remove rows.")
+        vec[slots[idx]] = weights[idx]
+        if vec.sum() <= 0:
+            raise InputError(prof_path, f"profile {name} ({kind})", "weights sum to zero.", "give positive weights.")
+        store[name] = vec / vec.mean()
+    for col, store, kind in (("hourly_profile", hourly, "hour"), ("weekly_profile", weekly, "weekday")):
+        unknown = sorted(set(processes[col]) - set(store))
+        if unknown:
+            raise InputError(ind_path, f"column {col}", f"profile(s) {', '.join(unknown)} not defined in profiles.csv.", f"add them to profiles.csv with kind '{kind}'.")
+
+    units_table = _read_table(unit_path, ("unit", "base_unit", "multiplier"))
+    multipliers = _numbers(units_table, "multiplier", unit_path, low=0)
+    units = {_unit_key(u): (b.strip(), float(m)) for u, b, m in zip(units_table.unit, units_table.base_unit, multipliers)}
+
+    factors = _read_table(fac_path, ("industry", "process", "pollutant", "factor", "unit", "control_efficiency"))
+    values = _numbers(factors, "factor", fac_path, low=0)
+    efficiency = _numbers(factors, "control_efficiency", fac_path, low=0)
+    if (efficiency >= 1).any():
+        row = int(np.flatnonzero(efficiency >= 1)[0])
+        raise InputError(fac_path, f"row {row + 2}, column control_efficiency", "must be below 1.", "give the efficiency as a fraction, e.g. 0.95.")
+    matrix = np.zeros((len(processes), len(POLLUTANTS)))
+    keys = list(zip(factors.industry.str.strip(), factors.process.str.strip()))
+    position = processes.index.get_indexer(keys)
+    for row, (key, pos, pollutant, unit) in enumerate(zip(keys, position, factors.pollutant.str.strip(), factors.unit.str.strip())):
+        if pos < 0:
+            raise InputError(fac_path, f"row {row + 2}", f"industry/process '{key[0]}/{key[1]}' is not in industries.csv.", "add it there or correct the name.")
+        if pollutant not in POLLUTANTS:
+            raise InputError(fac_path, f"row {row + 2}, column pollutant", f"'{pollutant}' is unknown.", f"use one of {', '.join(POLLUTANTS)}.")
+        expected = "kg/" + processes.activity_unit.iloc[pos].removesuffix("/d")  # activity is per day
+        if unit != expected:
+            raise InputError(fac_path, f"row {row + 2}, column unit", f"'{unit}' does not match the process's activity unit.", f"write '{expected}'.")
+        matrix[pos, POLLUTANTS.index(pollutant)] += values[row] * (1.0 - efficiency[row])
+    return EmissionFactors(processes, matrix, units, hourly, weekly, folder)
+
+
+def _unit_key(unit: str) -> str:
+    return str(unit).strip().replace(" ", "").lower()
+
+
+# --------------------------------------------------------------------------- inventory
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """The enterprise list as arrays: row i of every array is line i of ``lines``.
+
+    ``mean_rate_kg_h`` [kg/h] is the baseline emission averaged over 24 h (daily emission / 24),
+    columns in :data:`POLLUTANTS` order. ``profile_id`` indexes ``profiles`` (hourly, weekly
+    profile names), which shape the day and week around that mean.
+    """
+
+    lines: pd.DataFrame
+    mean_rate_kg_h: np.ndarray
+    profile_id: np.ndarray
+    profiles: tuple[tuple[str, str], ...]
+    factors: EmissionFactors
+    source_file: Path
+
+    @property
+    def size(self) -> int:
+        return len(self.lines)
+
+    @property
+    def baseline_kg_d(self) -> np.ndarray:
+        """Baseline emissions [kg/d], shape (lines, pollutants)."""
+        return self.mean_rate_kg_h * 24.0
+
+    def profile_matrix(self, times: pd.DatetimeIndex) -> np.ndarray:
+        """Temporal weights [-] of each profile at each hour, shape (profiles, hours), mean 1 over a week."""
+        hod = times.hour.to_numpy()
+        dow = times.day_of_week.to_numpy()
+        out = np.empty((len(self.profiles), len(times)))
+        for g, (hourly, weekly) in enumerate(self.profiles):
+            out[g] = self.factors.hourly_profiles[hourly][hod] * self.factors.weekly_profiles[weekly][dow]
+        return out
+
+
+def _read_list(path: Path, sheet: str | None) -> pd.DataFrame:
+    if not path.exists():
+        raise InputError(path, "inventory.enterprises", "the enterprise list does not exist.", "check the path (relative to the scenario file).")
+    suffix = path.suffix.lower()
+    if suffix in {".xlsx", ".xlsm"}:
+        with pd.ExcelFile(path, engine="openpyxl") as book:
+            names = book.sheet_names
+            if sheet is None and len(names) > 1:
+                raise InputError(path, "sheets", f"the workbook has {len(names)} sheets ({', '.join(names)}).", "name the one to read with 'inventory.sheet', or keep a single sheet.")
+            chosen = sheet if sheet is not None else names[0]
+            if chosen not in names:
+                raise InputError(path, "sheets", f"no sheet named '{chosen}' (sheets: {', '.join(names)}).", "correct inventory.sheet.")
+            table = book.parse(chosen, dtype=str, keep_default_na=False)
+    elif suffix in {".csv", ".txt"}:
+        raw = path.read_bytes()
+        try:
+            text_encoding = "utf-8-sig"
+            raw.decode(text_encoding)
+        except UnicodeDecodeError:
+            try:
+                raw.decode("gb18030")
+                text_encoding = "gb18030"  # common in exports from Chinese office software
+            except UnicodeDecodeError:
+                raise InputError(path, None, "the file is neither UTF-8 nor GBK/GB18030 text.", "save it as 'CSV UTF-8'.") from None
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=text_encoding)
+    else:
+        raise InputError(path, None, f"unknown list format '{suffix}'.", "give a .csv or .xlsx file.")
+    table = table.astype(str)
+    if table.empty:
+        raise InputError(path, None, "the enterprise list has no rows.", "add at least one production line.")
+    return table
+
+
+def _canonical_columns(table: pd.DataFrame, path: Path) -> pd.DataFrame:
+    voc = vocabulary()
+    mapping: dict[str, str] = {}
+    seen: dict[str, str] = {}
+    for col in table.columns:
+        canonical = voc.column_aliases.get(str(col).strip().lower())
+        if canonical is None:
+            continue  # extra columns (contacts, remarks ...) are carried by the source file only
+        if canonical in seen:
+            raise InputError(path, "header", f"columns '{seen[canonical]}' and '{col}' both mean {canonical}.", "keep one of them.")
+        seen[canonical] = str(col)
+        mapping[col] = canonical
+    missing = [c for c in voc.required_columns if c not in seen]
+    if missing:
+        raise InputError(path, "header", f"missing required column(s): {', '.join(missing)}.", f"add them (English names or the Chinese aliases in sim/data/vocabulary.yaml).")
+    if "activity" not in seen and not any(c in seen for c in RATE_COLUMNS):
+        raise InputError(path, "header", "neither 'activity' nor any *_kg_h rate column is present.", "give activity with activity_unit, or direct rates such as so2_kg_h.")
+    out = table[list(mapping)].rename(columns=mapping)
+    for col in (*TEXT_COLUMNS, *NUMERIC_COLUMNS, *voc.flags):
+        if col not in out.columns:
+            out[col] = ""
+    return out
+
+
+def _first_bad(mask: np.ndarray) -> int | None:
+    idx = np.flatnonzero(mask)
+    return int(idx[0]) if idx.size else None
+
+
+def _fail(path: Path, mask: np.ndarray, column: str, problem: str, fix: str, table: pd.DataFrame) -> None:
+    row = _first_bad(mask)
+    if row is None:
+        return
+    others = int(mask.sum()) - 1
+    more = f" ({others} more row(s) alike.)" if others else ""
+    value = table[column].iloc[row] if column in table.columns else ""
+    raise InputError(path, f"row {row + 2}, column {column}", problem.format(value=value) + more, fix)
+
+
+def load_inventory(path: str | Path, factors: EmissionFactors, sheet: str | None = None) -> Inventory:
+    """Load and validate an enterprise list (CSV or XLSX) into an :class:`Inventory`.
+
+    Row numbers in errors count the header as row 1, as a spreadsheet shows them.
+    """
+    path = Path(path)
+    voc = vocabulary()
+    table = _canonical_columns(_read_list(path, sheet), path)
+    table = table.apply(lambda s: s.str.strip())
+    n = len(table)
+
+    for col in ("enterprise_id", "line_id", "industry", "process", "city", "enterprise_name"):
+        _fail(path, (table[col] == "").to_numpy(), col, "is empty.", f"every row needs a {col}.", table)
+
+    numbers = {}
+    for col in NUMERIC_COLUMNS:
+        text = table[col]
+        values = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce").to_numpy(float)
+        _fail(path, (text != "").to_numpy() & np.isnan(values), col, "'{value}' is not a number.", "write a plain number (or leave the cell empty).", table)
+        _fail(path, values < 0, col, "'{value}' is negative.", "emission rates, activity and counts cannot be negative.", table)
+        numbers[col] = values
+
+    grade = table.grade.map(voc.canonical_grade)
+    _fail(path, grade.isna().to_numpy(), "grade", "'{value}' is not a performance grade.", f"use one of {', '.join(voc.grades)} (or Chinese forms such as A级, 引领性, 其他); write 'general' for ungraded enterprises.", table)
+
+    flags = {}
+    for flag in voc.flags:
+        text = table[flag].str.lower().str.replace(" ", "", regex=False)
+        is_true, is_false = text.isin(voc.flag_true).to_numpy(), text.isin(voc.flag_false).to_numpy()
+        _fail(path, ~(is_true | is_false), flag, "'{value}' is not a yes/no value.", "write 1 or 0 (是/否 also accepted).", table)
+        flags[flag] = is_true
+
+    key_index = factors.processes.index.get_indexer(list(zip(table.industry, table.process)))
+    known_industry = table.industry.isin(factors.industries).to_numpy()
+    _fail(path, ~known_industry, "industry", "industry '{value}' is unknown.", f"use a key of emission_factors/industries.csv ({', '.join(factors.industries)}).", table)
+    bad_process = key_index < 0
+    row = _first_bad(bad_process)
+    if row is not None:
+        ind = table.industry.iloc[row]
+        allowed = ", ".join(factors.processes.loc[ind].index)
+        raise InputError(path, f"row {row + 2}, column process", f"process '{table.process.iloc[row]}' is not a process of industry '{ind}'.", f"use one of: {allowed}.")
+
+    activity = numbers["activity"]
+    has_activity = ~np.isnan(activity)
+    unit_keys = table.activity_unit.map(_unit_key)
+    conversions = unit_keys.map(factors.units)
+    _fail(path, has_activity & (table.activity_unit == "").to_numpy(), "activity_unit", "activity is given without a unit.", "fill activity_unit (e.g. t/d).", table)
+    known_unit = conversions.notna().to_numpy()
+    _fail(path, has_activity & (table.activity_unit != "").to_numpy() & ~known_unit, "activity_unit", "unit '{value}' is unknown.", f"use one of: {', '.join(sorted(factors.units))} (see emission_factors/units.csv).", table)
+    base_unit = np.array([c[0] if isinstance(c, tuple) else "" for c in conversions], dtype=object)
+    multiplier = np.array([c[1] if isinstance(c, tuple) else np.nan for c in conversions])
+    expected_unit = factors.processes.activity_unit.to_numpy()[key_index]
+    wrong = has_activity & known_unit & (base_unit != expected_unit)
+    row = _first_bad(wrong)
+    if row is not None:
+        raise InputError(path, f"row {row + 2}, column activity_unit", f"unit '{table.activity_unit.iloc[row]}' cannot be converted to '{expected_unit[row]}', the activity unit of {table.industry.iloc[row]}/{table.process.iloc[row]}.", f"give the activity in {expected_unit[row]}.")
+
+    hours = numbers["hours_per_day"]
+    hours = np.where(np.isnan(hours), 24.0, hours)
+    _fail(path, (hours <= 0) | (hours > 24), "hours_per_day", "'{value}' is outside (0, 24].", "give operating hours per day between 0 and 24.", table)
+
+    direct = np.column_stack([numbers[c] for c in RATE_COLUMNS])
+    has_direct = ~np.isnan(direct)
+    _fail(path, ~has_activity & ~has_direct.any(axis=1), "activity", "the row has neither activity nor any direct emission rate.", "give activity with its unit, or *_kg_h rates.", table)
+    pm10, pm25 = direct[:, POLLUTANTS.index("pm10")], direct[:, POLLUTANTS.index("pm25")]
+    _fail(path, pm25 > pm10 + 1e-9, "pm25_kg_h", "pm25_kg_h exceeds pm10_kg_h.", "PM2.5 is part of PM10; check the two columns.", table)
+
+    # daily emission [kg/d]: direct rates run for hours_per_day; factor rates follow activity
+    factor_kg_d = np.where(has_activity, activity * np.nan_to_num(multiplier), 0.0)[:, None] * factors.factor_kg_per_unit[key_index]
+    kg_d = np.where(has_direct, direct * hours[:, None], factor_kg_d)
+
+    trips = numbers["truck_trips_per_day"]
+    bulk = flags["bulk_transport"]
+    dup = table.duplicated(["enterprise_id", "line_id"], keep=False).to_numpy()
+    row = _first_bad(dup & table.duplicated(["enterprise_id", "line_id"], keep="first").to_numpy())
+    if row is not None:
+        key = (table.enterprise_id.iloc[row], table.line_id.iloc[row])
+        rows = np.flatnonzero((table.enterprise_id == key[0]).to_numpy() & (table.line_id == key[1]).to_numpy()) + 2
+        raise InputError(path, f"rows {', '.join(map(str, rows))}, columns enterprise_id/line_id", f"line '{key[1]}' of enterprise '{key[0]}' appears more than once.", "give each production line its own line_id.")
+
+    lines = pd.DataFrame(
+        {
+            "enterprise_id": table.enterprise_id.to_numpy(),
+            "enterprise_name": table.enterprise_name.to_numpy(),
+            "city": table.city.to_numpy(),
+            "district": table.district.to_numpy(),
+            "lat": numbers["lat"],
+            "lon": numbers["lon"],
+            "industry": table.industry.to_numpy(),
+            "process": table.process.to_numpy(),
+            "line_id": table.line_id.to_numpy(),
+            "grade": grade.to_numpy(),
+            "activity": activity,
+            "activity_unit": table.activity_unit.to_numpy(),
+            "hours_per_day": hours,
+            "output_value_wan_yuan_per_day": np.nan_to_num(numbers["output_value_wan_yuan_per_day"]),
+            **flags,
+            "truck_trips_per_day": trips,
+            "rate_basis": np.where(has_direct.all(axis=1), "direct", np.where(has_direct.any(axis=1), "mixed", "factor")),
+            "source_row": np.arange(n) + 2,
+            "derived": False,
+        }
+    )
+    lines, kg_d = _add_transport_rows(lines, kg_d, bulk, trips, factors, path)
+    profile_keys = list(zip(factors.processes.hourly_profile, factors.processes.weekly_profile))
+    idx = factors.processes.index.get_indexer(list(zip(lines.industry, lines.process)))
+    line_profiles = [profile_keys[i] for i in idx]
+    codes, uniques = pd.factorize(pd.Series(line_profiles, dtype=object))
+    lines["enterprise_code"] = pd.factorize(lines.enterprise_id)[0]
+    lines["voc_industry"] = factors.processes.voc_industry.to_numpy()[idx]
+    lines = lines.reset_index(drop=True)
+    return Inventory(lines, kg_d / 24.0, codes.astype(np.int32), tuple(uniques), factors, path)
+
+
+def _add_transport_rows(lines: pd.DataFrame, kg_d: np.ndarray, bulk: np.ndarray, trips: np.ndarray, factors: EmissionFactors, path: Path) -> tuple[pd.DataFrame, np.ndarray]:
+    """One derived row per bulk-transport enterprise for its heavy-truck traffic (应急运输响应).
+
+    Trips are per enterprise: the largest value given on its rows counts.
+    """
+    bad = bulk & np.isnan(trips)
+    _fail(path, bad, "truck_trips_per_day", "bulk_transport is set but truck_trips_per_day is empty.", "give the enterprise's heavy-truck trips per day.", lines.assign(truck_trips_per_day=""))
+    if not bulk.any():
+        return lines, kg_d
+    key = (TRANSPORT_INDUSTRY, TRANSPORT_PROCESS)
+    if key not in factors.processes.index:
+        raise InputError(factors.folder / "industries.csv", None, f"the list has bulk-transport enterprises but no '{key[0]}/{key[1]}' process.", "add the heavy-truck process and its factors.")
+    firms = lines[bulk].assign(trips=trips[bulk]).groupby("enterprise_id", sort=False).agg(
+        first=("source_row", "first"), trips=("trips", "max")
+    )
+    base = lines.set_index("source_row").loc[firms["first"]].reset_index()
+    if (base.line_id == TRANSPORT_LINE).any():
+        raise InputError(path, "column line_id", f"line_id '{TRANSPORT_LINE}' is reserved for derived truck traffic.", "rename that line.")
+    per_trip = factors.factor_kg_per_unit[factors.processes.index.get_loc(key)]
+    derived = base.assign(
+        industry=TRANSPORT_INDUSTRY, process=TRANSPORT_PROCESS, line_id=TRANSPORT_LINE,
+        activity=firms.trips.to_numpy(), activity_unit="trip/d", hours_per_day=24.0,
+        output_value_wan_yuan_per_day=0.0, truck_trips_per_day=firms.trips.to_numpy(),
+        rate_basis="factor", derived=True,
+    )
+    return pd.concat([lines, derived[lines.columns]], ignore_index=True), np.vstack([kg_d, firms.trips.to_numpy()[:, None] * per_trip[None, :]])

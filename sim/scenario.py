@@ -1,0 +1,618 @@
+"""Scenario files: YAML -> validated, frozen config objects.
+
+This is the only module where raw dictionaries from user files live. Everything downstream
+receives the frozen pydantic models defined here. Unknown keys are errors (a typo must never be
+silently ignored); every error becomes one :class:`~sim.errors.InputError` naming the file, the
+key and the fix. Relative paths are resolved against the directory of the file they appear in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import pandas as pd
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
+
+from sim.errors import InputError
+from sim.vocabulary import vocabulary
+
+# --------------------------------------------------------------------------- field types
+
+
+def _to_datetime(value: Any) -> Any:
+    """Accept YAML dates, datetimes and ISO strings such as ``2023-12-01T00:00`` (local time)."""
+    if isinstance(value, (dt.date, str)) and not isinstance(value, bool):
+        try:
+            ts = pd.Timestamp(value)
+        except (ValueError, TypeError):
+            raise ValueError(f"'{value}' is not a date or date-time; write e.g. 2023-12-01T00:00") from None
+        if ts.tzinfo is not None:
+            raise ValueError(f"'{value}' carries a time zone; write local time without one")
+        return ts.to_pydatetime()
+    return value
+
+
+def _to_fraction(value: Any) -> Any:
+    """``stop`` (停产) means the whole line stops: a reduction of 1.0."""
+    if isinstance(value, str) and value.strip().lower() in {"stop", "停产", "停止生产"}:
+        return 1.0
+    if isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            return float(value.strip()[:-1]) / 100.0
+        except ValueError:
+            return value
+    return value
+
+
+def _to_list(value: Any) -> Any:
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return [str(value)]
+    return value
+
+
+def _to_level(value: Any) -> Any:
+    level = vocabulary().canonical_level(value)
+    if level is None:
+        raise ValueError(f"'{value}' is not a warning level; use one of {', '.join(vocabulary().levels)}")
+    return level
+
+
+def _to_grades(values: list[str]) -> list[str]:
+    out = []
+    for v in values:
+        grade = vocabulary().canonical_grade(v)
+        if grade is None:
+            raise ValueError(f"'{v}' is not a performance grade; use one of {', '.join(vocabulary().grades)}")
+        out.append(grade)
+    return out
+
+
+def _to_flags(values: list[str]) -> list[str]:
+    for v in values:
+        if v not in vocabulary().flags:
+            raise ValueError(f"'{v}' is not a flag; use one of {', '.join(vocabulary().flags)}")
+    return values
+
+
+def _resolve_path(value: Path, info: ValidationInfo) -> Path:
+    base = (info.context or {}).get("base_dir")
+    path = Path(value).expanduser()
+    if not path.is_absolute() and base is not None:
+        path = Path(base) / path
+    return path
+
+
+DateTime = Annotated[dt.datetime, BeforeValidator(_to_datetime)]
+Fraction = Annotated[float, BeforeValidator(_to_fraction), Field(ge=0.0, le=1.0)]
+Names = Annotated[list[str], BeforeValidator(_to_list)]
+Grades = Annotated[list[str], BeforeValidator(_to_list), AfterValidator(_to_grades)]
+Flags = Annotated[list[str], BeforeValidator(_to_list), AfterValidator(_to_flags)]
+Level = Annotated[str, BeforeValidator(_to_level)]
+FilePath = Annotated[Path, AfterValidator(_resolve_path)]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------- policy
+
+
+class LevelFractions(Frozen):
+    """One fraction per warning level [-] (``stop`` = 1.0)."""
+
+    yellow: Fraction
+    orange: Fraction
+    red: Fraction
+
+    def as_tuple(self) -> tuple[float, float, float]:
+        return (self.yellow, self.orange, self.red)
+
+
+class MonotoneReductions(LevelFractions):
+    """Reductions per level [-]; a higher level never asks for less."""
+
+    @model_validator(mode="after")
+    def _monotone(self) -> "MonotoneReductions":
+        if not (self.yellow <= self.orange <= self.red):
+            raise ValueError(
+                f"reductions must not fall as the level rises (yellow {self.yellow} <= orange "
+                f"{self.orange} <= red {self.red})"
+            )
+        return self
+
+
+class Targets(Frozen):
+    list: LevelFractions = LevelFractions(yellow=0.30, orange=0.40, red=0.50)
+    society: LevelFractions = LevelFractions(yellow=0.10, orange=0.20, red=0.30)
+
+
+class Exemptions(Frozen):
+    """Lines left untouched by emergency measures (self-directed reduction, 自主减排)."""
+
+    grades: Grades = []
+    flags: Flags = []
+
+
+class MeasureText(Frozen):
+    yellow: str | None = None
+    orange: str | None = None
+    red: str | None = None
+
+
+class Rule(Frozen):
+    """One measure rule: the first rule whose every given condition matches a line applies.
+
+    A condition left out matches everything; ``flags`` requires all listed flags to be set.
+    """
+
+    name: str
+    industry: Names | None = None
+    process: Names | None = None
+    grade: Grades | None = None
+    city: Names | None = None
+    flags: Flags = []
+    exempt: bool = False
+    reduction: MonotoneReductions | None = None
+    measure: MeasureText = MeasureText()
+    source: str | None = None
+
+    @model_validator(mode="after")
+    def _exempt_or_reduction(self) -> "Rule":
+        if self.exempt == (self.reduction is not None):
+            raise ValueError("give either 'exempt: true' or a 'reduction' per level, not both or neither")
+        return self
+
+
+class Policy(Frozen):
+    """Grade measures, exemptions and targets (rules are data; see scenarios/policies/)."""
+
+    name: str = "policy"
+    description: str = ""
+    source: str | None = None
+    targets: Targets = Targets()
+    base_ratio: MonotoneReductions = MonotoneReductions(yellow=0.30, orange=0.40, red=0.50)
+    exempt: Exemptions = Exemptions()
+    rules: list[Rule] = []
+    # the file it was read from, for messages: not part of the format
+    file: Path | None = Field(None, exclude=True)
+
+    @model_validator(mode="after")
+    def _unique_rule_names(self) -> "Policy":
+        names = [r.name for r in self.rules]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"rule names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+
+# --------------------------------------------------------------------------- other sources
+
+
+class PollutantValues(Frozen):
+    so2: float = Field(0.0, ge=0)
+    nox: float = Field(0.0, ge=0)
+    pm10: float = Field(0.0, ge=0)
+    pm25: float = Field(0.0, ge=0)
+    voc: float = Field(0.0, ge=0)
+    nh3: float = Field(0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _pm25_within_pm10(self) -> "PollutantValues":
+        if self.pm25 > self.pm10:
+            raise ValueError(f"pm25 ({self.pm25}) cannot exceed pm10 ({self.pm10})")
+        return self
+
+
+class PollutantFractions(Frozen):
+    so2: Fraction = 0.0
+    nox: Fraction = 0.0
+    pm10: Fraction = 0.0
+    pm25: Fraction = 0.0
+    voc: Fraction = 0.0
+    nh3: Fraction = 0.0
+
+
+def _fraction_or_per_pollutant(value: Any) -> Any:
+    """A single fraction applies to every pollutant."""
+    value = _to_fraction(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return {p: value for p in vocabulary().pollutants}
+    return value
+
+
+CategoryCut = Annotated[PollutantFractions, BeforeValidator(_fraction_or_per_pollutant)]
+
+
+class CategoryReductions(Frozen):
+    yellow: CategoryCut = PollutantFractions()
+    orange: CategoryCut = PollutantFractions()
+    red: CategoryCut = PollutantFractions()
+
+    @model_validator(mode="after")
+    def _monotone(self) -> "CategoryReductions":
+        for p in vocabulary().pollutants:
+            y, o, r = (getattr(getattr(self, lv), p) for lv in ("yellow", "orange", "red"))
+            if not (y <= o <= r):
+                raise ValueError(f"the {p} reduction must not fall as the level rises ({y}, {o}, {r})")
+        return self
+
+
+class Profile(Frozen):
+    hourly: str = "flat"
+    weekly: str = "flat"
+
+
+class OtherSourceCategory(Frozen):
+    """A non-industrial source category as a city total (traffic, dust, residential ...)."""
+
+    name: str
+    name_zh: str | None = None
+    emissions_t_d: PollutantValues
+    profile: Profile = Profile()
+    reduction: CategoryReductions = CategoryReductions()
+    measure: MeasureText = MeasureText()
+    source: str | None = None
+
+
+class OtherSources(Frozen):
+    city: str = "all"
+    description: str = ""
+    source: str | None = None
+    categories: list[OtherSourceCategory]
+
+    @model_validator(mode="after")
+    def _unique(self) -> "OtherSources":
+        names = [c.name for c in self.categories]
+        if len(set(names)) != len(names):
+            raise ValueError("category names must be unique")
+        return self
+
+
+# --------------------------------------------------------------------------- scenario
+
+
+class Period(Frozen):
+    """Simulated period; hourly steps, ``end`` exclusive, local time."""
+
+    start: DateTime
+    end: DateTime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Period":
+        if self.end <= self.start:
+            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+        for name in ("start", "end"):
+            t = getattr(self, name)
+            if t.minute or t.second or t.microsecond:
+                raise ValueError(f"{name} ({t}) must fall on the hour")
+        return self
+
+    @property
+    def hours(self) -> int:
+        return int((self.end - self.start).total_seconds() // 3600)
+
+
+class InventoryConfig(Frozen):
+    enterprises: FilePath
+    emission_factors: FilePath
+    other_sources: FilePath | OtherSources | None = None
+    sheet: str | None = Field(None, description="worksheet to read when the list is an .xlsx with several sheets")
+
+
+class ScheduledWarning(Frozen):
+    """A warning in force from ``start`` to ``end`` (end exclusive)."""
+
+    level: Level
+    start: DateTime
+    end: DateTime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "ScheduledWarning":
+        if self.end <= self.start:
+            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+        for name in ("start", "end"):
+            t = getattr(self, name)
+            if t.minute or t.second or t.microsecond:
+                raise ValueError(f"{name} ({t}) must fall on the hour")
+        return self
+
+
+class WarningsConfig(Frozen):
+    schedule: list[ScheduledWarning] = []
+
+
+class CalendarRule(Frozen):
+    """A staggered-production (错峰生产) rule: a production cut on a calendar window.
+
+    ``end`` is exclusive: a stop 15 Nov - 15 Mar is written ``start: 2023-11-15, end: 2024-03-16``.
+    """
+
+    name: str | None = None
+    industry: Names
+    process: Names | None = None
+    grade: Grades | None = None
+    city: Names | None = None
+    start: DateTime
+    end: DateTime
+    reduction: Fraction
+    exempt_grades: Grades = []
+    exempt_flags: Flags = []
+    source: str | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "CalendarRule":
+        if self.end <= self.start:
+            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+        return self
+
+    @property
+    def label(self) -> str:
+        return self.name or f"{'/'.join(self.industry)}:{'/'.join(self.process or ['all'])}"
+
+
+def _compliance(value: Any) -> Any:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return {"default": value}
+    return value
+
+
+class ResponseConfig(Frozen):
+    """How enterprises respond to a warning.
+
+    ``delay_hours``: hours from a warning's start (or upgrade) until lines reach the new level,
+    by industry, with ``default`` for the rest. ``compliance``: the fraction of the designed
+    reduction that is realised [-], one number or by grade with ``default``.
+    """
+
+    delay_hours: dict[str, Annotated[int, Field(ge=0)]] = {"default": 0}
+    compliance: Annotated[dict[str, Fraction], BeforeValidator(_compliance)] = {"default": 1.0}
+
+    @model_validator(mode="after")
+    def _grade_keys(self) -> "ResponseConfig":
+        for key in self.compliance:
+            if key != "default" and vocabulary().canonical_grade(key) is None:
+                raise ValueError(f"compliance key '{key}' is neither 'default' nor a performance grade")
+        return self
+
+    def delay_for(self, industry: str) -> int:
+        return self.delay_hours.get(industry, self.delay_hours.get("default", 0))
+
+    def compliance_for(self, grade: str) -> float:
+        by_grade = {vocabulary().canonical_grade(k): v for k, v in self.compliance.items() if k != "default"}
+        return by_grade.get(grade, self.compliance.get("default", 1.0))
+
+
+class EnsembleConfig(Frozen):
+    members: int = Field(1, ge=1)
+    seed: int = Field(0, ge=0)
+
+
+class OutputConfig(Frozen):
+    dir: FilePath
+    report: bool = True
+
+
+class Scenario(Frozen):
+    """A validated scenario. Build it with :func:`load_scenario`."""
+
+    name: str
+    description: str = ""
+    period: Period
+    inventory: InventoryConfig
+    policy: Union[FilePath, Policy]
+    warnings: WarningsConfig = WarningsConfig()
+    staggered_production: list[CalendarRule] = []
+    response: ResponseConfig = ResponseConfig()
+    ensemble: EnsembleConfig = EnsembleConfig()
+    output: OutputConfig
+    # where the scenario came from: not part of the file format
+    source_file: Path | None = Field(None, exclude=True)
+
+    @model_validator(mode="after")
+    def _warnings_inside_period(self) -> "Scenario":
+        for i, w in enumerate(self.warnings.schedule):
+            if w.end <= self.period.start or w.start >= self.period.end:
+                raise ValueError(
+                    f"warnings.schedule[{i}] ({w.start} to {w.end}) lies outside the period "
+                    f"{self.period.start} to {self.period.end}"
+                )
+        return self
+
+    @property
+    def resolved_policy(self) -> Policy:
+        assert isinstance(self.policy, Policy), "load_scenario resolves the policy file"
+        return self.policy
+
+    @property
+    def resolved_other_sources(self) -> OtherSources | None:
+        other = self.inventory.other_sources
+        assert other is None or isinstance(other, OtherSources), "load_scenario resolves other_sources"
+        return other
+
+    def replace(self, **changes: Any) -> "Scenario":
+        """A copy with top-level fields replaced (e.g. ``policy=...``), validated again."""
+        data = {k: getattr(self, k) for k in type(self).model_fields}
+        data.update(changes)
+        return type(self).model_validate(data)
+
+
+def scenario_json_schema() -> dict:
+    """JSON Schema of the scenario file, for editors."""
+    schema = Scenario.model_json_schema(mode="validation")
+    schema["properties"].pop("source_file", None)
+    for definition in schema.get("$defs", {}).values():
+        definition.get("properties", {}).pop("file", None)
+    schema["title"] = "Heavy-pollution emergency response scenario"
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def read_yaml(path: Path, what: str) -> Any:
+    """Read a YAML file with ``yaml.safe_load``, turning every failure into an InputError."""
+    if not path.exists():
+        raise InputError(path, None, f"the {what} file does not exist.", "check the path (relative paths start at the scenario file's folder).")
+    if path.is_dir():
+        raise InputError(path, None, f"the {what} path is a folder, not a file.", "name the YAML file itself.")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(path, None, "the file is not UTF-8 text.", "save it as UTF-8.") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(path, where, f"this is not valid YAML ({problem}).", "check indentation, colons and brackets near that place.") from None
+    if not isinstance(data, dict):
+        raise InputError(path, None, f"the {what} file must hold a mapping of keys, not {type(data).__name__}.", "start the file with 'name: ...' and the other keys.")
+    return data
+
+
+def _loc(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in {"function-after[_to_grades(), function-before[_to_list(), list[str]]]"}:
+            continue
+        else:
+            # pydantic inserts the union member tried ("Policy", "function-after[...]"); skip it
+            if str(part)[:1].isupper() or "[" in str(part) or str(part) in {"str", "float", "int"}:
+                continue
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
+    """The pydantic model class that owns the last key of ``loc``, for listing allowed keys."""
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int) or current is None:
+            continue
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            continue
+        current = _model_in(field.annotation)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def validation_to_input_error(exc: ValidationError, path: Path | str | None, model: type[BaseModel]) -> InputError:
+    """One clear InputError from a pydantic ValidationError (the first problem; count of the rest)."""
+    errors = exc.errors(include_url=False)
+    # Prefer an error that is not an artefact of trying the other member of a union.
+    errors.sort(key=lambda e: ("Policy" in e["loc"] or "OtherSources" in e["loc"]) and e["type"] in {"path_type", "model_type"})
+    first = errors[0]
+    loc = tuple(first["loc"])
+    where = f"key {_loc(loc)}"
+    more = f" ({len(errors) - 1} more problem(s) after this one.)" if len(errors) > 1 else ""
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        owner = _model_at(model, loc)
+        allowed = [n for n, f in owner.model_fields.items() if not f.exclude] if owner else []
+        close = difflib.get_close_matches(key, allowed, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        fix = f"{hint}allowed keys here: {', '.join(allowed)}." if allowed else "remove the key."
+        return InputError(path, where, f"unknown key '{key}'.{more}", fix)
+    if kind == "missing":
+        return InputError(path, where, f"this required key is missing.{more}", f"add '{loc[-1]}' (see `run_scenario.py --schema`).")
+    msg = first["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    given = first.get("input")
+    shown = "" if isinstance(given, (dict, list)) or given is None else f" (given: {given!r})"
+    return InputError(path, where, f"{msg}{shown}.{more}", "correct the value (see `run_scenario.py --schema` for the format).")
+
+
+def _validate(model: type[BaseModel], data: Any, path: Path, base_dir: Path) -> Any:
+    try:
+        return model.model_validate(data, context={"base_dir": base_dir})
+    except ValidationError as exc:
+        raise validation_to_input_error(exc, path, model) from None
+
+
+def load_policy(path: Path) -> Policy:
+    """Load and validate a policy file."""
+    policy = _validate(Policy, read_yaml(path, "policy"), path, path.parent)
+    return policy.model_copy(update={"file": path})
+
+
+def load_other_sources(path: Path) -> OtherSources:
+    """Load and validate an other-sources file (category totals)."""
+    return _validate(OtherSources, read_yaml(path, "other sources"), path, path.parent)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load a scenario YAML file into a frozen :class:`Scenario`.
+
+    Relative paths resolve against the scenario file's folder; the policy and other-sources
+    files are read and validated here too, so the returned object holds everything.
+    """
+    path = Path(path)
+    raw = read_yaml(path, "scenario")
+    scenario = _validate(Scenario, raw, path, path.parent)
+    changes: dict[str, Any] = {"source_file": path}
+    if isinstance(scenario.policy, Path):
+        changes["policy"] = load_policy(scenario.policy)
+    if isinstance(scenario.inventory.other_sources, Path):
+        changes["inventory"] = scenario.inventory.model_copy(
+            update={"other_sources": load_other_sources(scenario.inventory.other_sources)}
+        )
+    return scenario.model_copy(update=changes)
+
+
+def input_files(scenario: Scenario) -> list[Path]:
+    """The data files a scenario reads besides its YAML (enterprise list, emission factors)."""
+    files = [Path(scenario.inventory.enterprises)]
+    factors = Path(scenario.inventory.emission_factors)
+    files.extend(sorted(factors.glob("*.csv")) if factors.is_dir() else [factors])
+    return files
+
+
+def scenario_sha256(scenario: Scenario) -> str:
+    """SHA-256 of the validated scenario (policy and other sources included, file locations
+    left out) and the bytes of every data file it reads: the same inputs give the same hash
+    wherever the project is checked out."""
+    digest = hashlib.sha256()
+    content = scenario.model_dump(
+        mode="json", exclude={"output": {"dir"}, "inventory": {"enterprises", "emission_factors"}}
+    )
+    digest.update(json.dumps(content, sort_keys=True, ensure_ascii=False).encode())
+    for f in input_files(scenario):
+        if f.is_file():
+            digest.update(f.name.encode())
+            digest.update(f.read_bytes())
+    return digest.hexdigest()
+
+
+LEVELS: tuple[Literal["yellow", "orange", "red"], ...] = ("yellow", "orange", "red")
