@@ -162,7 +162,7 @@ class Result:
         }
         return {
             "scenario": self.scenario.name,
-            "period": {"start": str(self.times[0]), "end": str(self.times[-1] + pd.Timedelta(hours=1)), "hours": len(self.times)},
+            "period": {"start": self.times[0].isoformat(), "end": (self.times[-1] + pd.Timedelta(hours=1)).isoformat(), "hours": len(self.times)},
             "list_ratio": list_ratio,
             "society_ratio": society_ratio,
             "targets": policy.targets.model_dump(),

@@ -1,0 +1,121 @@
+"""The command line: exit status 0/2, one clear message for bad input, no half-written output."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import FIXTURES, ROOT
+
+
+def cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "run_scenario.py"), *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def test_demo_runs_and_writes_contract_files(tmp_path):
+    out = tmp_path / "demo"
+    proc = cli(str(ROOT / "scenarios" / "demo_city_orange.yaml"), "--out", str(out), "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    for name in ("emissions.csv", "emissions_by_group.csv", "warnings.csv", "measures.csv", "metrics.json"):
+        assert (out / name).is_file(), name
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    for key in ("list_ratio", "society_ratio", "targets_met", "production_loss_wan_yuan", "enterprise_days_limited", "enterprise_days_stopped", "seed", "scenario_sha256"):
+        assert key in metrics
+    assert metrics["seed"] == 42
+    assert not list(tmp_path.glob(".demo.*")), "no staging directory left behind"
+
+
+def test_rerun_is_byte_identical(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    scenario = str(ROOT / "scenarios" / "demo_city_orange.yaml")
+    assert cli(scenario, "--out", str(a), "--quiet").returncode == 0
+    assert cli(scenario, "--out", str(b), "--quiet").returncode == 0
+    for f in sorted(p.name for p in a.iterdir()):
+        assert (a / f).read_bytes() == (b / f).read_bytes(), f
+
+
+def test_schema_is_json_with_the_top_level_keys():
+    proc = cli("--schema")
+    assert proc.returncode == 0
+    schema = json.loads(proc.stdout)
+    assert {"name", "period", "inventory", "policy", "warnings", "staggered_production", "response", "ensemble", "output"} <= set(schema["properties"])
+    assert "source_file" not in schema["properties"]
+
+
+def _tiny(tmp_path: Path, **changes) -> Path:
+    data = {
+        "name": "tiny",
+        "period": {"start": "2023-12-04T00:00", "end": "2023-12-06T00:00"},
+        "inventory": {"enterprises": str(FIXTURES / "tiny_list.csv"), "emission_factors": str(FIXTURES / "factors")},
+        "policy": str(ROOT / "scenarios" / "policies" / "guideline_default.yaml"),
+        "warnings": {"schedule": [{"level": "orange", "start": "2023-12-04T12:00", "end": "2023-12-05T12:00"}]},
+        "output": {"dir": str(tmp_path / "out")},
+    }
+    data.update(changes)
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def _bad_list(tmp_path: Path, edit) -> str:
+    lines = (FIXTURES / "tiny_list.csv").read_text(encoding="utf-8").splitlines()
+    lines = edit(lines)
+    path = tmp_path / "bad_list.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
+
+
+BAD_INPUTS = {
+    "unknown grade": (lambda t: {"inventory": {"enterprises": _bad_list(t, lambda l: [l[0], l[1].replace(",B,L1", ",Z,L1")] + l[2:]), "emission_factors": str(FIXTURES / "factors")}},
+                      ["bad_list.csv", "row 2", "column grade", "'Z'"]),
+    "negative rate": (lambda t: {"inventory": {"enterprises": _bad_list(t, lambda l: [l[0], l[1], l[2].replace(",20,0,", ",-20,0,")] + l[3:]), "emission_factors": str(FIXTURES / "factors")}},
+                      ["bad_list.csv", "row 3", "so2_kg_h", "negative"]),
+    "missing column": (lambda t: {"inventory": {"enterprises": _bad_list(t, lambda l: [",".join(x.split(",")[:7] + x.split(",")[8:]) for x in l]), "emission_factors": str(FIXTURES / "factors")}},
+                       ["bad_list.csv", "header", "grade"]),
+    "duplicate line": (lambda t: {"inventory": {"enterprises": _bad_list(t, lambda l: l + [l[1]]), "emission_factors": str(FIXTURES / "factors")}},
+                       ["bad_list.csv", "rows 2, 6", "appears more than once"]),
+    "misspelled key": (lambda t: {"warnigns": {"schedule": []}},
+                       ["s.yaml", "key warnigns", "did you mean 'warnings'"]),
+    "missing file": (lambda t: {"inventory": {"enterprises": str(t / "nowhere.csv"), "emission_factors": str(FIXTURES / "factors")}},
+                     ["nowhere.csv", "does not exist"]),
+    "unknown level": (lambda t: {"warnings": {"schedule": [{"level": "purple", "start": "2023-12-04T12:00", "end": "2023-12-05T12:00"}]}},
+                      ["s.yaml", "key warnings.schedule[0].level", "'purple' is not a warning level"]),
+    "dates out of order": (lambda t: {"period": {"start": "2023-12-06T00:00", "end": "2023-12-04T00:00"}},
+                           ["s.yaml", "key period", "must be after start"]),
+    "unknown industry": (lambda t: {"inventory": {"enterprises": _bad_list(t, lambda l: [l[0], l[1].replace("cement", "cemnt")] + l[2:]), "emission_factors": str(FIXTURES / "factors")}},
+                         ["bad_list.csv", "row 2", "column industry", "'cemnt'"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_exit_2_one_message_no_output(tmp_path, case):
+    make, expected = BAD_INPUTS[case]
+    scenario = _tiny(tmp_path, **make(tmp_path))
+    proc = cli(str(scenario))
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, proc.stderr
+    message = errors[0]
+    assert "Fix:" in message
+    for part in expected:
+        assert part in message, (part, message)
+    assert not (tmp_path / "out").exists()
+    assert not list(tmp_path.glob(".out.*"))
+
+
+def test_failed_run_leaves_existing_output_untouched(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "metrics.json").write_text("{\"previous\": true}\n")
+    scenario = _tiny(tmp_path, warnigns={})
+    assert cli(str(scenario)).returncode == 2
+    assert (out / "metrics.json").read_text() == "{\"previous\": true}\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "s.yaml"]
