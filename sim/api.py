@@ -18,6 +18,7 @@ from sim.errors import InputError
 from sim.inventory import POLLUTANTS, Inventory, load_emission_factors, load_inventory
 from sim.metrics import reduction_ratios, targets_met
 from sim.policy import LineMeasures, assign_measures, calendar_windows
+from sim.projection import Pm25Projection, project_pm25
 from sim.scenario import LEVELS, OtherSources, Scenario, load_scenario, scenario_sha256
 
 __all__ = ["Result", "load_scenario", "run"]
@@ -78,6 +79,13 @@ class Result:
     delay_h: np.ndarray
     notes: tuple[str, ...]
     sha256: str
+    projection: Pm25Projection | None = None
+
+    @property
+    def pm25(self) -> pd.DataFrame | None:
+        """Hourly PM2.5 [μg/m³]: baseline, scenario, background, local parts, components of the
+        scenario, AQI of the trailing 24-h mean, warning level; None without ``atmosphere``."""
+        return None if self.projection is None else self.projection.frame
 
     # ------------------------------------------------------------------ frames
     @cached_property
@@ -179,6 +187,7 @@ class Result:
                 "exempt_lines": int(self.measures_by_line.exempt.sum()),
                 "lines_without_output_value": int(((lines.output_value_wan_yuan_per_day <= 0) & ~lines.derived).sum()),
             },
+            **({"pm25": self.projection.metrics, "calibration_scale": self.projection.calibration_scale} if self.projection else {}),
             "notes": list(self.notes),
             "seed": self.scenario.ensemble.seed,
             "scenario_sha256": self.sha256,
@@ -234,14 +243,23 @@ def run(scenario: Scenario) -> Result:
         other_weights=other.weights,
         other_reduction=other.reduction,
     )
+    scenario_run, base_run = run_engine(inputs), baseline_run(inputs)
+    projection = None
+    if scenario.atmosphere is not None:
+        def total(r: EngineResult) -> dict[str, np.ndarray]:
+            both = r.hourly_kg_h + r.other_hourly_kg_h
+            return {p: both[:, j] for j, p in enumerate(POLLUTANTS) if p != "pm10"}
+
+        projection = project_pm25(scenario.atmosphere, times, total(base_run), total(scenario_run), scenario_run.level_in_force, scenario.source_file)
     return Result(
         scenario=scenario,
         inventory=inventory,
         measures_by_line=measures,
         other=other,
         times=times,
-        scenario_run=run_engine(inputs),
-        baseline_run=baseline_run(inputs),
+        scenario_run=scenario_run,
+        baseline_run=base_run,
+        projection=projection,
         compliance=compliance,
         delay_h=delay,
         notes=measures.notes + calendar_notes,

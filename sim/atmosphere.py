@@ -39,8 +39,8 @@ Linear model: ΔPM2.5 = Σ_p s_p ΔE_p, first-order lagged with a time constant 
 from __future__ import annotations
 
 import importlib.resources
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -293,6 +293,7 @@ _GL_S, _GL_W = (_GL_X + 1.0) / 2.0, _GL_W / 2.0  # nodes and weights on [0, 1]
 
 
 def _series(z: np.ndarray, coeffs: np.ndarray) -> np.ndarray:
+    """Σ_k coeffs[k] (−z)^k for rates z [1/h] (dimensionless z × 1 h)."""
     out = np.zeros_like(z)
     for c in coeffs[::-1]:  # Horner over the fixed coefficients, not over data
         out = out * (-z) + c
@@ -323,7 +324,10 @@ def _m2(z: np.ndarray) -> np.ndarray:
     return np.where(z < 1.0, _series(z, _C_M2), (zs - 2.0 + (zs + 2.0) * np.exp(-zs)) / zs**3)
 
 
-def _divided(f, f_slope, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+_Kernel = Callable[[np.ndarray], np.ndarray]
+
+
+def _divided(f: _Kernel, f_slope: _Kernel, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(f(a) − f(b))/(b − a), with f_slope = −f'; exact also for a = b.
 
     Far-apart rates use the quotient directly. Close rates (|a − b| < 1, where the quotient
@@ -410,7 +414,8 @@ def box_model(
     k_v = S_PER_H * wind / params.length_m
     k_dep = {s: S_PER_H * (getattr(vd, s) / 100.0) / height for s in DEPOSITION_SPECIES}
     k_chem = np.stack([params.k_so2_per_h.at(rh), params.k_nox_per_h.at(rh), np.full_like(rh, params.k_voc_per_h)])
-    a = np.stack([k_v + k_dep["so2"], k_v + k_dep["nox"], k_v + 0.0 * height]) + k_chem  # gas loss [1/h]
+    # Gas loss [1/h]: ventilation + deposition + conversion (VOC has no dry deposition here).
+    a = np.stack([k_v + k_dep["so2"], k_v + k_dep["nox"], k_v + 0.0 * height]) + k_chem
     c = k_chem * np.array([SULFATE_PER_SO2, NITRATE_PER_NO2, params.soa_yield]).reshape((3,) + (1,) * len(shape))
     b = k_v + k_dep["pm25"]  # loss of every particle species [1/h]
     if use_nh3:

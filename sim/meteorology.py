@@ -222,7 +222,7 @@ def generate_episode(
       (RH 70-95 %), PM2.5 rising fast then levelling off, higher at night, with its hourly
       maximum exactly ``peak_ug_m3``;
     - a cold front at ``front_day``: 12 h of wind 4-8 m/s, a high mixing layer (1000-1500 m),
-      dry air (RH 15-40 %), 2 °C cooler; PM2.5 falls with a 3 h e-folding time to the clean
+      dry air (RH 15-40 %), 2 °C cooler; PM2.5 falls with a 2.5 h e-folding time to the clean
       level (20-50 μg/m³ within 12 h); clean air after.
     Temperature follows a diurnal cycle within -3…8 °C throughout.
 
@@ -312,7 +312,7 @@ def generate_episode(
     pm25 = np.where(build, np.maximum(episode, clean), clean)
     if np.any(after >= 0):
         last = pm25[build][-1]
-        fall = np.exp(-(after + 1) / 3.0)  # 3 h e-folding behind the front
+        fall = np.exp(-(after + 1) / 2.5)  # 2.5 h e-folding behind the front
         pm25 = np.where(after >= 0, clean + (last - clean) * fall, pm25)
 
     frame = pd.DataFrame(

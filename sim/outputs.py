@@ -24,8 +24,12 @@ def write_tables(result: Result, folder: Path) -> list[str]:
     result.emissions_by_group.to_csv(folder / "emissions_by_group.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
     result.warnings.to_csv(folder / "warnings.csv", index=False, date_format="%Y-%m-%dT%H:%M", lineterminator="\n")
     result.measures.to_csv(folder / "measures.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    names = ["emissions.csv", "emissions_by_group.csv", "warnings.csv", "measures.csv", "metrics.json"]
+    if result.pm25 is not None:
+        result.pm25.to_csv(folder / "pm25.csv", index=False, float_format=FLOAT_FORMAT, date_format="%Y-%m-%dT%H:%M", lineterminator="\n")
+        names.append("pm25.csv")
     (folder / "metrics.json").write_text(json.dumps(result.metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return ["emissions.csv", "emissions_by_group.csv", "warnings.csv", "measures.csv", "metrics.json"]
+    return names
 
 
 def write_outputs(result: Result, out_dir: str | Path) -> Path:

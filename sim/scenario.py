@@ -398,6 +398,42 @@ class ResponseConfig(Frozen):
         return by_grade.get(grade, self.compliance.get("default", 1.0))
 
 
+class LinearSettings(Frozen):
+    """The linear response model: sensitivities [μg/m³ per t/h] and a time constant [h]."""
+
+    sensitivities_ug_m3_per_t_h: dict[Literal["so2", "nox", "pm10", "pm25", "voc", "nh3"], float]
+    time_constant_h: float = Field(gt=0)
+
+
+class AtmosphereConfig(Frozen):
+    """PM2.5 projection (ARCHITECTURE.md §5).
+
+    ``meteorology``: hourly CSV with baseline PM2.5 and weather. ``local_share``: share of the
+    mean baseline PM2.5 made locally [-], for the calibration scale. ``parameters``: overrides
+    of ``sim/data/atmosphere.yaml``. ``regional_background_cut``: when the region warns at the
+    same levels and times as the city, the background falls by this fraction per level [-],
+    reached with a first-order lag of ``regional_response_h`` [h]. ``spin_up_days``: days of the
+    first day's weather and emissions run before the period so that it starts in equilibrium.
+    """
+
+    model: Literal["box", "linear"] = "box"
+    meteorology: FilePath
+    local_share: float | None = Field(None, ge=0.0, le=1.0)
+    parameters: dict[str, Any] = {}
+    linear: LinearSettings | None = None
+    regional_background_cut: LevelFractions | None = None
+    regional_response_h: float = Field(24.0, gt=0)
+    spin_up_days: int = Field(3, ge=0, le=30)
+
+    @model_validator(mode="after")
+    def _linear_settings(self) -> "AtmosphereConfig":
+        if self.model == "linear" and self.linear is None:
+            raise ValueError("model: linear needs a 'linear' block with sensitivities_ug_m3_per_t_h and time_constant_h")
+        if self.model == "box" and self.linear is not None:
+            raise ValueError("'linear' settings are only used with model: linear")
+        return self
+
+
 class EnsembleConfig(Frozen):
     members: int = Field(1, ge=1)
     seed: int = Field(0, ge=0)
@@ -419,6 +455,7 @@ class Scenario(Frozen):
     warnings: WarningsConfig = WarningsConfig()
     staggered_production: list[CalendarRule] = []
     response: ResponseConfig = ResponseConfig()
+    atmosphere: AtmosphereConfig | None = None
     ensemble: EnsembleConfig = EnsembleConfig()
     output: OutputConfig
     # where the scenario came from: not part of the file format
@@ -594,6 +631,8 @@ def load_scenario(path: str | Path) -> Scenario:
 def input_files(scenario: Scenario) -> list[Path]:
     """The data files a scenario reads besides its YAML (enterprise list, emission factors)."""
     files = [Path(scenario.inventory.enterprises)]
+    if scenario.atmosphere is not None:
+        files.append(Path(scenario.atmosphere.meteorology))
     factors = Path(scenario.inventory.emission_factors)
     files.extend(sorted(factors.glob("*.csv")) if factors.is_dir() else [factors])
     return files
@@ -605,7 +644,8 @@ def scenario_sha256(scenario: Scenario) -> str:
     wherever the project is checked out."""
     digest = hashlib.sha256()
     content = scenario.model_dump(
-        mode="json", exclude={"output": {"dir"}, "inventory": {"enterprises", "emission_factors"}}
+        mode="json",
+        exclude={"output": {"dir"}, "inventory": {"enterprises", "emission_factors"}, "atmosphere": {"meteorology"}},
     )
     digest.update(json.dumps(content, sort_keys=True, ensure_ascii=False).encode())
     for f in input_files(scenario):

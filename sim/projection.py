@@ -1,0 +1,162 @@
+"""PM2.5 projection of a run: emissions + meteorology -> calibrated PM2.5 and its figures.
+
+Pure functions over arrays; the physics lives in :mod:`sim.atmosphere`, the AQI in
+:mod:`sim.aqi`. Baseline and scenario advance together as one batch of two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.signal import lfilter
+
+from sim.aqi import daily_aqi, heavy_hours, heavy_pollution_days, iaqi_pm25, running_mean_24h, severe_days
+from sim.atmosphere import background, box_model, calibration_scale, linear_model, load_box_parameters
+from sim.errors import InputError
+from sim.meteorology import load_meteorology
+from sim.scenario import LEVELS, AtmosphereConfig
+
+COMPONENTS = ("primary", "sulfate", "nitrate", "ammonium", "soa")
+# the component each linear-model sensitivity feeds
+LINEAR_COMPONENT = {"pm25": "primary", "pm10": "primary", "so2": "sulfate", "nox": "nitrate", "voc": "soa", "nh3": "ammonium"}
+
+
+@dataclass(frozen=True)
+class Pm25Projection:
+    """Hourly PM2.5 [μg/m³] in the contract's columns, the calibration scale c [-], figures."""
+
+    frame: pd.DataFrame
+    calibration_scale: float
+    metrics: dict
+
+
+def _with_spin_up(values: np.ndarray, hours: int) -> np.ndarray:
+    """Prefix ``hours`` hours that repeat the first day, so the model starts near equilibrium."""
+    if hours == 0:
+        return values
+    first_day = values[..., : min(24, values.shape[-1])]
+    reps = int(np.ceil(hours / first_day.shape[-1]))
+    prefix = np.concatenate([first_day] * reps, axis=-1)[..., -hours:]
+    return np.concatenate([prefix, values], axis=-1)
+
+
+def first_order_lag(x: np.ndarray, time_constant_h: float) -> np.ndarray:
+    """Hourly series x [any unit] followed with a first-order lag τ [h], starting at x[0]."""
+    decay = float(np.exp(-1.0 / time_constant_h))
+    y, _ = lfilter([1.0 - decay], [1.0, -decay], x, zi=[decay * x[0]])
+    return y
+
+
+def local_components(config: AtmosphereConfig, emissions_kg_h: dict[str, np.ndarray], met, file) -> dict[str, np.ndarray]:
+    """Modelled local PM2.5 components [μg/m³], shape (variants, hours), uncalibrated."""
+    spin = 24 * config.spin_up_days
+    emis = {p: _with_spin_up(v, spin) for p, v in emissions_kg_h.items()}
+    if config.model == "box":
+        params = load_box_parameters(overrides=config.parameters, overrides_file=file)
+        out = box_model(
+            emis,
+            _with_spin_up(met.mixing_height_m, spin),
+            _with_spin_up(met.wind_speed_m_s, spin),
+            _with_spin_up(met.rh_pct, spin),
+            params,
+        )
+        return {k: out[k][..., spin:] for k in (*COMPONENTS, "local")}
+    settings = config.linear
+    zeros = {p: np.zeros_like(v) for p, v in emis.items()}
+    parts = {c: np.zeros_like(emis["pm25"]) for c in COMPONENTS}
+    for pollutant, s in settings.sensitivities_ug_m3_per_t_h.items():
+        # lagged contribution of this pollutant's whole local emission: −Δ against zero emissions
+        parts[LINEAR_COMPONENT[pollutant]] -= linear_model(zeros, emis, {pollutant: s}, settings.time_constant_h)
+    parts = {k: v[..., spin:] for k, v in parts.items()}
+    parts["local"] = sum(parts[c] for c in COMPONENTS)
+    return parts
+
+
+def project_pm25(
+    config: AtmosphereConfig,
+    times: pd.DatetimeIndex,
+    baseline_kg_h: dict[str, np.ndarray],
+    scenario_kg_h: dict[str, np.ndarray],
+    level_in_force: np.ndarray,
+    file=None,
+) -> Pm25Projection:
+    """Baseline and scenario PM2.5 for the period.
+
+    ``baseline_kg_h`` / ``scenario_kg_h``: hourly emissions [kg/h] of all local sources by
+    pollutant, shape (hours,). ``level_in_force``: 0 none, 1-3 yellow-red, per hour.
+    Calibration (ARCHITECTURE.md §5): background = max(0, obs − c·local_baseline); scenario =
+    background (cut when the region warns too) + c·local_scenario.
+    """
+    met = load_meteorology(config.meteorology).slice(times[0], times[-1] + pd.Timedelta(hours=1))
+    emissions = {p: np.stack([baseline_kg_h[p], scenario_kg_h[p]]) for p in baseline_kg_h}
+    local = local_components(config, emissions, met, file)
+    obs = met.pm25_baseline_ug_m3
+    try:
+        c = calibration_scale(obs, local["local"][0], config.local_share)
+    except InputError as exc:
+        raise InputError(file, exc.where, exc.problem, exc.fix) from None
+    bg = background(obs, local["local"][0], c)
+    bg_scenario = bg
+    if config.regional_background_cut is not None:
+        cuts = np.array([0.0, *config.regional_background_cut.as_tuple()])[level_in_force]
+        bg_scenario = bg * (1.0 - first_order_lag(cuts, config.regional_response_h))
+    baseline = bg + c * local["local"][0]
+    scenario = bg_scenario + c * local["local"][1]
+    level_names = np.array(["none", *LEVELS], dtype=object)[level_in_force]
+    frame = pd.DataFrame(
+        {
+            "time": times,
+            "baseline": baseline,
+            "scenario": scenario,
+            "background": bg_scenario,
+            "local_baseline": c * local["local"][0],
+            "local_scenario": c * local["local"][1],
+            **{k: c * local[k][1] for k in COMPONENTS},
+            "aqi_baseline": iaqi_pm25(running_mean_24h(baseline)),
+            "aqi_scenario": iaqi_pm25(running_mean_24h(scenario)),
+            "warning_level": level_names,
+        }
+    )
+    metrics = pm25_metrics(times, baseline, scenario, level_in_force)
+    metrics["calibration_scale"] = c
+    return Pm25Projection(frame, c, metrics)
+
+
+def pm25_metrics(times: pd.DatetimeIndex, baseline: np.ndarray, scenario: np.ndarray, level_in_force: np.ndarray) -> dict:
+    """Peak and mean PM2.5, reduction during warnings, heavy-pollution hours and days.
+
+    Heavy hours: hours whose trailing 24-h mean has IAQI > 200. Heavy days: calendar days
+    with ≥ 20 valid hours and daily AQI > 200 (HJ 633-2012, GB 3095-2012).
+    """
+    reduction = baseline - scenario
+    warned = level_in_force > 0
+    days_base, days_scen = daily_aqi(baseline, times), daily_aqi(scenario, times)
+    out = {
+        "peak_baseline_ug_m3": float(baseline.max()),
+        "peak_scenario_ug_m3": float(scenario.max()),
+        "mean_baseline_ug_m3": float(baseline.mean()),
+        "mean_scenario_ug_m3": float(scenario.mean()),
+        "warning_hours": int(warned.sum()),
+        "heavy_hours_baseline": int(heavy_hours(baseline)),
+        "heavy_hours_scenario": int(heavy_hours(scenario)),
+        "heavy_days_baseline": int(heavy_pollution_days(days_base)),
+        "heavy_days_scenario": int(heavy_pollution_days(days_scen)),
+        "severe_days_baseline": int(severe_days(days_base)),
+        "severe_days_scenario": int(severe_days(days_scen)),
+    }
+    out["heavy_days_avoided"] = out["heavy_days_baseline"] - out["heavy_days_scenario"]
+    if warned.any():
+        base_w = baseline[warned]
+        out.update(
+            {
+                "mean_reduction_during_warnings_ug_m3": float(reduction[warned].mean()),
+                "mean_reduction_during_warnings_pct": float(100.0 * reduction[warned].mean() / base_w.mean()),
+                "peak_reduction_during_warnings_ug_m3": float(reduction[warned].max()),
+                "peak_reduction_during_warnings_pct": float(100.0 * (reduction[warned] / base_w).max()),
+                # hours from the first warning's start to the largest reduction of the period
+                "hours_to_peak_reduction": int(np.argmax(reduction) - np.argmax(warned)),
+            }
+        )
+    return out
