@@ -47,7 +47,6 @@ from typing import Any
 import numpy as np
 import yaml
 from numpy.typing import ArrayLike
-from scipy.signal import lfilter
 
 from sim.errors import InputError
 
@@ -574,6 +573,8 @@ def linear_model(
         raise ValueError("emissions need a time axis (shape (..., T)).")
     rate = np.array(1.0 / time_constant_h)
     decay = float(np.exp(-rate))
+    from scipy.signal import lfilter  # imported here: scipy.signal alone takes ~1 s to import
+
     end = lfilter([1.0 - decay], [1.0, -decay], x, axis=-1)  # R at the end of each hour
     start = np.concatenate([np.zeros_like(end[..., :1]), end[..., :-1]], axis=-1)
     phi = float(_phi1(rate))

@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.signal import lfilter
 
 from sim.errors import InputError
 
@@ -199,6 +198,8 @@ def _ar1(rng: np.random.Generator, n: int, sigma: float, memory_h: float) -> np.
     phi = np.exp(-1.0 / memory_h)
     shocks = rng.normal(0.0, sigma * np.sqrt(1.0 - phi**2), n)
     shocks[0] = rng.normal(0.0, sigma)
+    from scipy.signal import lfilter  # imported here: scipy.signal alone takes ~1 s to import
+
     return lfilter([1.0], [1.0, -phi], shocks)  # y_t = phi y_{t-1} + shock_t
 
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.signal import lfilter
 
 from sim.aqi import daily_aqi, heavy_hours, heavy_pollution_days, iaqi_pm25, running_mean_24h, severe_days
 from sim.atmosphere import background, box_model, calibration_scale, linear_model, load_box_parameters
@@ -45,6 +44,8 @@ def _with_spin_up(values: np.ndarray, hours: int) -> np.ndarray:
 def first_order_lag(x: np.ndarray, time_constant_h: float) -> np.ndarray:
     """Hourly series x [any unit] followed with a first-order lag τ [h], starting at x[0]."""
     decay = float(np.exp(-1.0 / time_constant_h))
+    from scipy.signal import lfilter  # imported here: scipy.signal alone takes ~1 s to import
+
     y, _ = lfilter([1.0 - decay], [1.0, -decay], x, zi=[decay * x[0]])
     return y
 

@@ -119,3 +119,11 @@ def test_failed_run_leaves_existing_output_untouched(tmp_path):
     assert cli(str(scenario)).returncode == 2
     assert (out / "metrics.json").read_text() == "{\"previous\": true}\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "s.yaml"]
+
+
+def test_published_schema_is_current():
+    """docs/scenario.schema.json is what `--schema` prints (regenerate it when the format changes)."""
+    from sim.scenario import scenario_json_schema
+
+    published = json.loads((ROOT / "docs" / "scenario.schema.json").read_text(encoding="utf-8"))
+    assert published == json.loads(json.dumps(scenario_json_schema(), ensure_ascii=False))
