@@ -13,7 +13,13 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from sim.engine import EngineInputs, EngineResult, ScheduledLevel, baseline_run, run_engine
+from sim.engine import EngineInputs, EngineResult, Inspections, ScheduledLevel, baseline_run
+from sim.ensemble import BatchOutput, SharedInputs, progress_bar, run_member, run_members
+from sim.forecast import forecast_template
+from sim.meteorology import load_meteorology
+from sim.aqi import daily_aqi
+from sim.vocabulary import vocabulary
+from sim.warnings import load_rule_set
 from sim.errors import InputError
 from sim.inventory import POLLUTANTS, Inventory, load_emission_factors, load_inventory
 from sim.metrics import reduction_ratios, targets_met
@@ -80,6 +86,7 @@ class Result:
     notes: tuple[str, ...]
     sha256: str
     projection: Pm25Projection | None = None
+    member_runs: tuple[EngineResult, ...] = ()
 
     @property
     def pm25(self) -> pd.DataFrame | None:
@@ -90,10 +97,14 @@ class Result:
     # ------------------------------------------------------------------ frames
     @cached_property
     def emissions(self) -> pd.DataFrame:
-        """Hourly emissions of all sources [t/h], one block per variant (baseline, scenario)."""
+        """Hourly emissions of all sources [t/h], one block per variant: baseline, scenario
+        (the member mean with an ensemble) and, with members > 1, scenario_p05/p50/p95."""
+        variants = [(name, (r.hourly_kg_h + r.other_hourly_kg_h) / 1000.0) for name, r in (("baseline", self.baseline_run), ("scenario", self.scenario_run))]
+        if len(self.member_runs) > 1:
+            members = np.stack([r.hourly_kg_h + r.other_hourly_kg_h for r in self.member_runs]) / 1000.0
+            variants += [(f"scenario_p{q:02d}", np.percentile(members, q, axis=0)) for q in (5, 50, 95)]
         frames = []
-        for variant, run in (("baseline", self.baseline_run), ("scenario", self.scenario_run)):
-            total = (run.hourly_kg_h + run.other_hourly_kg_h) / 1000.0
+        for variant, total in variants:
             frame = pd.DataFrame(total, columns=list(POLLUTANTS))
             frame.insert(0, "variant", variant)
             frame.insert(0, "time", self.times)
@@ -122,12 +133,23 @@ class Result:
 
     @cached_property
     def warnings(self) -> pd.DataFrame:
-        """Warnings of the scenario: level, issue time, start, end (end exclusive), reason."""
-        rows = [
-            {"level": w.level, "issued_at": pd.NaT, "start": pd.Timestamp(w.start), "end": pd.Timestamp(w.end), "reason": "scheduled in the scenario file"}
-            for w in self.scenario.warnings.schedule
-        ]
-        return pd.DataFrame(rows, columns=["level", "issued_at", "start", "end", "reason"])
+        """Warnings: level, issue time (empty for scheduled ones), start, end (end exclusive),
+        reason (the rule matched); with members > 1 one block per member (``member`` column)."""
+        hour = pd.Timedelta(hours=1)
+        t0 = self.times[0]
+        rows = []
+        for m, run in enumerate(self.member_runs or (self.scenario_run,)):
+            for w in run.warnings:
+                rows.append({
+                    **({"member": m} if len(self.member_runs) > 1 else {}),
+                    "level": LEVELS[w.level - 1],
+                    "issued_at": pd.NaT if w.issued_h is None else t0 + w.issued_h * hour,
+                    "start": t0 + w.start_h * hour,
+                    "end": t0 + w.end_h * hour,
+                    "reason": w.reason,
+                })
+        columns = (["member"] if len(self.member_runs) > 1 else []) + ["level", "issued_at", "start", "end", "reason"]
+        return pd.DataFrame(rows, columns=columns)
 
     @cached_property
     def measures(self) -> pd.DataFrame:
@@ -153,6 +175,42 @@ class Result:
                 out[f"{level}_{p}_reduction_kg_d"] = base[:, j] * m.reduction[:, k]
         out["source_row"] = lines.source_row
         out["derived"] = lines.derived.astype(int)
+        return out
+
+    def realised_ratio(self) -> dict:
+        """Realised list reduction per level while it was in force (see :func:`_realised`)."""
+        return _realised(self)
+
+    def warning_statistics(self) -> dict:
+        """Warnings per level, false-alarm hours (under warning while the true daily AQI of
+        the baseline is ≤ 200), misses (baseline heavy-pollution days without any warning hour),
+        and the PM2.5 reduction during warnings [μg/m³], as member bands."""
+        runs = self.member_runs
+        out: dict = {"members": len(runs)}
+        out["warnings_issued"] = {lv: _band([sum(w.level == k for w in r.warnings) for r in runs]) for k, lv in enumerate(LEVELS, start=1)}
+        out["warning_hours"] = _band([int((r.level_in_force > 0).sum()) for r in runs])
+        if self.projection is not None:
+            baseline = self.projection.frame.baseline.to_numpy()
+            daily = daily_aqi(baseline, self.times)
+            day_of_hour = self.times.normalize()
+            aqi_by_hour = daily.reindex(day_of_hour).to_numpy()
+            clean_hours = ~(aqi_by_hour > 200)
+            heavy_days = daily.index[(daily > 200).to_numpy()]
+            false_alarm, misses, reductions = [], [], []
+            for m, r in enumerate(runs):
+                warned = r.level_in_force > 0
+                false_alarm.append(int((warned & clean_hours).sum()))
+                warned_days = set(day_of_hour[warned])
+                misses.append(int(sum(d not in warned_days for d in heavy_days)))
+                if warned.any():
+                    reductions.append(float((baseline - self.projection.members_ug_m3[m])[warned].mean()))
+            out["false_alarm_hours"] = _band(false_alarm)
+            out["missed_heavy_days"] = _band(misses)
+            out["heavy_days_baseline"] = int(len(heavy_days))
+            if reductions:
+                out["pm25_reduction_during_warnings_ug_m3"] = _band(reductions)
+        out["inspections"] = int(sum(r.inspections for r in runs))
+        out["caught_non_compliant"] = int(sum(r.caught for r in runs))
         return out
 
     @cached_property
@@ -187,15 +245,44 @@ class Result:
                 "exempt_lines": int(self.measures_by_line.exempt.sum()),
                 "lines_without_output_value": int(((lines.output_value_wan_yuan_per_day <= 0) & ~lines.derived).sum()),
             },
+            "realised_ratio": self.realised_ratio(),
             **({"pm25": self.projection.metrics, "calibration_scale": self.projection.calibration_scale} if self.projection else {}),
+            **({"warning_statistics": self.warning_statistics()} if self.member_runs and (self.scenario.warnings.standard or len(self.member_runs) > 1) else {}),
             "notes": list(self.notes),
             "seed": self.scenario.ensemble.seed,
             "scenario_sha256": self.sha256,
         }
 
 
+def _band(values: list[float] | np.ndarray) -> dict[str, float]:
+    """Mean and 5/50/95th percentiles of member values."""
+    v = np.asarray(values, dtype=float)
+    return {"mean": float(v.mean()), "p05": float(np.percentile(v, 5)), "p50": float(np.percentile(v, 50)), "p95": float(np.percentile(v, 95))}
+
+
+def _realised(result: "Result") -> dict:
+    """Realised list reduction during the hours each level was in force [-], against the
+    designed list ratio of that level: 1 − Σ scenario ÷ Σ baseline emissions of listed lines
+    over those hours (member mean; staggered production counts too where it overlaps)."""
+    voc = vocabulary()
+    base = result.baseline_run.hourly_kg_h
+    runs = result.member_runs or (result.scenario_run,)
+    out = {}
+    for k, level in enumerate(LEVELS, start=1):
+        per_member = []
+        for r in runs:
+            hours = r.level_in_force == k
+            if hours.any():
+                kept = r.hourly_kg_h[hours].sum(axis=0)
+                total = base[hours].sum(axis=0)
+                per_member.append({key: (None if total[voc.pollutants.index(p)] <= 0 else float(1 - kept[voc.pollutants.index(p)] / total[voc.pollutants.index(p)])) for key, p in voc.ratio_pollutants.items()})
+        if per_member:
+            out[level] = {key: (None if per_member[0][key] is None else float(np.mean([m[key] for m in per_member]))) for key in voc.ratio_pollutants}
+    return out
+
+
 def _line_vectors(scenario: Scenario, inventory: Inventory) -> tuple[np.ndarray, np.ndarray]:
-    """Compliance [-] and response delay [h] for every line."""
+    """Compliance probability [-] and response delay [h] for every line."""
     lines = inventory.lines
     response = scenario.response
     known = set(inventory.factors.industries)
@@ -209,10 +296,23 @@ def _line_vectors(scenario: Scenario, inventory: Inventory) -> tuple[np.ndarray,
     return compliance, delay
 
 
-def run(scenario: Scenario) -> Result:
-    """Run a scenario deterministically and return its :class:`Result`."""
-    if scenario.ensemble.members != 1:
-        raise InputError(scenario.source_file, "key ensemble.members", "ensembles of more than one member are not available in this version.", "set members: 1.")
+@dataclass(frozen=True)
+class Prepared:
+    """A scenario turned into arrays, ready for members to run."""
+
+    scenario: Scenario
+    inventory: Inventory
+    measures: LineMeasures
+    other: OtherSourceArrays
+    times: pd.DatetimeIndex
+    compliance: np.ndarray
+    delay_h: np.ndarray
+    shared: SharedInputs
+    notes: tuple[str, ...]
+
+
+def prepare(scenario: Scenario) -> Prepared:
+    """Load the list and factors, apply the policy and build the engine's arrays."""
     factors = load_emission_factors(scenario.inventory.emission_factors)
     inventory = load_inventory(scenario.inventory.enterprises, factors, scenario.inventory.sheet)
     measures = assign_measures(inventory, scenario.resolved_policy)
@@ -222,46 +322,104 @@ def run(scenario: Scenario) -> Result:
     windows, calendar_notes = calendar_windows(inventory, list(scenario.staggered_production), start, hours)
     other = other_source_arrays(scenario.resolved_other_sources, inventory, times, scenario.source_file)
     compliance, delay = _line_vectors(scenario, inventory)
-    level_reduction = np.column_stack([np.zeros(inventory.size), measures.reduction * compliance[:, None]])
-    schedule = tuple(
-        ScheduledLevel(LEVELS.index(w.level) + 1, max(_hours_since(start, w.start), 0), min(_hours_since(start, w.end), hours))
-        for w in scenario.warnings.schedule
+    fixed = tuple(
+        ScheduledLevel(LEVELS.index(w.level) + 1, max(_hours_since(start, w.start), 0), min(_hours_since(start, w.end), hours), reason)
+        for key, reason in (("schedule", "scheduled in the scenario file"), ("regional", "regional (provincial) warning"))
+        for w in getattr(scenario.warnings, key)
     )
-    inputs = EngineInputs(
+    inspections = scenario.response.inspections
+    engine = EngineInputs(
         hours=hours,
         mean_rate_kg_h=inventory.mean_rate_kg_h,
         profile_id=inventory.profile_id,
         profile_weights=inventory.profile_matrix(times),
-        level_reduction=level_reduction,
+        level_reduction=np.column_stack([np.zeros(inventory.size), measures.reduction]),
+        compliance_probability=compliance,
         delay_h=delay,
         value_wan_yuan_d=inventory.lines.output_value_wan_yuan_per_day.to_numpy(float),
         enterprise_code=inventory.lines.enterprise_code.to_numpy(),
         is_production=~inventory.lines.derived.to_numpy(bool),
-        schedule=schedule,
+        schedule=fixed,
         calendars=tuple(windows),
         other_rate_kg_h=other.rate_kg_h,
         other_weights=other.weights,
         other_reduction=other.reduction,
+        inspections=None if inspections is None else Inspections(inspections.per_day, inspections.catch_probability, inspections.hour_of_day),
     )
-    scenario_run, base_run = run_engine(inputs), baseline_run(inputs)
+    forecast, rule_set = None, None
+    cfg = scenario.warnings
+    if cfg.standard:
+        base_dir = scenario.source_file.parent if scenario.source_file else None
+        rule_set = load_rule_set(cfg.standard, base_dir, scenario.source_file)
+        met = load_meteorology(scenario.atmosphere.meteorology) if cfg.forecast.file is None else None
+        forecast = forecast_template(cfg, times, met.times if met else None, met.pm25_baseline_ug_m3 if met else None, scenario.source_file)
+    shared = SharedInputs(engine, forecast, cfg, rule_set, scenario.ensemble.seed)
+    return Prepared(scenario, inventory, measures, other, times, compliance, delay, shared, measures.notes + calendar_notes)
+
+
+def _mean_run(batches: list[BatchOutput], members: int) -> EngineResult:
+    """An EngineResult of member means (the level in force is the median member's)."""
+    runs = [r for b in batches for r in b.runs]
+    return EngineResult(
+        hourly_kg_h=np.mean([r.hourly_kg_h for r in runs], axis=0),
+        other_hourly_kg_h=np.mean([r.other_hourly_kg_h for r in runs], axis=0),
+        line_total_kg=np.sum([b.line_total_sum_kg for b in batches], axis=0) / members,
+        other_total_kg=np.sum([b.other_total_sum_kg for b in batches], axis=0) / members,
+        level_in_force=np.median([r.level_in_force for r in runs], axis=0).astype(np.int8),
+        lines_limited=np.mean([r.lines_limited for r in runs], axis=0),
+        lines_stopped=np.mean([r.lines_stopped for r in runs], axis=0),
+        production_loss_wan_yuan=float(np.mean([r.production_loss_wan_yuan for r in runs])),
+        enterprise_hours_limited=float(np.mean([r.enterprise_hours_limited for r in runs])),
+        enterprise_hours_stopped=float(np.mean([r.enterprise_hours_stopped for r in runs])),
+        warnings=runs[0].warnings,
+        inspections=int(np.sum([r.inspections for r in runs])),
+        caught=int(np.sum([r.caught for r in runs])),
+    )
+
+
+def run(scenario: Scenario, *, executor: str = "serial", scheduler: str | None = None, quiet: bool = True) -> Result:
+    """Run a scenario and return its :class:`Result`.
+
+    With ``ensemble.members`` > 1 the members run on ``executor`` (``serial``, ``processes``
+    or ``dask`` with an optional ``scheduler`` address); every executor gives the same numbers
+    for the same seed. ``quiet=False`` shows a progress bar for members on stderr.
+    """
+    prepared = prepare(scenario)
+    shared = prepared.shared
+    members = scenario.ensemble.members
+    if members == 1:
+        member_runs: tuple[EngineResult, ...] = (run_member(shared, 0),)
+        scenario_run = member_runs[0]
+    else:
+        tick, close = progress_bar(members, quiet)
+        try:
+            done = run_members(shared, members, executor, scheduler, tick)
+        finally:
+            close()
+        member_runs = tuple(r for b in done for r in b.runs)
+        scenario_run = _mean_run(done, members)
+    base_run = baseline_run(shared.engine)
     projection = None
     if scenario.atmosphere is not None:
-        def total(r: EngineResult) -> dict[str, np.ndarray]:
-            both = r.hourly_kg_h + r.other_hourly_kg_h
-            return {p: both[:, j] for j, p in enumerate(POLLUTANTS) if p != "pm10"}
+        def total(runs: tuple[EngineResult, ...], keep_members: bool) -> dict[str, np.ndarray]:
+            both = np.stack([r.hourly_kg_h + r.other_hourly_kg_h for r in runs])  # (members, hours, pollutants)
+            return {p: both[:, :, j] if keep_members else both[0, :, j] for j, p in enumerate(POLLUTANTS) if p != "pm10"}
 
-        projection = project_pm25(scenario.atmosphere, times, total(base_run), total(scenario_run), scenario_run.level_in_force, scenario.source_file)
+        levels = np.stack([r.level_in_force for r in member_runs]).astype(int)
+        projection = project_pm25(scenario.atmosphere, prepared.times, total((base_run,), False), total(member_runs, members > 1),
+                                  levels if members > 1 else levels[0], scenario.source_file)
     return Result(
         scenario=scenario,
-        inventory=inventory,
-        measures_by_line=measures,
-        other=other,
-        times=times,
+        inventory=prepared.inventory,
+        measures_by_line=prepared.measures,
+        other=prepared.other,
+        times=prepared.times,
         scenario_run=scenario_run,
         baseline_run=base_run,
-        projection=projection,
-        compliance=compliance,
-        delay_h=delay,
-        notes=measures.notes + calendar_notes,
+        compliance=prepared.compliance,
+        delay_h=prepared.delay_h,
+        notes=prepared.notes,
         sha256=scenario_sha256(scenario),
+        projection=projection,
+        member_runs=member_runs,
     )

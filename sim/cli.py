@@ -23,7 +23,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("scenario", nargs="?", type=Path, help="scenario YAML file")
     parser.add_argument("--out", type=Path, help="output directory (default: output.dir of the scenario)")
+    parser.add_argument("--members", type=int, help="override ensemble.members (Monte Carlo members)")
     parser.add_argument("--seed", type=int, help="override ensemble.seed")
+    parser.add_argument("--executor", choices=("serial", "processes", "dask"), default="serial",
+                        help="where ensemble members run: in this process, on local worker processes, or on Dask")
+    parser.add_argument("--scheduler", help="address of an existing Dask scheduler (with --executor dask), e.g. tcp://10.0.0.5:8786")
     parser.add_argument("--schema", action="store_true", help="print the JSON Schema of the scenario format and exit")
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
     return parser
@@ -48,11 +52,17 @@ def main(argv: list[str] | None = None) -> int:
 
         started = time.perf_counter()
         scenario = load_scenario(args.scenario)
-        if args.seed is not None:
-            scenario = scenario.replace(ensemble=scenario.ensemble.model_copy(update={"seed": args.seed}))
+        ensemble = {k: v for k, v in (("seed", args.seed), ("members", args.members)) if v is not None}
+        if ensemble:
+            if ensemble.get("members", 1) < 1 or ensemble.get("seed", 0) < 0:
+                raise InputError(None, "--members/--seed", "members must be >= 1 and the seed >= 0.", "give e.g. --members 200 --seed 42.")
+            scenario = scenario.replace(ensemble=scenario.ensemble.model_copy(update=ensemble))
+        if args.scheduler and args.executor != "dask":
+            raise InputError(None, "--scheduler", "a scheduler address is only used with --executor dask.", "add --executor dask or drop --scheduler.")
         out_dir = args.out if args.out is not None else scenario.output.dir
-        say(f"running '{scenario.name}' ({scenario.period.hours} h)")
-        result = run(scenario)
+        members = scenario.ensemble.members
+        say(f"running '{scenario.name}' ({scenario.period.hours} h" + (f", {members} members on {args.executor})" if members > 1 else ")"))
+        result = run(scenario, executor=args.executor, scheduler=args.scheduler, quiet=args.quiet)
         for note in result.notes:
             say(f"note: {note}")
         written = write_outputs(result, out_dir)
@@ -61,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
         for level, checks in metrics["targets_met"].items():
             ratios = ", ".join(f"{p} {r:.1%}" for p, r in metrics["list_ratio"][level].items() if r is not None)
             say(f"  {level:6s} list ratio {ratios}; targets {'met' if checks['all'] else 'NOT met'}")
+        if "pm25" in metrics:
+            pm = metrics["pm25"]
+            say(f"  PM2.5 peak {pm['peak_baseline_ug_m3']:.0f} -> {pm['peak_scenario_ug_m3']:.0f} ug/m3; heavy days {pm['heavy_days_baseline']} -> {pm['heavy_days_scenario']}"
+                + (f"; mean cut during warnings {pm['mean_reduction_during_warnings_ug_m3']:.1f} ug/m3" if "mean_reduction_during_warnings_ug_m3" in pm else ""))
         say(f"done in {time.perf_counter() - started:.1f} s")
         return 0
     except InputError as exc:

@@ -1,10 +1,11 @@
 """The discrete-event layer: SimPy processes that change production-factor vectors.
 
-Events mark only discrete changes: a warning level taking force or ending, a response delay
-ending (lines reaching the new level), a staggered-production window opening or closing.
-Between two events every factor is constant, so the recorder integrates each segment in closed
-form: hourly totals per temporal-profile group, per-line totals, production loss and counts.
-Cost is O(events × lines + hours × profile groups); there is no per-line or per-hour process.
+Processes: the warning centre (daily consultation on forecasts, or a fixed schedule), the
+level follower (the level in force changes; response groups reach a higher level after their
+delay and relax at once), staggered-production calendars, and inspections. Between two events
+every factor is constant, so the recorder integrates each segment in closed form: hourly
+totals per temporal-profile group, per-line totals, production loss and counts. Cost is
+O(events × lines + hours × profile groups); there is no per-line or per-hour process.
 
 Time unit of ``env.now``: hours since the start of the period.
 """
@@ -17,6 +18,7 @@ import numpy as np
 import simpy
 
 from sim.policy import CalendarWindow
+from sim.warnings import WarningDecider, WarningRecord
 
 _EPS = 1e-9
 
@@ -28,19 +30,46 @@ class ScheduledLevel:
     level: int
     start_h: int
     end_h: int
+    reason: str = "scheduled in the scenario file"
+    issued_h: float | None = None
+
+
+@dataclass(frozen=True)
+class Inspections:
+    """Daily inspections at ``hour_of_day``: ``per_day`` lines under measures are visited at
+    random; a non-complying line is caught with ``catch_probability`` and complies after."""
+
+    per_day: int
+    catch_probability: float
+    hour_of_day: int = 10
+
+
+@dataclass(frozen=True)
+class WarningCentre:
+    """Daily consultation: at each hour in ``issue_hours`` [h] the decider reads row i of
+    ``forecast_daily_aqi`` (days from ``day0_hours[i]``, day 0 = the issue day)."""
+
+    issue_hours: np.ndarray
+    day0_hours: np.ndarray
+    forecast_daily_aqi: np.ndarray
+    rule_set: object
+    lead_h: int
+    lift_after_h: int
 
 
 @dataclass(frozen=True)
 class EngineInputs:
-    """Everything the engine needs, as arrays.
+    """Everything shared by all members, as arrays.
 
     Lines: ``mean_rate_kg_h`` [kg/h] (lines, pollutants); ``profile_id`` (lines,) into
-    ``profile_weights`` [-] (profiles, hours); ``level_reduction`` [-] (lines, 4) with column 0
-    for "no warning" (zeros) and columns 1-3 the realised cut at yellow/orange/red;
-    ``delay_h`` [h] per line; ``value_wan_yuan_d`` [万元/d] output value; ``enterprise_code``
-    and ``is_production`` (False for derived truck rows) for enterprise-day counts.
-    Other sources: ``other_rate_kg_h`` [kg/h] (categories, pollutants), ``other_weights``
-    (categories, hours), ``other_reduction`` [-] (categories, 4, pollutants); they respond at once.
+    ``profile_weights`` [-] (profiles, hours); ``level_reduction`` [-] (lines, 4) designed cut
+    with column 0 for "no warning" (zeros) and 1-3 for yellow/orange/red;
+    ``compliance_probability`` [-] per line; ``delay_h`` [h] per line; ``value_wan_yuan_d``
+    [万元/d] output value; ``enterprise_code`` and ``is_production`` (False for derived truck
+    rows) for enterprise-day counts. ``schedule``: fixed warnings (the scenario's schedule and
+    regional warnings). Other sources: ``other_rate_kg_h`` [kg/h] (categories, pollutants),
+    ``other_weights`` (categories, hours), ``other_reduction`` [-] (categories, 4, pollutants);
+    they respond at once and comply fully.
     """
 
     hours: int
@@ -48,6 +77,7 @@ class EngineInputs:
     profile_id: np.ndarray
     profile_weights: np.ndarray
     level_reduction: np.ndarray
+    compliance_probability: np.ndarray
     delay_h: np.ndarray
     value_wan_yuan_d: np.ndarray
     enterprise_code: np.ndarray
@@ -57,6 +87,7 @@ class EngineInputs:
     other_rate_kg_h: np.ndarray
     other_weights: np.ndarray
     other_reduction: np.ndarray
+    inspections: Inspections | None = None
 
 
 @dataclass
@@ -73,7 +104,34 @@ class EngineResult:
     production_loss_wan_yuan: float
     enterprise_hours_limited: float
     enterprise_hours_stopped: float
+    warnings: list[WarningRecord] = field(default_factory=list)
+    inspections: int = 0
+    caught: int = 0
     events: list[tuple[float, str]] = field(default_factory=list)
+
+
+class _Plan:
+    """Warnings planned or in force; the level at a time is the highest covering it."""
+
+    def __init__(self, env: simpy.Environment, fixed: tuple[ScheduledLevel, ...]):
+        self.env = env
+        self.fixed = [WarningRecord(w.level, w.issued_h, w.start_h, w.end_h, w.reason) for w in fixed]
+        self.decided: list[WarningRecord] = []
+        self.changed = env.event()
+
+    def records(self) -> list[WarningRecord]:
+        return [r for r in self.fixed + self.decided if r.end_h > r.start_h]
+
+    def level_at(self, t: float) -> int:
+        return max((r.level for r in self.records() if r.start_h <= t < r.end_h), default=0)
+
+    def next_change_after(self, t: float) -> float | None:
+        times = [b for r in self.records() for b in (r.start_h, r.end_h) if b > t]
+        return min(times, default=None)
+
+    def notify(self) -> None:
+        self.changed.succeed()
+        self.changed = self.env.event()
 
 
 class _Recorder:
@@ -109,7 +167,7 @@ class _Recorder:
         self.ent_starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if order.size else np.zeros(0, dtype=int)
 
     def flush(self, now: float) -> None:
-        t0, t1 = int(self.last_t), int(now)
+        t0, t1 = int(self.last_t), int(min(now, self.inp.hours))
         if t1 <= t0:
             return
         inp, res = self.inp, self.res
@@ -149,45 +207,78 @@ class _Recorder:
         return self.res
 
 
-def _warning_centre(env: simpy.Environment, rec: _Recorder, groups: list[tuple[int, np.ndarray]]):
-    """Follows the warning schedule; the higher level wins where warnings overlap.
+class _Response:
+    """Response groups (lines sharing a delay) and compliance.
 
-    On a rise, each response group reaches the new level after its delay; on a fall, lines relax
-    at once (a lifted warning frees production immediately).
+    Compliance is drawn per line when a warning starts (from no warning) and holds through its
+    upgrades; an inspection may catch a non-complying line, which then complies.
     """
-    inp = rec.inp
-    applied = [0] * len(groups)
-    boundaries = sorted({b for w in inp.schedule for b in (w.start_h, w.end_h) if 0 <= b < inp.hours} | {0})
 
-    def apply(g: int, level: int) -> None:
-        delay, idx = groups[g]
-        rec.flush(env.now)
-        applied[g] = level
-        rec.warning_factor[idx] = 1.0 - inp.level_reduction[idx, level]
-        rec.events.append((env.now, f"lines with {delay} h response delay at level {level}"))
+    def __init__(self, env: simpy.Environment, rec: _Recorder, rng: np.random.Generator):
+        inp = rec.inp
+        self.env, self.rec, self.inp, self.rng = env, rec, inp, rng
+        self.groups = [(int(d), np.flatnonzero(inp.delay_h == d)) for d in np.unique(inp.delay_h)]
+        self.applied = np.zeros(inp.level_reduction.shape[0], dtype=np.int8)
+        self.group_level = [0] * len(self.groups)
+        self.complying = np.ones(inp.level_reduction.shape[0], dtype=bool)
+        self.always = inp.compliance_probability >= 1.0
 
-    def respond(g: int, level: int):
-        yield env.timeout(groups[g][0])
+    def draw_compliance(self) -> None:
+        self.complying = self.always | (self.rng.random(self.always.size) < self.inp.compliance_probability)
+
+    def refresh(self, idx: np.ndarray) -> None:
+        cut = self.inp.level_reduction[idx, self.applied[idx]] * self.complying[idx]
+        self.rec.warning_factor[idx] = 1.0 - cut
+
+    def apply(self, g: int, level: int) -> None:
+        delay, idx = self.groups[g]
+        self.rec.flush(self.env.now)
+        self.group_level[g] = level
+        self.applied[idx] = level
+        self.refresh(idx)
+        self.rec.res.events.append((self.env.now, f"lines with {delay} h response delay at level {level}"))
+
+    def rise(self, g: int, level: int):
+        yield self.env.timeout(self.groups[g][0])
         # a later fall of the warning caps what a pending rise may apply
-        target = min(level, rec.level_in_force)
-        if target > applied[g]:
-            apply(g, target)
+        target = min(level, self.rec.level_in_force)
+        if target > self.group_level[g]:
+            self.apply(g, target)
 
-    for t in boundaries:
-        yield env.timeout(t - env.now)
-        level = max((w.level for w in inp.schedule if w.start_h <= t < w.end_h), default=0)
-        if level == rec.level_in_force:
-            continue
-        rec.flush(env.now)
-        rec.events.append((env.now, f"warning level {rec.level_in_force} -> {level}"))
+    def change_level(self, level: int) -> None:
+        """The level in force changes now."""
+        rec = self.rec
+        rec.flush(self.env.now)
+        rec.res.events.append((self.env.now, f"warning level {rec.level_in_force} -> {level}"))
+        if rec.level_in_force == 0 and level > 0:
+            self.draw_compliance()
         rising = level > rec.level_in_force
         rec.level_in_force = level
-        rec.other_factor = 1.0 - inp.other_reduction[:, level, :]
-        for g in range(len(groups)):
+        rec.other_factor = 1.0 - self.inp.other_reduction[:, level, :]
+        for g in range(len(self.groups)):
             if rising:
-                env.process(respond(g, level))
-            elif applied[g] > level:
-                apply(g, level)
+                self.env.process(self.rise(g, level))
+            elif self.group_level[g] > level:
+                self.apply(g, level)
+
+
+def _follower(env: simpy.Environment, plan: _Plan, rec: _Recorder, response: _Response):
+    """Keeps the level in force equal to the plan's level, waking at each boundary or change."""
+    while True:
+        level = plan.level_at(env.now)
+        if level != rec.level_in_force:
+            response.change_level(level)
+        nxt = plan.next_change_after(env.now)
+        wake = [plan.changed] + ([env.timeout(nxt - env.now)] if nxt is not None and nxt < rec.inp.hours else [])
+        yield env.any_of(wake)
+
+
+def _centre(env: simpy.Environment, plan: _Plan, centre: WarningCentre):
+    decider = WarningDecider(centre.rule_set, centre.lead_h, centre.lift_after_h, plan.decided)
+    for i, t in enumerate(centre.issue_hours):
+        yield env.timeout(float(t) - env.now)
+        if decider.step(int(t), int(centre.day0_hours[i]), centre.forecast_daily_aqi[i]):
+            plan.notify()
 
 
 def _calendar(env: simpy.Environment, rec: _Recorder, windows: tuple[CalendarWindow, ...], index: int, active: list[bool]):
@@ -204,29 +295,56 @@ def _calendar(env: simpy.Environment, rec: _Recorder, windows: tuple[CalendarWin
     yield env.timeout(window.start_h)
     active[index] = True
     recompute()
-    rec.events.append((env.now, f"staggered production '{window.label}' starts"))
+    rec.res.events.append((env.now, f"staggered production '{window.label}' starts"))
     if window.end_h < rec.inp.hours:
         yield env.timeout(window.end_h - env.now)
         active[index] = False
         recompute()
-        rec.events.append((env.now, f"staggered production '{window.label}' ends"))
+        rec.res.events.append((env.now, f"staggered production '{window.label}' ends"))
 
 
-def run_engine(inp: EngineInputs) -> EngineResult:
-    """Run the event simulation over ``inp.hours`` hours and return the integrated result."""
+def _inspector(env: simpy.Environment, rec: _Recorder, response: _Response, spec: Inspections):
+    """Each day, visit ``per_day`` random lines that are under a warning measure."""
+    t = spec.hour_of_day
+    while t < rec.inp.hours:
+        yield env.timeout(t - env.now)
+        under = np.flatnonzero(rec.inp.level_reduction[np.arange(response.applied.size), response.applied] > 0)
+        if under.size:
+            visited = response.rng.choice(under, size=min(spec.per_day, under.size), replace=False)
+            caught = visited[~response.complying[visited] & (response.rng.random(visited.size) < spec.catch_probability)]
+            rec.res.inspections += int(visited.size)
+            if caught.size:
+                rec.flush(env.now)
+                response.complying[caught] = True
+                response.refresh(caught)
+                rec.res.caught += int(caught.size)
+        t += 24
+
+
+def run_engine(inp: EngineInputs, rng: np.random.Generator | None = None, centre: WarningCentre | None = None) -> EngineResult:
+    """Run the event simulation over ``inp.hours`` hours and return the integrated result.
+
+    ``rng`` drives compliance draws and inspections (unused when every line complies and there
+    are no inspections); ``centre`` adds forecast-driven warnings to the fixed schedule.
+    """
     env = simpy.Environment()
     rec = _Recorder(inp)
-    rec.events = rec.res.events
-    delays = np.unique(inp.delay_h)
-    groups = [(int(d), np.flatnonzero(inp.delay_h == d)) for d in delays]
-    env.process(_warning_centre(env, rec, groups))
+    response = _Response(env, rec, rng if rng is not None else np.random.default_rng(0))
+    plan = _Plan(env, inp.schedule)
+    env.process(_follower(env, plan, rec, response))
+    if centre is not None:
+        env.process(_centre(env, plan, centre))
     active = [False] * len(inp.calendars)
     for i in range(len(inp.calendars)):
         env.process(_calendar(env, rec, inp.calendars, i, active))
+    if inp.inspections is not None and inp.inspections.per_day > 0:
+        env.process(_inspector(env, rec, response, inp.inspections))
     env.run(until=inp.hours)
-    return rec.finish()
+    result = rec.finish()
+    result.warnings = sorted(plan.records(), key=lambda r: (r.start_h, r.level))
+    return result
 
 
 def baseline_run(inp: EngineInputs) -> EngineResult:
     """The same integration with every factor at 1: no warnings, no calendars."""
-    return run_engine(EngineInputs(**{**inp.__dict__, "schedule": (), "calendars": ()}))
+    return run_engine(EngineInputs(**{**inp.__dict__, "schedule": (), "calendars": (), "inspections": None}))

@@ -29,6 +29,7 @@ class Pm25Projection:
     frame: pd.DataFrame
     calibration_scale: float
     metrics: dict
+    members_ug_m3: np.ndarray  # scenario PM2.5 of every member [μg/m³], (members, hours)
 
 
 def _with_spin_up(values: np.ndarray, hours: int) -> np.ndarray:
@@ -85,13 +86,18 @@ def project_pm25(
 ) -> Pm25Projection:
     """Baseline and scenario PM2.5 for the period.
 
-    ``baseline_kg_h`` / ``scenario_kg_h``: hourly emissions [kg/h] of all local sources by
-    pollutant, shape (hours,). ``level_in_force``: 0 none, 1-3 yellow-red, per hour.
-    Calibration (ARCHITECTURE.md §5): background = max(0, obs − c·local_baseline); scenario =
-    background (cut when the region warns too) + c·local_scenario.
+    ``baseline_kg_h``: hourly emissions [kg/h] of all local sources by pollutant, shape
+    (hours,); ``scenario_kg_h``: the same with shape (hours,) or (members, hours);
+    ``level_in_force``: 0 none, 1-3 yellow-red, shape like the scenario. Calibration
+    (ARCHITECTURE.md §5): background = max(0, obs − c·local_baseline); scenario = background
+    (cut when the region warns too) + c·local_scenario. With members, ``scenario`` and the
+    components are member means, ``scenario_p05/p50/p95`` the bands and ``warning_level`` the
+    median member's level.
     """
     met = load_meteorology(config.meteorology).slice(times[0], times[-1] + pd.Timedelta(hours=1))
-    emissions = {p: np.stack([baseline_kg_h[p], scenario_kg_h[p]]) for p in baseline_kg_h}
+    ensemble = np.ndim(next(iter(scenario_kg_h.values()))) == 2
+    levels = np.atleast_2d(level_in_force)
+    emissions = {p: np.vstack([baseline_kg_h[p][None, :], np.atleast_2d(scenario_kg_h[p])]) for p in baseline_kg_h}
     local = local_components(config, emissions, met, file)
     obs = met.pm25_baseline_ug_m3
     try:
@@ -99,30 +105,34 @@ def project_pm25(
     except InputError as exc:
         raise InputError(file, exc.where, exc.problem, exc.fix) from None
     bg = background(obs, local["local"][0], c)
-    bg_scenario = bg
+    bg_members = np.broadcast_to(bg, levels.shape)
     if config.regional_background_cut is not None:
-        cuts = np.array([0.0, *config.regional_background_cut.as_tuple()])[level_in_force]
-        bg_scenario = bg * (1.0 - first_order_lag(cuts, config.regional_response_h))
+        table = np.array([0.0, *config.regional_background_cut.as_tuple()])
+        bg_members = bg * (1.0 - np.stack([first_order_lag(table[lv], config.regional_response_h) for lv in levels]))
     baseline = bg + c * local["local"][0]
-    scenario = bg_scenario + c * local["local"][1]
-    level_names = np.array(["none", *LEVELS], dtype=object)[level_in_force]
+    members = bg_members + c * local["local"][1:]  # (members, hours)
+    scenario = members.mean(axis=0)
+    median_level = np.median(levels, axis=0).astype(int)
     frame = pd.DataFrame(
         {
             "time": times,
             "baseline": baseline,
             "scenario": scenario,
-            "background": bg_scenario,
+            "background": bg_members.mean(axis=0),
             "local_baseline": c * local["local"][0],
-            "local_scenario": c * local["local"][1],
-            **{k: c * local[k][1] for k in COMPONENTS},
+            "local_scenario": c * local["local"][1:].mean(axis=0),
+            **{k: c * local[k][1:].mean(axis=0) for k in COMPONENTS},
             "aqi_baseline": iaqi_pm25(running_mean_24h(baseline)),
             "aqi_scenario": iaqi_pm25(running_mean_24h(scenario)),
-            "warning_level": level_names,
+            "warning_level": np.array(["none", *LEVELS], dtype=object)[median_level],
         }
     )
-    metrics = pm25_metrics(times, baseline, scenario, level_in_force)
+    if ensemble:
+        for q in (5, 50, 95):
+            frame[f"scenario_p{q:02d}"] = np.percentile(members, q, axis=0)
+    metrics = pm25_metrics(times, baseline, scenario, median_level)
     metrics["calibration_scale"] = c
-    return Pm25Projection(frame, c, metrics)
+    return Pm25Projection(frame, c, metrics, members)
 
 
 def pm25_metrics(times: pd.DatetimeIndex, baseline: np.ndarray, scenario: np.ndarray, level_in_force: np.ndarray) -> dict:

@@ -333,8 +333,40 @@ class ScheduledWarning(Frozen):
         return self
 
 
+class ForecastConfig(Frozen):
+    """Forecast of daily PM2.5 used by the warning centre.
+
+    Without ``file``: the baseline PM2.5 of the meteorology file times a lognormal error,
+    exp(bias + σ_k z), σ_k from ``error_sigma_by_lead_day`` (day 0 = the issue day; the last
+    value holds beyond the list), z drawn from the member's generator. With ``file``: a CSV with
+    one row per issue date and target date (columns ``issue_date``, ``target_date`` and
+    ``pm25_ug_m3`` or ``aqi``).
+    """
+
+    error_sigma_by_lead_day: list[Annotated[float, Field(ge=0)]] = [0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45]
+    bias: float = 0.0
+    file: FilePath | None = None
+
+
 class WarningsConfig(Frozen):
+    """Warnings: a fixed ``schedule``, or a ``standard`` with which the warning centre decides
+    from forecasts each day at ``issue_hour``. ``regional``: provincial warnings the city must
+    follow at their level at once."""
+
     schedule: list[ScheduledWarning] = []
+    standard: str | None = None
+    issue_hour: int = Field(10, ge=0, le=23)
+    horizon_days: int = Field(7, ge=1, le=15)
+    lead_hours: int = Field(24, ge=0)
+    lift_after_hours: int = Field(36, ge=0)
+    forecast: ForecastConfig = ForecastConfig()
+    regional: list[ScheduledWarning] = []
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "WarningsConfig":
+        if self.schedule and self.standard:
+            raise ValueError("give either a fixed 'schedule' or a 'standard' for forecast-driven warnings, not both")
+        return self
 
 
 class CalendarRule(Frozen):
@@ -366,6 +398,15 @@ class CalendarRule(Frozen):
         return self.name or f"{'/'.join(self.industry)}:{'/'.join(self.process or ['all'])}"
 
 
+class InspectionConfig(Frozen):
+    """Daily inspections: ``per_day`` lines under measures visited at ``hour_of_day``; a
+    non-complying line is caught with ``catch_probability`` and complies from then on."""
+
+    per_day: int = Field(ge=0)
+    catch_probability: Fraction
+    hour_of_day: int = Field(10, ge=0, le=23)
+
+
 def _compliance(value: Any) -> Any:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return {"default": value}
@@ -376,12 +417,14 @@ class ResponseConfig(Frozen):
     """How enterprises respond to a warning.
 
     ``delay_hours``: hours from a warning's start (or upgrade) until lines reach the new level,
-    by industry, with ``default`` for the rest. ``compliance``: the fraction of the designed
-    reduction that is realised [-], one number or by grade with ``default``.
+    by industry, with ``default`` for the rest. ``compliance``: the probability that a line
+    carries out its measures during a warning [-], one number or by grade with ``default``;
+    drawn per line at the start of each warning from the member's generator.
     """
 
     delay_hours: dict[str, Annotated[int, Field(ge=0)]] = {"default": 0}
     compliance: Annotated[dict[str, Fraction], BeforeValidator(_compliance)] = {"default": 1.0}
+    inspections: InspectionConfig | None = None
 
     @model_validator(mode="after")
     def _grade_keys(self) -> "ResponseConfig":
@@ -463,12 +506,18 @@ class Scenario(Frozen):
 
     @model_validator(mode="after")
     def _warnings_inside_period(self) -> "Scenario":
-        for i, w in enumerate(self.warnings.schedule):
-            if w.end <= self.period.start or w.start >= self.period.end:
-                raise ValueError(
-                    f"warnings.schedule[{i}] ({w.start} to {w.end}) lies outside the period "
-                    f"{self.period.start} to {self.period.end}"
-                )
+        for key in ("schedule", "regional"):
+            for i, w in enumerate(getattr(self.warnings, key)):
+                if w.end <= self.period.start or w.start >= self.period.end:
+                    raise ValueError(
+                        f"warnings.{key}[{i}] ({w.start} to {w.end}) lies outside the period "
+                        f"{self.period.start} to {self.period.end}"
+                    )
+        if self.warnings.standard and self.warnings.forecast.file is None and self.atmosphere is None:
+            raise ValueError(
+                "forecast-driven warnings need the baseline PM2.5 of an 'atmosphere.meteorology' file, "
+                "or a 'warnings.forecast.file'"
+            )
         return self
 
     @property
@@ -633,6 +682,8 @@ def input_files(scenario: Scenario) -> list[Path]:
     files = [Path(scenario.inventory.enterprises)]
     if scenario.atmosphere is not None:
         files.append(Path(scenario.atmosphere.meteorology))
+    if scenario.warnings.forecast.file is not None:
+        files.append(Path(scenario.warnings.forecast.file))
     factors = Path(scenario.inventory.emission_factors)
     files.extend(sorted(factors.glob("*.csv")) if factors.is_dir() else [factors])
     return files
@@ -645,7 +696,8 @@ def scenario_sha256(scenario: Scenario) -> str:
     digest = hashlib.sha256()
     content = scenario.model_dump(
         mode="json",
-        exclude={"output": {"dir"}, "inventory": {"enterprises", "emission_factors"}, "atmosphere": {"meteorology"}},
+        exclude={"output": {"dir"}, "inventory": {"enterprises", "emission_factors"}, "atmosphere": {"meteorology"},
+                 "warnings": {"forecast": {"file"}}},
     )
     digest.update(json.dumps(content, sort_keys=True, ensure_ascii=False).encode())
     for f in input_files(scenario):

@@ -1,0 +1,148 @@
+"""Monte Carlo members and the executors that run them (serial, local processes, Dask).
+
+Member i draws everything random (forecast errors, compliance, inspections) from
+``numpy.random.default_rng(SeedSequence(seed, spawn_key=(i,)))``, the i-th child of
+``SeedSequence(seed).spawn(members)``. Work is split into batches of members; results are put
+back in member order, so every executor returns identical numbers for the same seed.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from multiprocessing import get_context
+from typing import Callable
+
+import numpy as np
+
+from sim.engine import EngineInputs, EngineResult, run_engine
+from sim.forecast import ForecastTemplate
+from sim.scenario import WarningsConfig
+
+EXECUTORS = ("serial", "processes", "dask")
+
+
+@dataclass(frozen=True)
+class SharedInputs:
+    """What every member shares; sent once to each worker."""
+
+    engine: EngineInputs
+    forecast: ForecastTemplate | None
+    warnings: WarningsConfig
+    rule_set: object
+    seed: int
+
+
+@dataclass
+class BatchOutput:
+    """Member results of one batch; per-line totals are summed over the batch to save memory."""
+
+    indices: list[int]
+    runs: list[EngineResult]
+    line_total_sum_kg: np.ndarray
+    other_total_sum_kg: np.ndarray
+
+
+def member_rng(seed: int, index: int) -> np.random.Generator:
+    """The generator of member ``index``: the index-th child of ``SeedSequence(seed)``."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(index,)))
+
+
+def run_member(shared: SharedInputs, index: int) -> EngineResult:
+    """Run one member: draw its forecasts, then the event simulation with its generator."""
+    rng = member_rng(shared.seed, index)
+    centre = None
+    if shared.forecast is not None:
+        centre = shared.forecast.member_centre(shared.warnings, shared.rule_set, rng)
+    return run_engine(shared.engine, rng, centre)
+
+
+def run_batch(shared: SharedInputs, indices: list[int]) -> BatchOutput:
+    """Run the members ``indices`` in order; keep per-line totals only as their sum."""
+    runs = [run_member(shared, i) for i in indices]
+    line_sum = np.sum([r.line_total_kg for r in runs], axis=0)
+    other_sum = np.sum([r.other_total_kg for r in runs], axis=0)
+    for r in runs:
+        r.line_total_kg = np.zeros((0, 0))
+        r.other_total_kg = np.zeros((0, 0))
+        r.events = []
+    return BatchOutput(list(indices), runs, line_sum, other_sum)
+
+
+def batches(members: int, workers: int) -> list[list[int]]:
+    """Member indices split into about four batches per worker (for load balance)."""
+    size = max(1, math.ceil(members / (4 * max(1, workers))))
+    return [list(range(i, min(i + size, members))) for i in range(0, members, size)]
+
+
+def run_members(
+    shared: SharedInputs,
+    members: int,
+    executor: str = "serial",
+    scheduler: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[BatchOutput]:
+    """Run ``members`` members on the chosen executor; batches come back in member order.
+
+    ``executor``: ``serial``, ``processes`` (local worker processes, one per core) or ``dask``
+    (the cluster at ``scheduler``, e.g. ``tcp://host:8786``, or a local cluster when None).
+    ``progress`` is called with the number of members finished by each batch.
+    """
+    if executor not in EXECUTORS:
+        raise ValueError(f"executor must be one of {EXECUTORS}")
+    done: dict[int, BatchOutput] = {}
+    tick = progress or (lambda n: None)
+    if executor == "serial":
+        for k, batch in enumerate(batches(members, 1)):
+            done[k] = run_batch(shared, batch)
+            tick(len(batch))
+    elif executor == "processes":
+        workers = os.cpu_count() or 1
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            futures = {pool.submit(run_batch, shared, batch): k for k, batch in enumerate(batches(members, workers))}
+            for future in as_completed(futures):
+                done[futures[future]] = future.result()
+                tick(len(done[futures[future]].indices))
+    else:
+        done = _run_dask(shared, members, scheduler, tick)
+    return [done[k] for k in sorted(done)]
+
+
+def _run_dask(shared: SharedInputs, members: int, scheduler: str | None, tick: Callable[[int], None]) -> dict[int, BatchOutput]:
+    from dask.distributed import Client, LocalCluster, as_completed as dask_completed
+
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50)
+        client = Client(cluster)
+    else:
+        client = Client(scheduler)
+    try:
+        workers = max(1, len(client.scheduler_info().get("workers", {})))
+        [remote] = client.scatter([shared], broadcast=True)
+        futures = {}
+        for k, batch in enumerate(batches(members, workers)):
+            futures[client.submit(run_batch, remote, batch, pure=False)] = k
+        done: dict[int, BatchOutput] = {}
+        for future in dask_completed(list(futures)):
+            out = future.result()
+            done[futures[future]] = out
+            tick(len(out.indices))
+        return done
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def progress_bar(total: int, quiet: bool) -> tuple[Callable[[int], None], Callable[[], None]]:
+    """A tqdm progress bar on stderr (nothing when quiet or for a single member)."""
+    if quiet or total <= 1:
+        return (lambda n: None), (lambda: None)
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="member", file=sys.stderr, desc="members", leave=False)
+    return bar.update, bar.close

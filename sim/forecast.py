@@ -1,0 +1,96 @@
+"""Forecasts for the warning centre: daily PM2.5 per issue day and target day -> daily AQI.
+
+The error model draws from the member's generator only; the same seed gives the same
+forecasts on every executor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.aqi import daily_mean, iaqi_pm25
+from sim.engine import WarningCentre
+from sim.errors import InputError
+from sim.scenario import WarningsConfig
+
+
+@dataclass(frozen=True)
+class ForecastTemplate:
+    """What every member's forecast is built from.
+
+    ``issue_hours`` [h since period start] and ``day0_hours`` (midnight of the issue day);
+    ``truth_ug_m3`` [μg/m³] (issues, horizon): the daily baseline PM2.5 of the target days
+    (NaN where unknown), or the forecast read from a file; ``sigma`` [-] per lead day;
+    ``bias`` [-] of the log error; ``from_file``: forecasts are given, no error is drawn.
+    """
+
+    issue_hours: np.ndarray
+    day0_hours: np.ndarray
+    truth_ug_m3: np.ndarray
+    sigma: np.ndarray
+    bias: float
+    from_file: bool
+
+    def member_centre(self, config: WarningsConfig, rule_set, rng: np.random.Generator) -> WarningCentre:
+        """The warning centre of one member: forecasts drawn with its generator."""
+        if self.from_file:
+            forecast = self.truth_ug_m3
+        else:
+            z = rng.standard_normal(self.truth_ug_m3.shape)
+            forecast = self.truth_ug_m3 * np.exp(self.bias + self.sigma[None, :] * z)
+        aqi = np.where(np.isnan(forecast), np.nan, iaqi_pm25(np.nan_to_num(forecast)))
+        return WarningCentre(self.issue_hours, self.day0_hours, aqi, rule_set, config.lead_hours, config.lift_after_hours)
+
+
+def _issue_times(config: WarningsConfig, times: pd.DatetimeIndex) -> tuple[np.ndarray, pd.DatetimeIndex]:
+    issue = times[times.hour == config.issue_hour]
+    hours = ((issue - times[0]) / pd.Timedelta(hours=1)).to_numpy().astype(int)
+    return hours, issue.normalize()
+
+
+def forecast_template(config: WarningsConfig, times: pd.DatetimeIndex, baseline_times: pd.DatetimeIndex | None, baseline_ug_m3: np.ndarray | None, scenario_file: object) -> ForecastTemplate:
+    """Build the forecast template from the baseline PM2.5 (error model) or a forecast file."""
+    issue_hours, issue_days = _issue_times(config, times)
+    horizon = config.horizon_days
+    targets = issue_days.to_numpy()[:, None] + np.arange(horizon)[None, :] * np.timedelta64(1, "D")
+    day0 = ((issue_days - times[0]) / pd.Timedelta(hours=1)).to_numpy().astype(int)
+    sigmas = list(config.forecast.error_sigma_by_lead_day) or [0.0]
+    sigma = np.array([sigmas[min(k, len(sigmas) - 1)] for k in range(horizon)])
+    if config.forecast.file is None:
+        daily = daily_mean(baseline_ug_m3, baseline_times)
+        lookup = pd.Series(daily.to_numpy(), index=pd.DatetimeIndex(daily.index).normalize())
+        truth = lookup.reindex(pd.DatetimeIndex(targets.ravel())).to_numpy().reshape(targets.shape)
+        return ForecastTemplate(issue_hours, day0, truth, sigma, config.forecast.bias, False)
+    path = Path(config.forecast.file)
+    if not path.is_file():
+        raise InputError(path, "key warnings.forecast.file", "the forecast file does not exist.", "check the path (relative to the scenario file).")
+    table = pd.read_csv(path, encoding="utf-8-sig")
+    value = "pm25_ug_m3" if "pm25_ug_m3" in table.columns else "aqi" if "aqi" in table.columns else None
+    missing = [c for c in ("issue_date", "target_date") if c not in table.columns]
+    if missing or value is None:
+        raise InputError(path, "header", f"missing column(s) {', '.join(missing + ([] if value else ['pm25_ug_m3 or aqi']))}.", "the header must be issue_date,target_date,pm25_ug_m3 (or aqi).")
+    try:
+        issue = pd.to_datetime(table.issue_date).dt.normalize()
+        target = pd.to_datetime(table.target_date).dt.normalize()
+    except (ValueError, TypeError):
+        raise InputError(path, "columns issue_date/target_date", "a date could not be read.", "write dates as YYYY-MM-DD.") from None
+    numbers = pd.to_numeric(table[value], errors="coerce")
+    bad = numbers.isna() | (numbers < 0)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(path, f"row {row + 2}, column {value}", f"'{table[value].iloc[row]}' is not a non-negative number.", "write a plain number.")
+    if value == "aqi":  # invert the PM2.5 IAQI so both forms share one path (AQI is monotone in PM2.5)
+        bp_c = np.array([0, 35, 75, 115, 150, 250, 350, 500.0])
+        bp_i = np.array([0, 50, 100, 150, 200, 300, 400, 500.0])
+        numbers = pd.Series(np.interp(numbers.to_numpy(float), bp_i, bp_c))
+    frame = pd.Series(numbers.to_numpy(float), index=pd.MultiIndex.from_arrays([issue, target]))
+    if frame.index.duplicated().any():
+        row = int(np.flatnonzero(frame.index.duplicated())[0])
+        raise InputError(path, f"row {row + 2}", "this issue date and target date appear twice.", "keep one forecast per pair.")
+    keys = pd.MultiIndex.from_arrays([np.repeat(issue_days.to_numpy(), horizon), pd.DatetimeIndex(targets.ravel())])
+    given = frame.reindex(keys).to_numpy().reshape(targets.shape)
+    return ForecastTemplate(issue_hours, day0, given, sigma, 0.0, True)

@@ -1,0 +1,77 @@
+"""Ensembles: seeded members, collapse to the deterministic run, identical across executors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim import load_scenario, run
+from sim.outputs import write_tables
+from sim.scenario import EnsembleConfig, ForecastConfig, ResponseConfig
+
+from conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def forecast_scenario():
+    base = load_scenario(ROOT / "scenarios" / "demo_city_forecast.yaml")
+    return base
+
+
+def _with(s, *, members, sigma=None, compliance=None, seed=None):
+    changes = {"ensemble": EnsembleConfig(members=members, seed=s.ensemble.seed if seed is None else seed)}
+    if sigma is not None:
+        changes["warnings"] = s.warnings.model_copy(update={"forecast": ForecastConfig(error_sigma_by_lead_day=[sigma], bias=0.0)})
+    if compliance is not None:
+        changes["response"] = ResponseConfig(delay_hours=dict(s.response.delay_hours), compliance=compliance)
+    return s.replace(**changes)
+
+
+def test_perfect_forecast_and_full_compliance_collapse_to_deterministic(forecast_scenario):
+    single = run(_with(forecast_scenario, members=1, sigma=0.0, compliance=1.0))
+    many = run(_with(forecast_scenario, members=8, sigma=0.0, compliance=1.0))
+    pm = many.pm25
+    np.testing.assert_array_equal(pm.scenario_p05.to_numpy(), pm.scenario_p95.to_numpy())
+    np.testing.assert_allclose(pm.scenario.to_numpy(), single.pm25.scenario.to_numpy(), rtol=1e-12, atol=1e-12)
+    for r in many.member_runs:
+        np.testing.assert_array_equal(r.level_in_force, single.scenario_run.level_in_force)
+        np.testing.assert_array_equal(r.hourly_kg_h, single.scenario_run.hourly_kg_h)
+    assert many.metrics["production_loss_wan_yuan"] == pytest.approx(single.metrics["production_loss_wan_yuan"], rel=1e-12)
+    assert len(single.warnings) >= 1
+
+
+def test_member_zero_is_the_single_run_with_the_same_seed(forecast_scenario):
+    single = run(_with(forecast_scenario, members=1))
+    many = run(_with(forecast_scenario, members=3))
+    np.testing.assert_array_equal(many.member_runs[0].hourly_kg_h, single.scenario_run.hourly_kg_h)
+    assert not np.array_equal(many.member_runs[1].level_in_force, many.member_runs[2].level_in_force) or \
+        not np.array_equal(many.member_runs[1].hourly_kg_h, many.member_runs[2].hourly_kg_h)
+
+
+def _outputs(result, folder):
+    folder.mkdir()
+    write_tables(result, folder)
+    return {name: (folder / name).read_bytes() for name in ("pm25.csv", "metrics.json", "emissions.csv", "warnings.csv")}
+
+
+def test_identical_outputs_across_executors(forecast_scenario, tmp_path):
+    scenario = _with(forecast_scenario, members=6)
+    serial = _outputs(run(scenario, executor="serial"), tmp_path / "serial")
+    processes = _outputs(run(scenario, executor="processes"), tmp_path / "processes")
+    dask = _outputs(run(scenario, executor="dask"), tmp_path / "dask")
+    for name in serial:
+        assert processes[name] == serial[name], name
+        assert dask[name] == serial[name], name
+
+
+def test_bands_and_statistics(forecast_scenario):
+    res = run(_with(forecast_scenario, members=12))
+    pm = res.pm25
+    assert (pm.scenario_p05 <= pm.scenario_p50 + 1e-12).all() and (pm.scenario_p50 <= pm.scenario_p95 + 1e-12).all()
+    stats = res.metrics["warning_statistics"]
+    assert stats["members"] == 12
+    band = stats["pm25_reduction_during_warnings_ug_m3"]
+    assert band["p05"] <= band["p50"] <= band["p95"]
+    assert set(res.warnings.member) <= set(range(12))
+    e = res.emissions
+    assert {"baseline", "scenario", "scenario_p05", "scenario_p50", "scenario_p95"} == set(e.variant)
