@@ -116,7 +116,7 @@ def _run_dask(shared: SharedInputs, members: int, scheduler: str | None, tick: C
 
     cluster = None
     if scheduler is None:
-        cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50)
+        cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=50)
         client = Client(cluster)
     else:
         client = Client(scheduler)

@@ -196,7 +196,13 @@ def _read_list(path: Path, sheet: str | None) -> pd.DataFrame:
                 text_encoding = "gb18030"  # common in exports from Chinese office software
             except UnicodeDecodeError:
                 raise InputError(path, None, "the file is neither UTF-8 nor GBK/GB18030 text.", "save it as 'CSV UTF-8'.") from None
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=text_encoding)
+        try:
+            table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=text_encoding)
+        except pd.errors.ParserError as exc:
+            # pandas says e.g. "Expected 26 fields in line 14, saw 27"
+            raise InputError(path, None, f"the CSV cannot be parsed ({str(exc).strip()}).", "quote fields that contain commas, and give every row the header's number of columns.") from None
+        except pd.errors.EmptyDataError:
+            raise InputError(path, None, "the file is empty.", "write the header row and at least one production line.") from None
     else:
         raise InputError(path, None, f"unknown list format '{suffix}'.", "give a .csv or .xlsx file.")
     table = table.astype(str)
