@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -24,7 +24,7 @@ from sim.errors import InputError
 from sim.inventory import POLLUTANTS, Inventory, load_emission_factors, load_inventory
 from sim.metrics import reduction_ratios, targets_met
 from sim.policy import LineMeasures, assign_measures, calendar_windows
-from sim.projection import Pm25Projection, project_pm25
+from sim.projection import Pm25Projection, combine_projections, project_pm25
 from sim.scenario import LEVELS, OtherSources, Scenario, load_scenario, scenario_sha256
 
 __all__ = ["Result", "load_scenario", "run"]
@@ -33,33 +33,50 @@ __all__ = ["Result", "load_scenario", "run"]
 @dataclass(frozen=True)
 class OtherSourceArrays:
     """Other source categories as arrays: ``rate_kg_h`` [kg/h] (categories, pollutants),
-    ``weights`` [-] (categories, hours), ``reduction`` [-] (categories, 1 + levels, pollutants)."""
+    ``weights`` [-] (categories, hours), ``reduction`` [-] (categories, 1 + levels, pollutants),
+    ``city_id`` (categories,) index into the run's cities."""
 
     names: tuple[str, ...]
     rate_kg_h: np.ndarray
     weights: np.ndarray
     reduction: np.ndarray
-    city: str
+    cities: tuple[str, ...]
+    city_id: np.ndarray
     measure_text: tuple[tuple[str, str, str], ...]
 
 
-def other_source_arrays(other: OtherSources | None, inventory: Inventory, times: pd.DatetimeIndex, file: object) -> OtherSourceArrays:
-    """Category totals [t/d] -> mean rates [kg/h] with their temporal weights and cuts."""
+def other_source_arrays(others: list[OtherSources], inventory: Inventory, times: pd.DatetimeIndex, cities: list[str], file: object) -> OtherSourceArrays:
+    """Category totals [t/d] -> mean rates [kg/h] with their temporal weights, cuts and city.
+
+    A file whose ``city`` is ``all`` belongs to the only city of a one-city list."""
     p = len(POLLUTANTS)
-    if other is None:
-        return OtherSourceArrays((), np.zeros((0, p)), np.zeros((0, len(times))), np.zeros((0, 1 + len(LEVELS), p)), "all", ())
     hourly, weekly = inventory.factors.hourly_profiles, inventory.factors.weekly_profiles
-    rates, weights, cuts, texts = [], [], [], []
-    for i, cat in enumerate(other.categories):
-        for kind, name, store in (("hourly", cat.profile.hourly, hourly), ("weekly", cat.profile.weekly, weekly)):
-            if name not in store:
-                raise InputError(file, f"key categories[{i}].profile.{kind}", f"profile '{name}' is not defined.", f"use one of {', '.join(sorted(store))} (emission_factors/profiles.csv).")
-        rates.append([getattr(cat.emissions_t_d, q) * 1000.0 / 24.0 for q in POLLUTANTS])
-        weights.append(hourly[cat.profile.hourly][times.hour] * weekly[cat.profile.weekly][times.day_of_week])
-        cuts.append([[0.0] * p] + [[getattr(getattr(cat.reduction, lv), q) for q in POLLUTANTS] for lv in LEVELS])
-        texts.append(tuple(getattr(cat.measure, lv) or "" for lv in LEVELS))
+    names, rates, weights, cuts, texts, city_names = [], [], [], [], [], []
+    for other in others:
+        city = other.city
+        if city == "all" and len(cities) == 1:
+            city = cities[0]
+        if city not in cities:
+            raise InputError(file, "key inventory.other_sources", f"other sources for city '{other.city}' do not match a city of the list ({', '.join(cities)}).", "set 'city' in the other-sources file to a city of the list.")
+        for i, cat in enumerate(other.categories):
+            for kind, name, store in (("hourly", cat.profile.hourly, hourly), ("weekly", cat.profile.weekly, weekly)):
+                if name not in store:
+                    raise InputError(file, f"key categories[{i}].profile.{kind}", f"profile '{name}' is not defined.", f"use one of {', '.join(sorted(store))} (emission_factors/profiles.csv).")
+            names.append(cat.name)
+            city_names.append(city)
+            rates.append([getattr(cat.emissions_t_d, q) * 1000.0 / 24.0 for q in POLLUTANTS])
+            weights.append(hourly[cat.profile.hourly][times.hour] * weekly[cat.profile.weekly][times.day_of_week])
+            cuts.append([[0.0] * p] + [[getattr(getattr(cat.reduction, lv), q) for q in POLLUTANTS] for lv in LEVELS])
+            texts.append(tuple(getattr(cat.measure, lv) or "" for lv in LEVELS))
+    k = len(names)
     return OtherSourceArrays(
-        tuple(c.name for c in other.categories), np.array(rates), np.array(weights), np.array(cuts), other.city, tuple(texts)
+        tuple(names),
+        np.array(rates).reshape(k, p),
+        np.array(weights).reshape(k, len(times)),
+        np.array(cuts).reshape(k, 1 + len(LEVELS), p),
+        tuple(city_names),
+        np.array([cities.index(c) for c in city_names], dtype=np.int64),
+        tuple(texts),
     )
 
 
@@ -87,6 +104,15 @@ class Result:
     sha256: str
     projection: Pm25Projection | None = None
     member_runs: tuple[EngineResult, ...] = ()
+    cities: tuple[str, ...] = ()
+    projection_by_city: dict[str, Pm25Projection] = field(default_factory=dict)
+
+    @property
+    def pm25_by_city(self) -> pd.DataFrame | None:
+        """With several cities: each city's PM2.5 frame stacked, with a ``city`` column."""
+        if not self.projection_by_city:
+            return None
+        return pd.concat([p.frame.assign(city=c) for c, p in self.projection_by_city.items()], ignore_index=True)
 
     @property
     def pm25(self) -> pd.DataFrame | None:
@@ -124,7 +150,7 @@ class Result:
                 other = pd.DataFrame(run.other_total_kg / 1000.0, columns=list(POLLUTANTS))
                 other.insert(0, "grade", "-")
                 other.insert(0, "industry", [f"other:{n}" for n in self.other.names])
-                other.insert(0, "city", self.other.city)
+                other.insert(0, "city", list(self.other.cities))
                 grouped = pd.concat([grouped, other], ignore_index=True)
             long = grouped.melt(id_vars=["city", "industry", "grade"], var_name="pollutant", value_name="total_t")
             long.insert(0, "variant", variant)
@@ -138,17 +164,19 @@ class Result:
         hour = pd.Timedelta(hours=1)
         t0 = self.times[0]
         rows = []
+        several = len(self.cities) > 1
         for m, run in enumerate(self.member_runs or (self.scenario_run,)):
-            for w in run.warnings:
+            for w, c in zip(run.warnings, run.warning_cities or [0] * len(run.warnings)):
                 rows.append({
                     **({"member": m} if len(self.member_runs) > 1 else {}),
+                    **({"city": self.cities[c]} if several else {}),
                     "level": LEVELS[w.level - 1],
                     "issued_at": pd.NaT if w.issued_h is None else t0 + w.issued_h * hour,
                     "start": t0 + w.start_h * hour,
                     "end": t0 + w.end_h * hour,
                     "reason": w.reason,
                 })
-        columns = (["member"] if len(self.member_runs) > 1 else []) + ["level", "issued_at", "start", "end", "reason"]
+        columns = (["member"] if len(self.member_runs) > 1 else []) + (["city"] if several else []) + ["level", "issued_at", "start", "end", "reason"]
         return pd.DataFrame(rows, columns=columns)
 
     @cached_property
@@ -175,6 +203,34 @@ class Result:
                 out[f"{level}_{p}_reduction_kg_d"] = base[:, j] * m.reduction[:, k]
         out["source_row"] = lines.source_row
         out["derived"] = lines.derived.astype(int)
+        return out
+
+    def city_metrics(self) -> dict:
+        """Per city: list and society ratios, production loss [万元], emissions [t], PM2.5 figures."""
+        lines = self.inventory.lines
+        run = self.scenario_run
+        out = {}
+        for k, city in enumerate(self.cities):
+            mask = (lines.city == city).to_numpy()
+            other = self.other.city_id == k
+            list_ratio, society_ratio = reduction_ratios(
+                self.inventory.mean_rate_kg_h[mask], self.measures_by_line.reduction[mask],
+                self.other.rate_kg_h[other], self.other.reduction[other][:, 1:, :],
+            )
+            entry = {
+                "lines": int((mask & ~lines.derived.to_numpy(bool)).sum()),
+                "list_ratio": list_ratio,
+                "society_ratio": society_ratio,
+                "production_loss_wan_yuan": float(run.loss_by_city_wan_yuan[k]),
+                "warning_hours": int((run.level_by_city[:, k] > 0).sum()),
+                "emissions_t": {
+                    variant: {p: float(r.hourly_by_city_kg_h[:, k, j].sum() / 1000.0) for j, p in enumerate(POLLUTANTS)}
+                    for variant, r in (("baseline", self.baseline_run), ("scenario", run))
+                },
+            }
+            if city in self.projection_by_city:
+                entry["pm25"] = self.projection_by_city[city].metrics
+            out[city] = entry
         return out
 
     def realised_ratio(self) -> dict:
@@ -247,6 +303,7 @@ class Result:
             },
             "realised_ratio": self.realised_ratio(),
             **({"pm25": self.projection.metrics, "calibration_scale": self.projection.calibration_scale} if self.projection else {}),
+            **({"by_city": self.city_metrics()} if len(self.cities) > 1 else {}),
             **({"warning_statistics": self.warning_statistics()} if self.member_runs and (self.scenario.warnings.standard or len(self.member_runs) > 1) else {}),
             "notes": list(self.notes),
             "seed": self.scenario.ensemble.seed,
@@ -305,6 +362,7 @@ class Prepared:
     measures: LineMeasures
     other: OtherSourceArrays
     times: pd.DatetimeIndex
+    cities: list[str]
     compliance: np.ndarray
     delay_h: np.ndarray
     shared: SharedInputs
@@ -320,13 +378,31 @@ def prepare(scenario: Scenario) -> Prepared:
     hours = scenario.period.hours
     times = pd.date_range(start, periods=hours, freq="h")
     windows, calendar_notes = calendar_windows(inventory, list(scenario.staggered_production), start, hours)
-    other = other_source_arrays(scenario.resolved_other_sources, inventory, times, scenario.source_file)
+    cities = sorted(inventory.lines.city.unique())
+    other = other_source_arrays(scenario.resolved_other_sources, inventory, times, cities, scenario.source_file)
     compliance, delay = _line_vectors(scenario, inventory)
+
+    def city_indices(names: list[str] | None, where: str) -> tuple[int, ...] | None:
+        if names is None:
+            return None
+        unknown = [n for n in names if n not in cities]
+        if unknown:
+            raise InputError(scenario.source_file, where, f"city '{unknown[0]}' is not a city of the list ({', '.join(cities)}).", "correct the city name.")
+        return tuple(cities.index(n) for n in names)
+
     fixed = tuple(
-        ScheduledLevel(LEVELS.index(w.level) + 1, max(_hours_since(start, w.start), 0), min(_hours_since(start, w.end), hours), reason)
+        ScheduledLevel(LEVELS.index(w.level) + 1, max(_hours_since(start, w.start), 0), min(_hours_since(start, w.end), hours), reason,
+                       cities=city_indices(w.city, f"key warnings.{key}[{i}].city"))
         for key, reason in (("schedule", "scheduled in the scenario file"), ("regional", "regional (provincial) warning"))
-        for w in getattr(scenario.warnings, key)
+        for i, w in enumerate(getattr(scenario.warnings, key))
     )
+    atmosphere = scenario.atmosphere
+    if atmosphere is not None and atmosphere.cities:
+        missing = [c for c in cities if c not in atmosphere.cities]
+        if missing:
+            raise InputError(scenario.source_file, "key atmosphere.cities", f"city '{missing[0]}' of the list has no meteorology.", f"add it under atmosphere.cities (cities of the list: {', '.join(cities)}).")
+    elif atmosphere is not None and len(cities) > 1:
+        raise InputError(scenario.source_file, "key atmosphere.meteorology", f"the list spans {len(cities)} cities ({', '.join(cities[:5])}{', ...' if len(cities) > 5 else ''}), but one meteorology file is given.", "give each city its box under atmosphere.cities: {CITY: {meteorology: FILE}}.")
     inspections = scenario.response.inspections
     engine = EngineInputs(
         hours=hours,
@@ -345,16 +421,20 @@ def prepare(scenario: Scenario) -> Prepared:
         other_weights=other.weights,
         other_reduction=other.reduction,
         inspections=None if inspections is None else Inspections(inspections.per_day, inspections.catch_probability, inspections.hour_of_day),
+        city_id=np.searchsorted(np.array(cities, dtype=object), inventory.lines.city.to_numpy()).astype(np.int64),
+        other_city_id=other.city_id,
+        n_cities=len(cities),
     )
-    forecast, rule_set = None, None
+    forecasts, rule_set = {}, None
     cfg = scenario.warnings
     if cfg.standard:
         base_dir = scenario.source_file.parent if scenario.source_file else None
         rule_set = load_rule_set(cfg.standard, base_dir, scenario.source_file)
-        met = load_meteorology(scenario.atmosphere.meteorology) if cfg.forecast.file is None else None
-        forecast = forecast_template(cfg, times, met.times if met else None, met.pm25_baseline_ug_m3 if met else None, scenario.source_file)
-    shared = SharedInputs(engine, forecast, cfg, rule_set, scenario.ensemble.seed)
-    return Prepared(scenario, inventory, measures, other, times, compliance, delay, shared, measures.notes + calendar_notes)
+        for k, city in enumerate(cities):
+            met = load_meteorology(atmosphere.for_city(city).meteorology) if cfg.forecast.file is None else None
+            forecasts[k] = forecast_template(cfg, times, met.times if met else None, met.pm25_baseline_ug_m3 if met else None, scenario.source_file)
+    shared = SharedInputs(engine, forecasts, cfg, rule_set, scenario.ensemble.seed)
+    return Prepared(scenario, inventory, measures, other, times, cities, compliance, delay, shared, measures.notes + calendar_notes)
 
 
 def _mean_run(batches: list[BatchOutput], members: int) -> EngineResult:
@@ -372,6 +452,10 @@ def _mean_run(batches: list[BatchOutput], members: int) -> EngineResult:
         enterprise_hours_limited=float(np.mean([r.enterprise_hours_limited for r in runs])),
         enterprise_hours_stopped=float(np.mean([r.enterprise_hours_stopped for r in runs])),
         warnings=runs[0].warnings,
+        warning_cities=runs[0].warning_cities,
+        hourly_by_city_kg_h=None if runs[0].hourly_by_city_kg_h is None else np.mean([r.hourly_by_city_kg_h for r in runs], axis=0),
+        level_by_city=np.median([r.level_by_city for r in runs], axis=0).astype(np.int8),
+        loss_by_city_wan_yuan=np.mean([r.loss_by_city_wan_yuan for r in runs], axis=0),
         inspections=int(np.sum([r.inspections for r in runs])),
         caught=int(np.sum([r.caught for r in runs])),
     )
@@ -399,15 +483,21 @@ def run(scenario: Scenario, *, executor: str = "serial", scheduler: str | None =
         member_runs = tuple(r for b in done for r in b.runs)
         scenario_run = _mean_run(done, members)
     base_run = baseline_run(shared.engine)
-    projection = None
+    projection, by_city = None, {}
     if scenario.atmosphere is not None:
-        def total(runs: tuple[EngineResult, ...], keep_members: bool) -> dict[str, np.ndarray]:
-            both = np.stack([r.hourly_kg_h + r.other_hourly_kg_h for r in runs])  # (members, hours, pollutants)
-            return {p: both[:, :, j] if keep_members else both[0, :, j] for j, p in enumerate(POLLUTANTS) if p != "pm10"}
+        runs = member_runs
+        for k, city in enumerate(prepared.cities):
+            def emissions(rs: tuple[EngineResult, ...], keep_members: bool) -> dict[str, np.ndarray]:
+                if len(prepared.cities) == 1:
+                    both = np.stack([r.hourly_kg_h + r.other_hourly_kg_h for r in rs])  # (members, hours, pollutants)
+                else:
+                    both = np.stack([r.hourly_by_city_kg_h[:, k, :] for r in rs])
+                return {p: both[:, :, j] if keep_members else both[0, :, j] for j, p in enumerate(POLLUTANTS) if p != "pm10"}
 
-        levels = np.stack([r.level_in_force for r in member_runs]).astype(int)
-        projection = project_pm25(scenario.atmosphere, prepared.times, total((base_run,), False), total(member_runs, members > 1),
-                                  levels if members > 1 else levels[0], scenario.source_file)
+            levels = np.stack([r.level_by_city[:, k] for r in runs]).astype(int)
+            by_city[city] = project_pm25(scenario.atmosphere.for_city(city), prepared.times, emissions((base_run,), False),
+                                         emissions(runs, members > 1), levels if members > 1 else levels[0], scenario.source_file)
+        projection = by_city[prepared.cities[0]] if len(by_city) == 1 else combine_projections(list(by_city.values()), prepared.times)
     return Result(
         scenario=scenario,
         inventory=prepared.inventory,
@@ -422,4 +512,6 @@ def run(scenario: Scenario, *, executor: str = "serial", scheduler: str | None =
         sha256=scenario_sha256(scenario),
         projection=projection,
         member_runs=member_runs,
+        cities=tuple(prepared.cities),
+        projection_by_city=by_city if len(by_city) > 1 else {},
     )

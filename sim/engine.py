@@ -32,6 +32,7 @@ class ScheduledLevel:
     end_h: int
     reason: str = "scheduled in the scenario file"
     issued_h: float | None = None
+    cities: tuple[int, ...] | None = None  # city indices it applies to; None: every city
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,15 @@ class EngineInputs:
     other_weights: np.ndarray
     other_reduction: np.ndarray
     inspections: Inspections | None = None
+    city_id: np.ndarray | None = None  # (lines,) city index; None: one city
+    other_city_id: np.ndarray | None = None  # (categories,) city index
+    n_cities: int = 1
+
+    def line_city(self) -> np.ndarray:
+        return np.zeros(self.mean_rate_kg_h.shape[0], dtype=np.int64) if self.city_id is None else self.city_id
+
+    def other_city(self) -> np.ndarray:
+        return np.zeros(self.other_rate_kg_h.shape[0], dtype=np.int64) if self.other_city_id is None else self.other_city_id
 
 
 @dataclass
@@ -98,24 +108,28 @@ class EngineResult:
     other_hourly_kg_h: np.ndarray  # (hours, pollutants), other sources
     line_total_kg: np.ndarray  # (lines, pollutants)
     other_total_kg: np.ndarray  # (categories, pollutants)
-    level_in_force: np.ndarray  # (hours,) 0 none, 1 yellow, 2 orange, 3 red
+    level_in_force: np.ndarray  # (hours,) highest level in force in any city: 0 none, 1 yellow, 2 orange, 3 red
     lines_limited: np.ndarray  # (hours,) production lines cut but running
     lines_stopped: np.ndarray  # (hours,) production lines stopped
     production_loss_wan_yuan: float
     enterprise_hours_limited: float
     enterprise_hours_stopped: float
     warnings: list[WarningRecord] = field(default_factory=list)
+    hourly_by_city_kg_h: np.ndarray | None = None  # (hours, cities, pollutants), lines and other sources
+    level_by_city: np.ndarray | None = None  # (hours, cities)
+    loss_by_city_wan_yuan: np.ndarray | None = None  # (cities,)
+    warning_cities: list[int] = field(default_factory=list)  # city index of each warning
     inspections: int = 0
     caught: int = 0
     events: list[tuple[float, str]] = field(default_factory=list)
 
 
 class _Plan:
-    """Warnings planned or in force; the level at a time is the highest covering it."""
+    """Warnings of one city, planned or in force; the level at a time is the highest covering it."""
 
-    def __init__(self, env: simpy.Environment, fixed: tuple[ScheduledLevel, ...]):
+    def __init__(self, env: simpy.Environment, fixed: list[WarningRecord]):
         self.env = env
-        self.fixed = [WarningRecord(w.level, w.issued_h, w.start_h, w.end_h, w.reason) for w in fixed]
+        self.fixed = fixed
         self.decided: list[WarningRecord] = []
         self.changed = env.event()
 
@@ -141,12 +155,19 @@ class _Recorder:
         self.inp = inp
         n, p = inp.mean_rate_kg_h.shape
         k = inp.other_rate_kg_h.shape[0]
+        c = inp.n_cities
         self.warning_factor = np.ones(n)
         self.calendar_factor = np.ones(n)
         self.other_factor = np.ones((k, p))
-        self.level_in_force = 0
+        self.level_in_force = np.zeros(c, dtype=np.int8)
         self.last_t = 0
-        self.n_profiles = inp.profile_weights.shape[0]
+        n_profiles = inp.profile_weights.shape[0]
+        # one accumulation group per (profile, city): hourly totals stay O(hours × groups)
+        self.group_id = inp.profile_id.astype(np.int64) * c + inp.line_city()
+        self.n_groups = n_profiles * c
+        self.group_profile = np.arange(self.n_groups) // c
+        self.other_city = inp.other_city()
+        self.hourly_by_city = np.zeros((inp.hours, c, p))
         self.res = EngineResult(
             hourly_kg_h=np.zeros((inp.hours, p)),
             other_hourly_kg_h=np.zeros((inp.hours, p)),
@@ -158,6 +179,8 @@ class _Recorder:
             production_loss_wan_yuan=0.0,
             enterprise_hours_limited=0.0,
             enterprise_hours_stopped=0.0,
+            level_by_city=np.zeros((inp.hours, c), dtype=np.int8),
+            loss_by_city_wan_yuan=np.zeros(c),
         )
         self.line_weight = np.zeros(n)  # Σ over hours of factor × temporal weight [h]
         production = np.flatnonzero(inp.is_production)
@@ -171,22 +194,36 @@ class _Recorder:
         if t1 <= t0:
             return
         inp, res = self.inp, self.res
+        c = inp.n_cities
         f = np.minimum(self.warning_factor, self.calendar_factor)
         w = inp.profile_weights[:, t0:t1]
         scaled = inp.mean_rate_kg_h * f[:, None]
-        by_profile = np.stack(
-            [np.bincount(inp.profile_id, weights=scaled[:, j], minlength=self.n_profiles) for j in range(scaled.shape[1])],
+        by_group = np.stack(
+            [np.bincount(self.group_id, weights=scaled[:, j], minlength=self.n_groups) for j in range(scaled.shape[1])],
             axis=1,
         )
-        res.hourly_kg_h[t0:t1] += w.T @ by_profile
+        if c == 1:
+            lines_hourly = w.T @ by_group
+            self.hourly_by_city[t0:t1, 0] += lines_hourly
+        else:
+            per_group = w[self.group_profile].T[:, :, None] * by_group[None, :, :]  # (hours, groups, pollutants)
+            city_hourly = per_group.reshape(t1 - t0, -1, c, by_group.shape[1]).sum(axis=1)
+            self.hourly_by_city[t0:t1] += city_hourly
+            lines_hourly = city_hourly.sum(axis=1)
+        res.hourly_kg_h[t0:t1] += lines_hourly
         self.line_weight += f * w.sum(axis=1)[inp.profile_id]
         ow = inp.other_weights[:, t0:t1]
         other = inp.other_rate_kg_h * self.other_factor
-        res.other_hourly_kg_h[t0:t1] += ow.T @ other
+        other_hourly = ow.T[:, :, None] * other[None, :, :]  # (hours, categories, pollutants)
+        res.other_hourly_kg_h[t0:t1] += other_hourly.sum(axis=1)
+        np.add.at(self.hourly_by_city, (slice(t0, t1), self.other_city), other_hourly)
         res.other_total_kg += other * ow.sum(axis=1)[:, None]
-        res.level_in_force[t0:t1] = self.level_in_force
+        res.level_by_city[t0:t1] = self.level_in_force
+        res.level_in_force[t0:t1] = self.level_in_force.max()
         hours = t1 - t0
-        res.production_loss_wan_yuan += float(np.dot(inp.value_wan_yuan_d, 1.0 - f)) * hours / 24.0
+        lost = inp.value_wan_yuan_d * (1.0 - f) * hours / 24.0
+        res.production_loss_wan_yuan += float(lost.sum())
+        res.loss_by_city_wan_yuan += np.bincount(inp.line_city(), weights=lost, minlength=c)
         prod = inp.is_production
         stopped = prod & (f <= _EPS)
         limited = prod & (f < 1.0 - _EPS) & ~stopped
@@ -204,70 +241,80 @@ class _Recorder:
     def finish(self) -> EngineResult:
         self.flush(self.inp.hours)
         self.res.line_total_kg = self.inp.mean_rate_kg_h * self.line_weight[:, None]
+        self.res.hourly_by_city_kg_h = self.hourly_by_city
         return self.res
 
 
 class _Response:
-    """Response groups (lines sharing a delay) and compliance.
+    """Response groups (lines of one city sharing a delay) and compliance.
 
-    Compliance is drawn per line when a warning starts (from no warning) and holds through its
-    upgrades; an inspection may catch a non-complying line, which then complies.
+    Compliance is drawn per line when its city's warning starts (from no warning) and holds
+    through upgrades; an inspection may catch a non-complying line, which then complies.
     """
 
     def __init__(self, env: simpy.Environment, rec: _Recorder, rng: np.random.Generator):
         inp = rec.inp
         self.env, self.rec, self.inp, self.rng = env, rec, inp, rng
-        self.groups = [(int(d), np.flatnonzero(inp.delay_h == d)) for d in np.unique(inp.delay_h)]
+        city = inp.line_city()
+        pairs = np.unique(np.column_stack([city, inp.delay_h]), axis=0) if city.size else np.zeros((0, 2), dtype=np.int64)
+        self.groups = [(int(c), int(d), np.flatnonzero((city == c) & (inp.delay_h == d))) for c, d in pairs]
+        self.city_lines = [np.flatnonzero(city == c) for c in range(inp.n_cities)]
+        self.other_of_city = [np.flatnonzero(inp.other_city() == c) for c in range(inp.n_cities)]
         self.applied = np.zeros(inp.level_reduction.shape[0], dtype=np.int8)
         self.group_level = [0] * len(self.groups)
         self.complying = np.ones(inp.level_reduction.shape[0], dtype=bool)
         self.always = inp.compliance_probability >= 1.0
 
-    def draw_compliance(self) -> None:
-        self.complying = self.always | (self.rng.random(self.always.size) < self.inp.compliance_probability)
+    def draw_compliance(self, city: int) -> None:
+        idx = self.city_lines[city]
+        self.complying[idx] = self.always[idx] | (self.rng.random(idx.size) < self.inp.compliance_probability[idx])
 
     def refresh(self, idx: np.ndarray) -> None:
         cut = self.inp.level_reduction[idx, self.applied[idx]] * self.complying[idx]
         self.rec.warning_factor[idx] = 1.0 - cut
 
     def apply(self, g: int, level: int) -> None:
-        delay, idx = self.groups[g]
+        city, delay, idx = self.groups[g]
         self.rec.flush(self.env.now)
         self.group_level[g] = level
         self.applied[idx] = level
         self.refresh(idx)
-        self.rec.res.events.append((self.env.now, f"lines with {delay} h response delay at level {level}"))
+        self.rec.res.events.append((self.env.now, f"city {city}: lines with {delay} h response delay at level {level}"))
 
     def rise(self, g: int, level: int):
-        yield self.env.timeout(self.groups[g][0])
+        city, delay, _ = self.groups[g]
+        yield self.env.timeout(delay)
         # a later fall of the warning caps what a pending rise may apply
-        target = min(level, self.rec.level_in_force)
+        target = min(level, int(self.rec.level_in_force[city]))
         if target > self.group_level[g]:
             self.apply(g, target)
 
-    def change_level(self, level: int) -> None:
-        """The level in force changes now."""
+    def change_level(self, city: int, level: int) -> None:
+        """The level in force in ``city`` changes now."""
         rec = self.rec
         rec.flush(self.env.now)
-        rec.res.events.append((self.env.now, f"warning level {rec.level_in_force} -> {level}"))
-        if rec.level_in_force == 0 and level > 0:
-            self.draw_compliance()
-        rising = level > rec.level_in_force
-        rec.level_in_force = level
-        rec.other_factor = 1.0 - self.inp.other_reduction[:, level, :]
-        for g in range(len(self.groups)):
-            if rising:
+        before = int(rec.level_in_force[city])
+        rec.res.events.append((self.env.now, f"city {city}: warning level {before} -> {level}"))
+        if before == 0 and level > 0:
+            self.draw_compliance(city)
+        rec.level_in_force[city] = level
+        others = self.other_of_city[city]
+        rec.other_factor[others] = 1.0 - self.inp.other_reduction[others, level, :]
+        for g, (c, _, _) in enumerate(self.groups):
+            if c != city:
+                continue
+            if level > before:
                 self.env.process(self.rise(g, level))
             elif self.group_level[g] > level:
                 self.apply(g, level)
 
 
-def _follower(env: simpy.Environment, plan: _Plan, rec: _Recorder, response: _Response):
-    """Keeps the level in force equal to the plan's level, waking at each boundary or change."""
+def _follower(env: simpy.Environment, city: int, plan: _Plan, rec: _Recorder, response: _Response):
+    """Keeps a city's level in force equal to its plan, waking at each boundary or change."""
     while True:
         level = plan.level_at(env.now)
-        if level != rec.level_in_force:
-            response.change_level(level)
+        if level != rec.level_in_force[city]:
+            response.change_level(city, level)
         nxt = plan.next_change_after(env.now)
         wake = [plan.changed] + ([env.timeout(nxt - env.now)] if nxt is not None and nxt < rec.inp.hours else [])
         yield env.any_of(wake)
@@ -321,19 +368,27 @@ def _inspector(env: simpy.Environment, rec: _Recorder, response: _Response, spec
         t += 24
 
 
-def run_engine(inp: EngineInputs, rng: np.random.Generator | None = None, centre: WarningCentre | None = None) -> EngineResult:
+def run_engine(inp: EngineInputs, rng: np.random.Generator | None = None, centres: WarningCentre | dict[int, WarningCentre] | None = None) -> EngineResult:
     """Run the event simulation over ``inp.hours`` hours and return the integrated result.
 
     ``rng`` drives compliance draws and inspections (unused when every line complies and there
-    are no inspections); ``centre`` adds forecast-driven warnings to the fixed schedule.
+    are no inspections); ``centres`` adds forecast-driven warnings to the fixed schedule: one
+    warning centre, or one per city index.
     """
     env = simpy.Environment()
     rec = _Recorder(inp)
     response = _Response(env, rec, rng if rng is not None else np.random.default_rng(0))
-    plan = _Plan(env, inp.schedule)
-    env.process(_follower(env, plan, rec, response))
-    if centre is not None:
-        env.process(_centre(env, plan, centre))
+    if isinstance(centres, WarningCentre):
+        centres = {0: centres}
+    centres = centres or {}
+    plans = []
+    for city in range(inp.n_cities):
+        fixed = [WarningRecord(w.level, w.issued_h, w.start_h, w.end_h, w.reason) for w in inp.schedule if w.cities is None or city in w.cities]
+        plan = _Plan(env, fixed)
+        plans.append(plan)
+        env.process(_follower(env, city, plan, rec, response))
+        if city in centres:
+            env.process(_centre(env, plan, centres[city]))
     active = [False] * len(inp.calendars)
     for i in range(len(inp.calendars)):
         env.process(_calendar(env, rec, inp.calendars, i, active))
@@ -341,7 +396,10 @@ def run_engine(inp: EngineInputs, rng: np.random.Generator | None = None, centre
         env.process(_inspector(env, rec, response, inp.inspections))
     env.run(until=inp.hours)
     result = rec.finish()
-    result.warnings = sorted(plan.records(), key=lambda r: (r.start_h, r.level))
+    records = [(r, city) for city, plan in enumerate(plans) for r in plan.records()]
+    records.sort(key=lambda rc: (rc[1], rc[0].start_h, rc[0].level))
+    result.warnings = [r for r, _ in records]
+    result.warning_cities = [c for _, c in records]
     return result
 
 

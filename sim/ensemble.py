@@ -30,7 +30,7 @@ class SharedInputs:
     """What every member shares; sent once to each worker."""
 
     engine: EngineInputs
-    forecast: ForecastTemplate | None
+    forecasts: dict[int, ForecastTemplate]  # by city index; empty for a fixed schedule
     warnings: WarningsConfig
     rule_set: object
     seed: int
@@ -54,10 +54,8 @@ def member_rng(seed: int, index: int) -> np.random.Generator:
 def run_member(shared: SharedInputs, index: int) -> EngineResult:
     """Run one member: draw its forecasts, then the event simulation with its generator."""
     rng = member_rng(shared.seed, index)
-    centre = None
-    if shared.forecast is not None:
-        centre = shared.forecast.member_centre(shared.warnings, shared.rule_set, rng)
-    return run_engine(shared.engine, rng, centre)
+    centres = {city: f.member_centre(shared.warnings, shared.rule_set, rng) for city, f in sorted(shared.forecasts.items())}
+    return run_engine(shared.engine, rng, centres)
 
 
 def run_batch(shared: SharedInputs, indices: list[int]) -> BatchOutput:
@@ -66,6 +64,8 @@ def run_batch(shared: SharedInputs, indices: list[int]) -> BatchOutput:
     line_sum = np.sum([r.line_total_kg for r in runs], axis=0)
     other_sum = np.sum([r.other_total_kg for r in runs], axis=0)
     for r in runs:
+        if shared.engine.n_cities == 1:
+            r.hourly_by_city_kg_h = None  # the same as the totals: not worth shipping back
         r.line_total_kg = np.zeros((0, 0))
         r.other_total_kg = np.zeros((0, 0))
         r.events = []

@@ -28,6 +28,9 @@ def write_tables(result: Result, folder: Path) -> list[str]:
     if result.pm25 is not None:
         result.pm25.to_csv(folder / "pm25.csv", index=False, float_format=FLOAT_FORMAT, date_format="%Y-%m-%dT%H:%M", lineterminator="\n")
         names.append("pm25.csv")
+    if result.pm25_by_city is not None:
+        result.pm25_by_city.to_csv(folder / "pm25_by_city.csv", index=False, float_format=FLOAT_FORMAT, date_format="%Y-%m-%dT%H:%M", lineterminator="\n")
+        names.append("pm25_by_city.csv")
     (folder / "metrics.json").write_text(json.dumps(result.metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return names
 

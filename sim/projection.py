@@ -171,3 +171,24 @@ def pm25_metrics(times: pd.DatetimeIndex, baseline: np.ndarray, scenario: np.nda
             }
         )
     return out
+
+
+def combine_projections(projections: list[Pm25Projection], times: pd.DatetimeIndex) -> Pm25Projection:
+    """Province view of several city boxes: the mean over cities of every concentration
+    column [μg/m³], the highest level in force in any city, figures on the mean series, and the
+    mean calibration scale (each city's own is in its block)."""
+    frames = [p.frame for p in projections]
+    numeric = [c for c in frames[0].columns if c not in ("time", "warning_level", "aqi_baseline", "aqi_scenario")]
+    frame = frames[0][["time"]].copy()
+    for column in numeric:
+        frame[column] = np.mean([f[column].to_numpy() for f in frames], axis=0)
+    order = {name: i for i, name in enumerate(["none", *LEVELS])}
+    level = np.max([f.warning_level.map(order).to_numpy() for f in frames], axis=0)
+    frame.insert(frame.columns.get_loc("soa") + 1, "aqi_baseline", iaqi_pm25(running_mean_24h(frame.baseline.to_numpy())))
+    frame.insert(frame.columns.get_loc("aqi_baseline") + 1, "aqi_scenario", iaqi_pm25(running_mean_24h(frame.scenario.to_numpy())))
+    frame.insert(frame.columns.get_loc("aqi_scenario") + 1, "warning_level", np.array(["none", *LEVELS], dtype=object)[level])
+    members = np.mean([p.members_ug_m3 for p in projections], axis=0)
+    metrics = pm25_metrics(times, frame.baseline.to_numpy(), frame.scenario.to_numpy(), level)
+    scale = float(np.mean([p.calibration_scale for p in projections]))
+    metrics["calibration_scale"] = scale
+    return Pm25Projection(frame, scale, metrics, members)

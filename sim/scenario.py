@@ -311,7 +311,7 @@ class Period(Frozen):
 class InventoryConfig(Frozen):
     enterprises: FilePath
     emission_factors: FilePath
-    other_sources: FilePath | OtherSources | None = None
+    other_sources: FilePath | OtherSources | list[FilePath | OtherSources] | None = None
     sheet: str | None = Field(None, description="worksheet to read when the list is an .xlsx with several sheets")
 
 
@@ -321,6 +321,7 @@ class ScheduledWarning(Frozen):
     level: Level
     start: DateTime
     end: DateTime
+    city: Names | None = Field(None, description="cities it applies to (all when left out)")
 
     @model_validator(mode="after")
     def _ordered(self) -> "ScheduledWarning":
@@ -448,6 +449,15 @@ class LinearSettings(Frozen):
     time_constant_h: float = Field(gt=0)
 
 
+class CityAtmosphere(Frozen):
+    """One city's box: its meteorology file and, optionally, its own local share and parameter
+    overrides (e.g. ``area_km2``) on top of the scenario-wide ones."""
+
+    meteorology: FilePath
+    local_share: float | None = Field(None, ge=0.0, le=1.0)
+    parameters: dict[str, Any] = {}
+
+
 class AtmosphereConfig(Frozen):
     """PM2.5 projection (ARCHITECTURE.md §5).
 
@@ -460,13 +470,32 @@ class AtmosphereConfig(Frozen):
     """
 
     model: Literal["box", "linear"] = "box"
-    meteorology: FilePath
+    meteorology: FilePath | None = None
+    cities: dict[str, "CityAtmosphere"] = {}
     local_share: float | None = Field(None, ge=0.0, le=1.0)
     parameters: dict[str, Any] = {}
     linear: LinearSettings | None = None
     regional_background_cut: LevelFractions | None = None
     regional_response_h: float = Field(24.0, gt=0)
     spin_up_days: int = Field(3, ge=0, le=30)
+
+    @model_validator(mode="after")
+    def _one_box_or_cities(self) -> "AtmosphereConfig":
+        if (self.meteorology is None) == (not self.cities):
+            raise ValueError("give either one 'meteorology' file (one box) or 'cities' with a meteorology file per city")
+        return self
+
+    def for_city(self, city: str | None) -> "AtmosphereConfig":
+        """The single-box settings of one city (the top-level ones without ``cities``)."""
+        if not self.cities:
+            return self
+        own = self.cities[city]
+        return self.model_copy(update={
+            "meteorology": own.meteorology,
+            "cities": {},
+            "local_share": own.local_share if own.local_share is not None else self.local_share,
+            "parameters": {**self.parameters, **own.parameters},
+        })
 
     @model_validator(mode="after")
     def _linear_settings(self) -> "AtmosphereConfig":
@@ -526,9 +555,10 @@ class Scenario(Frozen):
         return self.policy
 
     @property
-    def resolved_other_sources(self) -> OtherSources | None:
+    def resolved_other_sources(self) -> list[OtherSources]:
         other = self.inventory.other_sources
-        assert other is None or isinstance(other, OtherSources), "load_scenario resolves other_sources"
+        other = [] if other is None else other if isinstance(other, list) else [other]
+        assert all(isinstance(o, OtherSources) for o in other), "load_scenario resolves other_sources"
         return other
 
     def replace(self, **changes: Any) -> "Scenario":
@@ -670,10 +700,13 @@ def load_scenario(path: str | Path) -> Scenario:
     changes: dict[str, Any] = {"source_file": path}
     if isinstance(scenario.policy, Path):
         changes["policy"] = load_policy(scenario.policy)
-    if isinstance(scenario.inventory.other_sources, Path):
+    other = scenario.inventory.other_sources
+    if isinstance(other, list):
         changes["inventory"] = scenario.inventory.model_copy(
-            update={"other_sources": load_other_sources(scenario.inventory.other_sources)}
+            update={"other_sources": [load_other_sources(o) if isinstance(o, Path) else o for o in other]}
         )
+    elif isinstance(other, Path):
+        changes["inventory"] = scenario.inventory.model_copy(update={"other_sources": load_other_sources(other)})
     return scenario.model_copy(update=changes)
 
 
@@ -681,7 +714,9 @@ def input_files(scenario: Scenario) -> list[Path]:
     """The data files a scenario reads besides its YAML (enterprise list, emission factors)."""
     files = [Path(scenario.inventory.enterprises)]
     if scenario.atmosphere is not None:
-        files.append(Path(scenario.atmosphere.meteorology))
+        if scenario.atmosphere.meteorology is not None:
+            files.append(Path(scenario.atmosphere.meteorology))
+        files.extend(Path(c.meteorology) for _, c in sorted(scenario.atmosphere.cities.items()))
     if scenario.warnings.forecast.file is not None:
         files.append(Path(scenario.warnings.forecast.file))
     factors = Path(scenario.inventory.emission_factors)
@@ -696,7 +731,7 @@ def scenario_sha256(scenario: Scenario) -> str:
     digest = hashlib.sha256()
     content = scenario.model_dump(
         mode="json",
-        exclude={"output": {"dir"}, "inventory": {"enterprises", "emission_factors"}, "atmosphere": {"meteorology"},
+        exclude={"output": {"dir"}, "inventory": {"enterprises", "emission_factors"}, "atmosphere": {"meteorology": True, "cities": {"__all__": {"meteorology"}}},
                  "warnings": {"forecast": {"file"}}},
     )
     digest.update(json.dumps(content, sort_keys=True, ensure_ascii=False).encode())

@@ -1,0 +1,263 @@
+"""The emergency reduction list (应急减排清单) as an Excel workbook.
+
+Laid out like a city's published list: one row per production line or process with the
+enterprise, its performance grade and exemption, the baseline emissions [kg/d] and, for each
+warning level, the designed reductions [kg/d] and the measures in words; header rows in Chinese
+and English, frozen panes and an autofilter. A second sheet (汇总) checks the list and
+society-wide reduction ratios against the targets and gives the totals.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+
+from sim.report import FORMULA, LEVELS, POLLUTANTS, RATIO_POLLUTANTS, grade_name, industry_names, text
+
+#: Rows above the first data row of the list sheet: title, group, Chinese and English headers.
+HEADER_ROWS = 4
+KG_FORMAT = "#,##0.00"
+PCT_FORMAT = "0.0%"
+
+_THIN = Side(style="thin", color="B8BFCA")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_HEAD_FILL = PatternFill("solid", fgColor="EEF1F5")
+_LEVEL_FILL = {"yellow": PatternFill("solid", fgColor="FFF3B0"), "orange": PatternFill("solid", fgColor="FFD9A8"), "red": PatternFill("solid", fgColor="F7B7C1")}
+_OK_FILL = PatternFill("solid", fgColor="E3F3E6")
+_BAD_FILL = PatternFill("solid", fgColor="FBE5E7")
+_BOLD = Font(bold=True)
+_TITLE = Font(bold=True, size=14)
+_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+
+
+def _both(key: str, **fields: Any) -> tuple[str, str]:
+    """(Chinese, English) forms of a label."""
+    return text(key, "zh", **fields), text(key, "en", **fields)
+
+
+def _pollutant_heads(p: str) -> tuple[str, str]:
+    return text(f"pollutant.{p}", "zh"), FORMULA[p][2]
+
+
+def _exemption(reason: str) -> str:
+    """Exemption reason in Chinese with the simulator's wording in brackets."""
+    reason = str(reason or "").strip()
+    if not reason:
+        return ""
+    kind, _, value = reason.partition(" ")
+    if kind == "grade":
+        zh = text("xlsx.exempt.grade", "zh", x=grade_name(value, "zh"))
+    elif kind == "flag" and f"xlsx.exempt.flag.{value}" in _labels():
+        zh = text(f"xlsx.exempt.flag.{value}", "zh")
+    elif kind == "rule":
+        zh = text("xlsx.exempt.rule", "zh", x=value)
+    else:
+        return reason
+    return f"{zh} ({reason})"
+
+
+def _labels() -> dict[str, Any]:
+    from sim.report import LABELS
+
+    return LABELS
+
+
+def _columns() -> list[dict[str, Any]]:
+    """Column specs: field, Chinese and English heads, group, width, number format."""
+    cols: list[dict[str, Any]] = []
+    for field, width in (("index", 6), ("enterprise_name", 30), ("enterprise_id", 11), ("district", 10), ("industry", 16), ("line", 26), ("grade", 9), ("exempt_reason", 28)):
+        zh, en = _both(f"xlsx.col.{field}")
+        cols.append({"field": field, "zh": zh, "en": en, "group": "line", "width": width, "format": "0" if field == "index" else None})
+    for p in POLLUTANTS:
+        zh, en = _pollutant_heads(p)
+        cols.append({"field": f"baseline_{p}_kg_d", "zh": zh, "en": en, "group": "baseline", "width": 11, "format": KG_FORMAT})
+    for level in LEVELS:
+        for p in POLLUTANTS:
+            zh, en = _pollutant_heads(p)
+            cols.append({"field": f"{level}_{p}_reduction_kg_d", "zh": zh, "en": en, "group": level, "width": 11, "format": KG_FORMAT})
+        zh, en = _both("xlsx.col.measure")
+        cols.append({"field": f"{level}_measure", "zh": zh, "en": en, "group": level, "width": 34, "format": None})
+    return cols
+
+
+def _list_frame(result: Any) -> pd.DataFrame:
+    """The reduction list with display columns (Chinese industry, line / process, grade)."""
+    m = result.measures.copy()
+    processes = result.inventory.factors.processes
+    names = industry_names(result, "zh")
+    process_zh = processes["process_zh"].to_dict() if "process_zh" in processes.columns else {}
+    m["index"] = range(1, len(m) + 1)
+    m["industry"] = [names.get(i, i) for i in m["industry"]]
+    m["line"] = [f"{line} / {process_zh.get((ind, proc)) or proc}" for line, ind, proc in zip(result.measures["line_id"], result.measures["industry"], result.measures["process"])]
+    m["grade"] = [grade_name(g, "zh") for g in m["grade"]]
+    m["exempt_reason"] = [_exemption(r) for r in m["exempt_reason"]]
+    return m
+
+
+def _cell(ws: Any, value: Any = None, *, font: Font | None = None, fill: PatternFill | None = None, fmt: str | None = None, align: Alignment | None = None, border: bool = True) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, value=value)
+    if font is not None:
+        cell.font = font
+    if fill is not None:
+        cell.fill = fill
+    if fmt is not None:
+        cell.number_format = fmt
+    if align is not None:
+        cell.alignment = align
+    if border:
+        cell.border = _BORDER
+    return cell
+
+
+def _head(ws: Any, value: Any, fill: PatternFill = _HEAD_FILL) -> WriteOnlyCell:
+    return _cell(ws, value, font=_BOLD, fill=fill, align=_CENTER)
+
+
+def _write_list(ws: Any, result: Any) -> None:
+    cols = _columns()
+    frame = _list_frame(result)
+    last = get_column_letter(len(cols))
+    for j, col in enumerate(cols, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = col["width"]
+    ws.freeze_panes = f"C{HEADER_ROWS + 1}"
+    ws.print_title_rows = f"3:{HEADER_ROWS}"
+    ws.page_setup.orientation = "landscape"
+    zh_title, en_title = _both("xlsx.title")
+    ws.append([_cell(ws, f"{result.scenario.name} · {zh_title} / {en_title}", font=_TITLE, border=False)])
+    ws.merged_cells.add(f"A1:{last}1")
+    ws.row_dimensions[1].height = 24
+    # row 2: groups (merged across their columns); rows 3-4: Chinese and English column names
+    spans: dict[str, list[int]] = {}
+    for j, col in enumerate(cols, start=1):
+        spans.setdefault(col["group"], []).append(j)
+    titles = {}
+    for group, idx in spans.items():
+        if group in ("line", "baseline"):
+            zh, en = _both(f"xlsx.group.{group}")
+        else:
+            zh, en = (text("xlsx.group.level", lang, level=text(f"level.{group}", lang)) for lang in ("zh", "en"))
+        titles[idx[0]] = f"{zh} / {en}"
+        ws.merged_cells.add(f"{get_column_letter(idx[0])}2:{get_column_letter(idx[-1])}2")
+    ws.append([_head(ws, titles.get(j), _LEVEL_FILL.get(col["group"], _HEAD_FILL)) for j, col in enumerate(cols, start=1)])
+    ws.append([_head(ws, col["zh"], _LEVEL_FILL.get(col["group"], _HEAD_FILL)) for col in cols])
+    ws.append([_head(ws, col["en"], _LEVEL_FILL.get(col["group"], _HEAD_FILL)) for col in cols])
+    ws.row_dimensions[2].height = 20
+    ws.row_dimensions[4].height = 30
+    fields = [c["field"] for c in cols]
+    formats = [c["format"] for c in cols]
+    data = frame[fields].astype(object).where(frame[fields].notna(), None).to_numpy()
+    for row in data:
+        ws.append([_cell(ws, v.item() if hasattr(v, "item") else v, fmt=f, border=False) if f else (v.item() if hasattr(v, "item") else v) for v, f in zip(row, formats)])
+    ws.auto_filter.ref = f"A{HEADER_ROWS}:{last}{HEADER_ROWS + len(frame)}"
+
+
+def _write_summary(ws: Any, result: Any) -> None:
+    m = result.metrics
+    ws.column_dimensions["A"].width = 40
+    ws.column_dimensions["B"].width = 22
+    ws.column_dimensions["C"].width = 12
+    for j in range(4, 9):
+        ws.column_dimensions[get_column_letter(j)].width = 14
+    ws.freeze_panes = "A5"
+    zh, en = _both("xlsx.summary.title")
+    ws.append([_cell(ws, f"{zh} / {en}", font=_TITLE, border=False)])
+    ws.append([])
+    heads = [_both("xlsx.summary.level"), _both("xlsx.summary.scope"), _both("xlsx.summary.target")]
+    heads += [(text(f"pollutant.{p}", "zh"), FORMULA[p][2]) for p in RATIO_POLLUTANTS]
+    heads.append(_both("xlsx.summary.met"))
+    ws.append([_head(ws, h[0]) for h in heads])
+    ws.append([_head(ws, h[1]) for h in heads])
+    for level in LEVELS:
+        for scope in ("list", "society"):
+            met = m["targets_met"][level][scope]
+            present = [v for v in met.values() if v is not None]
+            ok = bool(present) and all(present)
+            row = [
+                _cell(ws, f"{text(f'warning.{level}', 'zh')} / {text(f'warning.{level}', 'en')}", fill=_LEVEL_FILL[level]),
+                _cell(ws, f"{text(f'scope.{scope}', 'zh')} / {text(f'scope.{scope}', 'en')}"),
+                _cell(ws, m["targets"][scope][level], fmt=PCT_FORMAT),
+            ]
+            for p in RATIO_POLLUTANTS:
+                p_met = met.get(p)
+                row.append(_cell(ws, m[f"{scope}_ratio"][level].get(p), fmt=PCT_FORMAT, fill=None if p_met is None else (_OK_FILL if p_met else _BAD_FILL)))
+            row.append(_cell(ws, f"{text('yes' if ok else 'no', 'zh')} / {text('met' if ok else 'not_met', 'en')}", font=_BOLD, fill=_OK_FILL if ok else _BAD_FILL))
+            ws.append(row)
+    # totals of the list [kg/d]
+    ws.append([])
+    zh, en = _both("xlsx.summary.totals")
+    ws.append([_cell(ws, f"{zh} / {en}", font=_BOLD, border=False)])
+    heads = [_both("xlsx.summary.item")] + [_pollutant_heads(p) for p in POLLUTANTS]
+    ws.append([_head(ws, h[0]) for h in heads])
+    ws.append([_head(ws, h[1]) for h in heads])
+    measures = result.measures
+    items = [(_both("xlsx.summary.baseline"), [measures[f"baseline_{p}_kg_d"].sum() for p in POLLUTANTS], None)]
+    for level in LEVELS:
+        names = tuple(text("xlsx.summary.reduction", lang, level=text(f"level.{level}", lang)) for lang in ("zh", "en"))
+        items.append((names, [measures[f"{level}_{p}_reduction_kg_d"].sum() for p in POLLUTANTS], level))
+    for (zh_i, en_i), sums, level in items:
+        ws.append([_cell(ws, f"{zh_i} / {en_i}", fill=_LEVEL_FILL.get(level))] + [_cell(ws, float(v), fmt=KG_FORMAT) for v in sums])
+    # list size and effects
+    ws.append([])
+    zh, en = _both("xlsx.summary.counts")
+    ws.append([_cell(ws, f"{zh} / {en}", font=_BOLD, border=False)])
+    ws.append([_head(ws, "{} / {}".format(*_both("xlsx.summary.item"))), _head(ws, "{} / {}".format(*_both("xlsx.summary.value")))])
+    period = f"{pd.Timestamp(m['period']['start']):%Y-%m-%d %H:%M} – {pd.Timestamp(m['period']['end']):%Y-%m-%d %H:%M}"
+    facts = [
+        ("report.name", result.scenario.name, None),
+        ("report.period", period, None),
+        ("report.lines", m["list"]["lines"], "#,##0"),
+        ("report.enterprises", m["list"]["enterprises"], "#,##0"),
+        ("report.exempt_lines", m["list"]["exempt_lines"], "#,##0"),
+        ("report.loss", m["production_loss_wan_yuan"], "#,##0.0"),
+        ("report.days_limited", m["enterprise_days_limited"], "#,##0.0"),
+        ("report.days_stopped", m["enterprise_days_stopped"], "#,##0.0"),
+        ("report.seed", m["seed"], None),
+        ("report.sha256", m["scenario_sha256"], None),
+    ]
+    for key, value, fmt in facts:
+        ws.append([_cell(ws, "{} / {}".format(*_both(key))), _cell(ws, value, fmt=fmt, align=Alignment(horizontal="left"))])
+
+
+def write_measures_xlsx(result: Any, path: str | Path) -> Path:
+    """Write the emergency reduction list of ``result`` to ``path`` (e.g. ``measures.xlsx``):
+    sheet 应急减排清单 (one row per row of ``result.measures``, below :data:`HEADER_ROWS`
+    header rows) and sheet 汇总 (ratios against targets, totals). Returns the path."""
+    path = Path(path)
+    wb = Workbook(write_only=True)  # streamed: a province-size list stays fast and small in memory
+    _write_list(wb.create_sheet(text("xlsx.sheet.list", "zh")), result)
+    _write_summary(wb.create_sheet(text("xlsx.sheet.summary", "zh")), result)
+    wb.properties.title = f"{result.scenario.name} · {text('xlsx.title', 'zh')}"
+    wb.save(path)
+    _freeze_timestamps(path)
+    return path
+
+
+#: Timestamp written into the workbook (file properties, zip entries), so that the same result
+#: gives the same bytes: the reduction list is an output of the run, not of the clock.
+FIXED_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
+
+
+def _freeze_timestamps(path: Path) -> None:
+    """Rewrite the saved workbook with fixed zip-entry times and created/modified properties."""
+    with zipfile.ZipFile(path) as archive:
+        entries = [(info, archive.read(info.filename)) for info in archive.infolist()]
+    stamp = "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z".format(*FIXED_TIMESTAMP).encode()
+    staging = path.with_name(path.name + ".partial")
+    with zipfile.ZipFile(staging, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, data in entries:
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)", rb"\g<1>" + stamp + rb"\g<2>", data)
+            fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_TIMESTAMP)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            archive.writestr(fixed, data)
+    os.replace(staging, path)
