@@ -1,4 +1,6 @@
-"""Command line: ``run_scenario.py SCENARIO.yaml [--out DIR] [--seed S] [--quiet]``.
+"""Command line: ``run_scenario.py SCENARIO.yaml [--out DIR] [--members N] [--seed S]
+[--executor serial|processes|dask] [--scheduler ADDRESS] [--no-report] [--lang en|zh] [--quiet]``
+and ``run_scenario.py --compare A.yaml B.yaml ... --out DIR``.
 
 Exit status: 0 success; 2 input error (one message naming file, row/key and the fix); 1 internal
 error.
@@ -22,15 +24,49 @@ def _parser() -> argparse.ArgumentParser:
         "emission trajectories, the emergency reduction list with its ratio checks, and metrics.",
     )
     parser.add_argument("scenario", nargs="?", type=Path, help="scenario YAML file")
+    parser.add_argument("--compare", nargs="+", type=Path, metavar="SCENARIO", help="run several scenarios and write one comparison (needs --out)")
     parser.add_argument("--out", type=Path, help="output directory (default: output.dir of the scenario)")
     parser.add_argument("--members", type=int, help="override ensemble.members (Monte Carlo members)")
     parser.add_argument("--seed", type=int, help="override ensemble.seed")
     parser.add_argument("--executor", choices=("serial", "processes", "dask"), default="serial",
                         help="where ensemble members run: in this process, on local worker processes, or on Dask")
     parser.add_argument("--scheduler", help="address of an existing Dask scheduler (with --executor dask), e.g. tcp://10.0.0.5:8786")
+    parser.add_argument("--no-report", action="store_true", help="skip report.html, charts/ and measures.xlsx")
+    parser.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the report and charts (zh needs a CJK font)")
     parser.add_argument("--schema", action="store_true", help="print the JSON Schema of the scenario format and exit")
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
     return parser
+
+
+def _with_overrides(scenario, args):
+    ensemble = {k: v for k, v in (("seed", args.seed), ("members", args.members)) if v is not None}
+    if not ensemble:
+        return scenario
+    if ensemble.get("members", 1) < 1 or ensemble.get("seed", 0) < 0:
+        raise InputError(None, "--members/--seed", "members must be >= 1 and the seed >= 0.", "give e.g. --members 200 --seed 42.")
+    return scenario.replace(ensemble=scenario.ensemble.model_copy(update=ensemble))
+
+
+def _unique_stems(paths: list[Path]) -> list[str]:
+    stems: list[str] = []
+    for path in paths:
+        stem, k = path.stem, 2
+        while stem in stems:
+            stem, k = f"{path.stem}_{k}", k + 1
+        stems.append(stem)
+    return stems
+
+
+def _summarise(result, say) -> None:
+    metrics = result.metrics
+    say(f"{metrics['list']['lines']} lines of {metrics['list']['enterprises']} enterprises")
+    for level, checks in metrics["targets_met"].items():
+        ratios = ", ".join(f"{p} {r:.1%}" for p, r in metrics["list_ratio"][level].items() if r is not None)
+        say(f"  {level:6s} list ratio {ratios}; targets {'met' if checks['all'] else 'NOT met'}")
+    if "pm25" in metrics:
+        pm = metrics["pm25"]
+        say(f"  PM2.5 peak {pm['peak_baseline_ug_m3']:.0f} -> {pm['peak_scenario_ug_m3']:.0f} ug/m3; heavy days {pm['heavy_days_baseline']} -> {pm['heavy_days_scenario']}"
+            + (f"; mean cut during warnings {pm['mean_reduction_during_warnings_ug_m3']:.1f} ug/m3" if "mean_reduction_during_warnings_ug_m3" in pm else ""))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,41 +76,50 @@ def main(argv: list[str] | None = None) -> int:
 
         print(json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False))
         return 0
-    if args.scenario is None:
+    if args.scenario is None and not args.compare:
         _parser().print_usage(sys.stderr)
-        print("run_scenario.py: error: give a scenario YAML file (or --schema)", file=sys.stderr)
+        print("run_scenario.py: error: give a scenario YAML file, --compare A.yaml B.yaml ..., or --schema", file=sys.stderr)
         return 2
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
     try:
         from sim.api import run
-        from sim.outputs import write_outputs
+        from sim.outputs import write_atomically, write_result
         from sim.scenario import load_scenario
 
         started = time.perf_counter()
-        scenario = load_scenario(args.scenario)
-        ensemble = {k: v for k, v in (("seed", args.seed), ("members", args.members)) if v is not None}
-        if ensemble:
-            if ensemble.get("members", 1) < 1 or ensemble.get("seed", 0) < 0:
-                raise InputError(None, "--members/--seed", "members must be >= 1 and the seed >= 0.", "give e.g. --members 200 --seed 42.")
-            scenario = scenario.replace(ensemble=scenario.ensemble.model_copy(update=ensemble))
+        if args.compare and args.scenario is not None:
+            raise InputError(None, "--compare", "give the scenarios after --compare only.", "write: run_scenario.py --compare A.yaml B.yaml --out DIR.")
+        if args.compare and args.out is None:
+            raise InputError(None, "--compare", "a comparison needs an output folder.", "add --out DIR.")
         if args.scheduler and args.executor != "dask":
             raise InputError(None, "--scheduler", "a scheduler address is only used with --executor dask.", "add --executor dask or drop --scheduler.")
-        out_dir = args.out if args.out is not None else scenario.output.dir
-        members = scenario.ensemble.members
-        say(f"running '{scenario.name}' ({scenario.period.hours} h" + (f", {members} members on {args.executor})" if members > 1 else ")"))
-        result = run(scenario, executor=args.executor, scheduler=args.scheduler, quiet=args.quiet)
-        for note in result.notes:
-            say(f"note: {note}")
-        written = write_outputs(result, out_dir)
-        metrics = result.metrics
-        say(f"{metrics['list']['lines']} lines of {metrics['list']['enterprises']} enterprises; wrote {written}")
-        for level, checks in metrics["targets_met"].items():
-            ratios = ", ".join(f"{p} {r:.1%}" for p, r in metrics["list_ratio"][level].items() if r is not None)
-            say(f"  {level:6s} list ratio {ratios}; targets {'met' if checks['all'] else 'NOT met'}")
-        if "pm25" in metrics:
-            pm = metrics["pm25"]
-            say(f"  PM2.5 peak {pm['peak_baseline_ug_m3']:.0f} -> {pm['peak_scenario_ug_m3']:.0f} ug/m3; heavy days {pm['heavy_days_baseline']} -> {pm['heavy_days_scenario']}"
-                + (f"; mean cut during warnings {pm['mean_reduction_during_warnings_ug_m3']:.1f} ug/m3" if "mean_reduction_during_warnings_ug_m3" in pm else ""))
+        scenarios = [_with_overrides(load_scenario(path), args) for path in (args.compare or [args.scenario])]
+        results = []
+        for scenario in scenarios:
+            members = scenario.ensemble.members
+            say(f"running '{scenario.name}' ({scenario.period.hours} h" + (f", {members} members on {args.executor})" if members > 1 else ")"))
+            result = run(scenario, executor=args.executor, scheduler=args.scheduler, quiet=args.quiet)
+            for note in result.notes:
+                say(f"note: {note}")
+            _summarise(result, say)
+            results.append(result)
+        if args.compare:
+            from sim.report import write_comparison
+
+            stems = _unique_stems(args.compare)
+
+            def fill(folder: Path) -> None:
+                for stem, scenario, result in zip(stems, scenarios, results):
+                    (folder / stem).mkdir()
+                    write_result(result, folder / stem, report=scenario.output.report and not args.no_report, lang=args.lang)
+                write_comparison(results, folder, lang=args.lang)
+
+            written = write_atomically(args.out, fill)
+        else:
+            scenario, result = scenarios[0], results[0]
+            out_dir = args.out if args.out is not None else scenario.output.dir
+            written = write_atomically(out_dir, lambda folder: write_result(result, folder, report=scenario.output.report and not args.no_report, lang=args.lang))
+        say(f"wrote {written}")
         say(f"done in {time.perf_counter() - started:.1f} s")
         return 0
     except InputError as exc:

@@ -23,7 +23,8 @@ def test_demo_runs_and_writes_contract_files(tmp_path):
     proc = cli(str(ROOT / "scenarios" / "demo_city_orange.yaml"), "--out", str(out), "--quiet")
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
-    for name in ("emissions.csv", "emissions_by_group.csv", "warnings.csv", "measures.csv", "metrics.json"):
+    for name in ("emissions.csv", "emissions_by_group.csv", "warnings.csv", "measures.csv", "metrics.json", "pm25.csv",
+                 "report.html", "measures.xlsx", "charts/pm25.png"):
         assert (out / name).is_file(), name
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     for key in ("list_ratio", "society_ratio", "targets_met", "production_loss_wan_yuan", "enterprise_days_limited", "enterprise_days_stopped", "seed", "scenario_sha256"):
@@ -35,8 +36,9 @@ def test_demo_runs_and_writes_contract_files(tmp_path):
 def test_rerun_is_byte_identical(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     scenario = str(ROOT / "scenarios" / "demo_city_orange.yaml")
-    assert cli(scenario, "--out", str(a), "--quiet").returncode == 0
-    assert cli(scenario, "--out", str(b), "--quiet").returncode == 0
+    assert cli(scenario, "--out", str(a), "--quiet", "--no-report").returncode == 0
+    assert cli(scenario, "--out", str(b), "--quiet", "--no-report").returncode == 0
+    assert not (a / "report.html").exists()
     for f in sorted(p.name for p in a.iterdir()):
         assert (a / f).read_bytes() == (b / f).read_bytes(), f
 
@@ -127,3 +129,15 @@ def test_published_schema_is_current():
 
     published = json.loads((ROOT / "docs" / "scenario.schema.json").read_text(encoding="utf-8"))
     assert published == json.loads(json.dumps(scenario_json_schema(), ensure_ascii=False))
+
+
+def test_compare_writes_one_folder_per_scenario_and_the_comparison(tmp_path):
+    out = tmp_path / "cmp"
+    a = ROOT / "scenarios" / "demo_city_orange.yaml"
+    proc = cli("--compare", str(a), str(a), "--out", str(out), "--quiet", "--no-report")
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "demo_city_orange" / "metrics.json").is_file() and (out / "demo_city_orange_2" / "metrics.json").is_file()
+    import pandas as pd
+
+    table = pd.read_csv(out / "comparison.csv")
+    assert len(table) == 2 and (out / "comparison.html").is_file()

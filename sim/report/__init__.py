@@ -152,6 +152,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "report.duration": ("Duration [h]", "持续时长 [h]"),
     "report.reason": ("Reason", "依据"),
     "report.warning_hours": ("Hours in force", "预警生效小时数"),
+    "report.warning_hours_line": ("Hours in force: {items}", "预警生效小时数：{items}"),
+    "report.list_sep": ("; ", "；"),
     "report.targets": ("Reduction ratios against the targets", "减排比例达标核算"),
     "report.targets_note": (
         "List ratio: 1 − Σ steady emissions of the listed sources at that level (full compliance, no calendars) ÷ their baseline; society-wide ratio adds the other sources to both sums. PM is PM10 (颗粒物).",

@@ -175,8 +175,9 @@ def _thousands(value: float, _pos: Any = None) -> str:
 
 
 def pm25_chart(pm25: pd.DataFrame, warnings: pd.DataFrame | None = None, lang: str = "en") -> Figure:
-    """Hourly PM2.5 [μg/m³], baseline and scenario, on the HJ 633-2012 24 h category bands,
-    with warning periods marked along the top and the ensemble 5-95 % band when present.
+    """PM2.5 [μg/m³], baseline and scenario, on the HJ 633-2012 24 h category bands, with
+    warning periods marked along the top and the ensemble 5-95 % band when present. Hourly
+    values; periods longer than 31 days are shown as daily means.
 
     ``pm25`` has columns ``time``, ``baseline``, ``scenario`` and optionally ``scenario_p05``,
     ``scenario_p95``; ``warnings`` has ``level``, ``start``, ``end``.
@@ -252,6 +253,8 @@ def _emissions(emissions: pd.DataFrame, warnings: pd.DataFrame | None, pollutant
     daily = (t1 - t0) > pd.Timedelta(days=31)
     if daily:
         wide = {v: f.resample("D").mean() for v, f in wide.items()}
+        for f in wide.values():  # the last day's step runs to the end of the period
+            f.loc[t1] = f.iloc[-1]
     ncols = 2 if len(pollutants) > 1 else 1
     nrows = math.ceil(len(pollutants) / ncols)
     fig = _figure(10, 1.0 + 2.0 * nrows)
