@@ -149,7 +149,14 @@ class _Plan:
 
 
 class _Recorder:
-    """Holds the factor vectors and integrates each constant segment when time moves on."""
+    """Holds the factor vectors and integrates each constant segment when time moves on.
+
+    Everything a segment needs is kept as running sums that an event updates only for the
+    lines it changes: emission rates per (profile, city) group, output value lost per hour,
+    counts of limited and stopped lines and enterprises. A segment then costs O(hours ×
+    groups), and a line's own total is settled only when its factor changes (and at the end)
+    from cumulative temporal weights.
+    """
 
     def __init__(self, inp: EngineInputs):
         self.inp = inp
@@ -158,14 +165,31 @@ class _Recorder:
         c = inp.n_cities
         self.warning_factor = np.ones(n)
         self.calendar_factor = np.ones(n)
+        self.factor = np.ones(n)  # min(warning, calendar): what the running sums hold
         self.other_factor = np.ones((k, p))
         self.level_in_force = np.zeros(c, dtype=np.int8)
         self.last_t = 0
         n_profiles = inp.profile_weights.shape[0]
+        self.city = inp.line_city()
         # one accumulation group per (profile, city): hourly totals stay O(hours × groups)
-        self.group_id = inp.profile_id.astype(np.int64) * c + inp.line_city()
+        self.group_id = inp.profile_id.astype(np.int64) * c + self.city
         self.n_groups = n_profiles * c
         self.group_profile = np.arange(self.n_groups) // c
+        self.by_group = self._group_sums(np.arange(n), inp.mean_rate_kg_h)
+        self.cum_weight = np.concatenate([np.zeros((n_profiles, 1)), np.cumsum(inp.profile_weights, axis=1)], axis=1)
+        self.settled_at = np.zeros(n, dtype=np.int64)  # hour up to which line_weight is settled
+        self.line_weight = np.zeros(n)  # Σ over settled hours of factor × temporal weight [h]
+        self.loss_per_hour = np.zeros(c)  # output value lost per hour [万元/h], by city
+        self.production = inp.is_production.astype(bool)
+        self.n_limited = 0
+        self.n_stopped = 0
+        self.enterprise = inp.enterprise_code.astype(np.int64)
+        n_ent = int(self.enterprise.max()) + 1 if n else 0
+        self.ent_lines = np.bincount(self.enterprise[self.production], minlength=n_ent)
+        self.ent_cut = np.zeros(n_ent, dtype=np.int64)  # production lines with factor < 1
+        self.ent_stop = np.zeros(n_ent, dtype=np.int64)  # production lines stopped
+        self.ent_limited = 0
+        self.ent_stopped = 0
         self.other_city = inp.other_city()
         self.hourly_by_city = np.zeros((inp.hours, c, p))
         self.res = EngineResult(
@@ -182,12 +206,57 @@ class _Recorder:
             level_by_city=np.zeros((inp.hours, c), dtype=np.int8),
             loss_by_city_wan_yuan=np.zeros(c),
         )
-        self.line_weight = np.zeros(n)  # Σ over hours of factor × temporal weight [h]
-        production = np.flatnonzero(inp.is_production)
-        order = production[np.argsort(inp.enterprise_code[production], kind="stable")]
-        codes = inp.enterprise_code[order]
-        self.ent_order = order
-        self.ent_starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if order.size else np.zeros(0, dtype=int)
+
+    def _group_sums(self, idx: np.ndarray, rates: np.ndarray) -> np.ndarray:
+        """Σ of ``rates`` (lines in idx, pollutants) per accumulation group."""
+        return np.stack(
+            [np.bincount(self.group_id[idx], weights=rates[:, j], minlength=self.n_groups) for j in range(rates.shape[1])],
+            axis=1,
+        )
+
+    def _status(self, f: np.ndarray, production: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        stopped = production & (f <= _EPS)
+        cut = production & (f < 1.0 - _EPS)
+        return cut, stopped
+
+    def _enterprise_counts(self, ents: np.ndarray) -> tuple[int, int]:
+        cut, stop, lines = self.ent_cut[ents], self.ent_stop[ents], self.ent_lines[ents]
+        stopped = (lines > 0) & (stop == lines)
+        return int(((cut > 0) & ~stopped).sum()), int(stopped.sum())
+
+    def update(self, idx: np.ndarray) -> None:
+        """The warning or calendar factor of lines ``idx`` changed now (after a flush)."""
+        new = np.minimum(self.warning_factor[idx], self.calendar_factor[idx])
+        old = self.factor[idx]
+        moved = new != old
+        if not moved.any():
+            return
+        idx, new, old = idx[moved], new[moved], old[moved]
+        now = self.last_t
+        pid = self.inp.profile_id[idx]
+        self.line_weight[idx] += old * (self.cum_weight[pid, now] - self.cum_weight[pid, self.settled_at[idx]])
+        self.settled_at[idx] = now
+        self.factor[idx] = new
+        self.by_group += self._group_sums(idx, self.inp.mean_rate_kg_h[idx] * (new - old)[:, None])
+        value = self.inp.value_wan_yuan_d[idx] / 24.0
+        self.loss_per_hour += np.bincount(self.city[idx], weights=value * (old - new), minlength=self.inp.n_cities)
+        prod = self.production[idx]
+        old_cut, old_stop = self._status(old, prod)
+        new_cut, new_stop = self._status(new, prod)
+        self.n_stopped += int(new_stop.sum()) - int(old_stop.sum())
+        self.n_limited += int((new_cut & ~new_stop).sum()) - int((old_cut & ~old_stop).sum())
+        ent = self.enterprise[idx]
+        mark = np.zeros(self.ent_cut.size, dtype=bool)
+        mark[ent[prod]] = True  # a mask, not np.unique: no sort of the changed lines
+        touched = np.flatnonzero(mark)
+        if touched.size:
+            before = self._enterprise_counts(touched)
+            size = self.ent_cut.size
+            self.ent_cut += np.bincount(ent, weights=new_cut.astype(np.int64) - old_cut, minlength=size).astype(np.int64)
+            self.ent_stop += np.bincount(ent, weights=new_stop.astype(np.int64) - old_stop, minlength=size).astype(np.int64)
+            after = self._enterprise_counts(touched)
+            self.ent_limited += after[0] - before[0]
+            self.ent_stopped += after[1] - before[1]
 
     def flush(self, now: float) -> None:
         t0, t1 = int(self.last_t), int(min(now, self.inp.hours))
@@ -195,23 +264,16 @@ class _Recorder:
             return
         inp, res = self.inp, self.res
         c = inp.n_cities
-        f = np.minimum(self.warning_factor, self.calendar_factor)
         w = inp.profile_weights[:, t0:t1]
-        scaled = inp.mean_rate_kg_h * f[:, None]
-        by_group = np.stack(
-            [np.bincount(self.group_id, weights=scaled[:, j], minlength=self.n_groups) for j in range(scaled.shape[1])],
-            axis=1,
-        )
         if c == 1:
-            lines_hourly = w.T @ by_group
+            lines_hourly = w.T @ self.by_group
             self.hourly_by_city[t0:t1, 0] += lines_hourly
         else:
-            per_group = w[self.group_profile].T[:, :, None] * by_group[None, :, :]  # (hours, groups, pollutants)
-            city_hourly = per_group.reshape(t1 - t0, -1, c, by_group.shape[1]).sum(axis=1)
+            per_group = w[self.group_profile].T[:, :, None] * self.by_group[None, :, :]  # (hours, groups, pollutants)
+            city_hourly = per_group.reshape(t1 - t0, -1, c, self.by_group.shape[1]).sum(axis=1)
             self.hourly_by_city[t0:t1] += city_hourly
             lines_hourly = city_hourly.sum(axis=1)
         res.hourly_kg_h[t0:t1] += lines_hourly
-        self.line_weight += f * w.sum(axis=1)[inp.profile_id]
         ow = inp.other_weights[:, t0:t1]
         other = inp.other_rate_kg_h * self.other_factor
         other_hourly = ow.T[:, :, None] * other[None, :, :]  # (hours, categories, pollutants)
@@ -221,25 +283,19 @@ class _Recorder:
         res.level_by_city[t0:t1] = self.level_in_force
         res.level_in_force[t0:t1] = self.level_in_force.max()
         hours = t1 - t0
-        lost = inp.value_wan_yuan_d * (1.0 - f) * hours / 24.0
-        res.production_loss_wan_yuan += float(lost.sum())
-        res.loss_by_city_wan_yuan += np.bincount(inp.line_city(), weights=lost, minlength=c)
-        prod = inp.is_production
-        stopped = prod & (f <= _EPS)
-        limited = prod & (f < 1.0 - _EPS) & ~stopped
-        res.lines_stopped[t0:t1] = int(stopped.sum())
-        res.lines_limited[t0:t1] = int(limited.sum())
-        if self.ent_order.size:
-            fo = f[self.ent_order]
-            ent_max = np.maximum.reduceat(fo, self.ent_starts)
-            ent_min = np.minimum.reduceat(fo, self.ent_starts)
-            ent_stopped = ent_max <= _EPS
-            res.enterprise_hours_stopped += float(ent_stopped.sum()) * hours
-            res.enterprise_hours_limited += float(((ent_min < 1.0 - _EPS) & ~ent_stopped).sum()) * hours
+        res.loss_by_city_wan_yuan += self.loss_per_hour * hours
+        res.production_loss_wan_yuan += float(self.loss_per_hour.sum()) * hours
+        res.lines_stopped[t0:t1] = self.n_stopped
+        res.lines_limited[t0:t1] = self.n_limited
+        res.enterprise_hours_stopped += float(self.ent_stopped) * hours
+        res.enterprise_hours_limited += float(self.ent_limited) * hours
         self.last_t = t1
 
     def finish(self) -> EngineResult:
         self.flush(self.inp.hours)
+        pid = self.inp.profile_id
+        end = self.inp.hours
+        self.line_weight += self.factor * (self.cum_weight[pid, end] - self.cum_weight[pid, self.settled_at])
         self.res.line_total_kg = self.inp.mean_rate_kg_h * self.line_weight[:, None]
         self.res.hourly_by_city_kg_h = self.hourly_by_city
         return self.res
@@ -272,6 +328,7 @@ class _Response:
     def refresh(self, idx: np.ndarray) -> None:
         cut = self.inp.level_reduction[idx, self.applied[idx]] * self.complying[idx]
         self.rec.warning_factor[idx] = 1.0 - cut
+        self.rec.update(idx)
 
     def apply(self, g: int, level: int) -> None:
         city, delay, idx = self.groups[g]
@@ -338,6 +395,7 @@ def _calendar(env: simpy.Environment, rec: _Recorder, windows: tuple[CalendarWin
             if on:
                 np.minimum(factor, np.where(w.mask, 1.0 - w.reduction, 1.0), out=factor)
         rec.calendar_factor = factor
+        rec.update(np.arange(factor.size))
 
     yield env.timeout(window.start_h)
     active[index] = True
