@@ -57,11 +57,11 @@ def other_source_arrays(others: list[OtherSources], inventory: Inventory, times:
         if city == "all" and len(cities) == 1:
             city = cities[0]
         if city not in cities:
-            raise InputError(file, "key inventory.other_sources", f"other sources for city '{other.city}' do not match a city of the list ({', '.join(cities)}).", "set 'city' in the other-sources file to a city of the list.")
+            raise InputError(other.file or file, "key inventory.other_sources" if other.file is None else "key city", f"other sources for city '{other.city}' do not match a city of the list ({', '.join(cities)}).", "set 'city' in the other-sources file to a city of the list.")
         for i, cat in enumerate(other.categories):
             for kind, name, store in (("hourly", cat.profile.hourly, hourly), ("weekly", cat.profile.weekly, weekly)):
                 if name not in store:
-                    raise InputError(file, f"key categories[{i}].profile.{kind}", f"profile '{name}' is not defined.", f"use one of {', '.join(sorted(store))} (emission_factors/profiles.csv).")
+                    raise InputError(other.file or file, f"key categories[{i}].profile.{kind}", f"profile '{name}' is not defined.", f"use one of {', '.join(sorted(store))} (emission_factors/profiles.csv).")
             names.append(cat.name)
             city_names.append(city)
             rates.append([getattr(cat.emissions_t_d, q) * 1000.0 / 24.0 for q in POLLUTANTS])
@@ -377,7 +377,7 @@ def prepare(scenario: Scenario) -> Prepared:
     start = pd.Timestamp(scenario.period.start)
     hours = scenario.period.hours
     times = pd.date_range(start, periods=hours, freq="h")
-    windows, calendar_notes = calendar_windows(inventory, list(scenario.staggered_production), start, hours)
+    windows, calendar_notes = calendar_windows(inventory, list(scenario.staggered_production), start, hours, scenario.source_file)
     cities = sorted(inventory.lines.city.unique())
     other = other_source_arrays(scenario.resolved_other_sources, inventory, times, cities, scenario.source_file)
     compliance, delay = _line_vectors(scenario, inventory)
@@ -434,7 +434,7 @@ def prepare(scenario: Scenario) -> Prepared:
             met = load_meteorology(atmosphere.for_city(city).meteorology) if cfg.forecast.file is None else None
             forecasts[k] = forecast_template(cfg, times, met.times if met else None, met.pm25_baseline_ug_m3 if met else None, scenario.source_file)
     shared = SharedInputs(engine, forecasts, cfg, rule_set, scenario.ensemble.seed)
-    return Prepared(scenario, inventory, measures, other, times, cities, compliance, delay, shared, measures.notes + calendar_notes)
+    return Prepared(scenario, inventory, measures, other, times, cities, compliance, delay, shared, inventory.notes + measures.notes + calendar_notes)
 
 
 def _mean_run(batches: list[BatchOutput], members: int) -> EngineResult:
@@ -461,14 +461,16 @@ def _mean_run(batches: list[BatchOutput], members: int) -> EngineResult:
     )
 
 
-def run(scenario: Scenario, *, executor: str = "serial", scheduler: str | None = None, quiet: bool = True) -> Result:
+def run(scenario: Scenario, *, executor: str = "serial", scheduler: str | None = None, quiet: bool = True, prepared: Prepared | None = None) -> Result:
     """Run a scenario and return its :class:`Result`.
 
     With ``ensemble.members`` > 1 the members run on ``executor`` (``serial``, ``processes``
     or ``dask`` with an optional ``scheduler`` address); every executor gives the same numbers
     for the same seed. ``quiet=False`` shows a progress bar for members on stderr.
+    ``prepared``: the scenario's arrays from :func:`prepare`, possibly with other per-line
+    measures (as the optimiser makes them); prepared here when None.
     """
-    prepared = prepare(scenario)
+    prepared = prepared if prepared is not None else prepare(scenario)
     shared = prepared.shared
     members = scenario.ensemble.members
     if members == 1:

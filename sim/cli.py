@@ -35,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the report and charts (zh needs a CJK font)")
     parser.add_argument("--schema", action="store_true", help="print the JSON Schema of the scenario format and exit")
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    parser.add_argument("--optimize", nargs="?", const=True, type=Path, metavar="MENU",
+                        help="design the least-cost reduction list that meets the targets under an optimiser menu (default "
+                        "scenarios/policies/optimizer_menu.yaml) and compare it with the scenario's policy (see sim/optimize.py)")
     return parser
 
 
@@ -93,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
             raise InputError(None, "--compare", "a comparison needs an output folder.", "add --out DIR.")
         if args.scheduler and args.executor != "dask":
             raise InputError(None, "--scheduler", "a scheduler address is only used with --executor dask.", "add --executor dask or drop --scheduler.")
+        if args.optimize is not None:
+            from sim.optimize import run_cli
+
+            return run_cli(args, say)
         scenarios = [_with_overrides(load_scenario(path), args) for path in (args.compare or [args.scenario])]
         results = []
         for scenario in scenarios:

@@ -7,6 +7,9 @@ from activity × emission factor × (1 − control efficiency). Every problem in
 
 from __future__ import annotations
 
+import difflib
+import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,8 +52,15 @@ class EmissionFactors:
 def _read_table(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
     if not path.exists():
         raise InputError(path, None, "this emission-factor file is missing.", f"restore it; the folder {path.parent} must hold industries.csv, factors.csv, units.csv and profiles.csv.")
-    table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    table.columns = [c.strip() for c in table.columns]
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(path, None, "the file is not UTF-8 text.", "save it as CSV UTF-8.") from None
+    except pd.errors.EmptyDataError:
+        raise InputError(path, None, "the file is empty.", f"write the header ({', '.join(required)}) and the rows.") from None
+    except pd.errors.ParserError as exc:
+        raise InputError(path, None, f"the CSV cannot be parsed ({str(exc).strip()}).", "quote cells that contain commas.") from None
+    table.columns = [str(c).strip() for c in table.columns]
     missing = [c for c in required if c not in table.columns]
     if missing:
         raise InputError(path, f"header", f"missing column(s) {', '.join(missing)}.", f"the header must include {', '.join(required)}.")
@@ -152,6 +162,7 @@ class Inventory:
     profiles: tuple[tuple[str, str], ...]
     factors: EmissionFactors
     source_file: Path
+    notes: tuple[str, ...] = ()  # rows skipped and columns not read, for the run's notes
 
     @property
     def size(self) -> int:
@@ -172,67 +183,165 @@ class Inventory:
         return out
 
 
-def _read_list(path: Path, sheet: str | None) -> pd.DataFrame:
-    if not path.exists():
-        raise InputError(path, "inventory.enterprises", "the enterprise list does not exist.", "check the path (relative to the scenario file).")
-    suffix = path.suffix.lower()
-    if suffix in {".xlsx", ".xlsm"}:
-        with pd.ExcelFile(path, engine="openpyxl") as book:
-            names = book.sheet_names
-            if sheet is None and len(names) > 1:
-                raise InputError(path, "sheets", f"the workbook has {len(names)} sheets ({', '.join(names)}).", "name the one to read with 'inventory.sheet', or keep a single sheet.")
-            chosen = sheet if sheet is not None else names[0]
-            if chosen not in names:
-                raise InputError(path, "sheets", f"no sheet named '{chosen}' (sheets: {', '.join(names)}).", "correct inventory.sheet.")
-            table = book.parse(chosen, dtype=str, keep_default_na=False)
-    elif suffix in {".csv", ".txt"}:
-        raw = path.read_bytes()
+def _csv_encoding(path: Path) -> str:
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):  # GB18030 (a superset of GBK) is common in exports from Chinese office software
         try:
-            text_encoding = "utf-8-sig"
-            raw.decode(text_encoding)
+            raw.decode(encoding)
+            return encoding
         except UnicodeDecodeError:
-            try:
-                raw.decode("gb18030")
-                text_encoding = "gb18030"  # common in exports from Chinese office software
-            except UnicodeDecodeError:
-                raise InputError(path, None, "the file is neither UTF-8 nor GBK/GB18030 text.", "save it as 'CSV UTF-8'.") from None
-        try:
-            table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=text_encoding)
-        except pd.errors.ParserError as exc:
-            # pandas says e.g. "Expected 26 fields in line 14, saw 27"
-            raise InputError(path, None, f"the CSV cannot be parsed ({str(exc).strip()}).", "quote fields that contain commas, and give every row the header's number of columns.") from None
-        except pd.errors.EmptyDataError:
-            raise InputError(path, None, "the file is empty.", "write the header row and at least one production line.") from None
-    else:
-        raise InputError(path, None, f"unknown list format '{suffix}'.", "give a .csv or .xlsx file.")
-    table = table.astype(str)
-    if table.empty:
-        raise InputError(path, None, "the enterprise list has no rows.", "add at least one production line.")
-    return table
+            continue
+    raise InputError(path, None, "the file is neither UTF-8 nor GBK/GB18030 text.", "save it as 'CSV UTF-8'.")
 
 
-def _canonical_columns(table: pd.DataFrame, path: Path) -> pd.DataFrame:
+def _header_mapping(columns: list[str], path: Path) -> tuple[dict[int, str], list[str]]:
+    """Position of each column the simulator reads -> its canonical name, and the headers of
+    the columns it does not read (contacts, remarks ...).
+
+    Two headers meaning the same column are an error, and so is an unknown header that looks
+    like a misspelled column name (it would otherwise be ignored without a word).
+    """
     voc = vocabulary()
-    mapping: dict[str, str] = {}
-    seen: dict[str, str] = {}
-    for col in table.columns:
-        canonical = voc.column_aliases.get(str(col).strip().lower())
+    mapping: dict[int, str] = {}
+    seen: dict[str, int] = {}
+    unknown: list[int] = []
+    for i, col in enumerate(columns):
+        canonical = voc.column_aliases.get(col.lower())
         if canonical is None:
-            continue  # extra columns (contacts, remarks ...) are carried by the source file only
+            if col:
+                unknown.append(i)
+            continue
         if canonical in seen:
-            raise InputError(path, "header", f"columns '{seen[canonical]}' and '{col}' both mean {canonical}.", "keep one of them.")
-        seen[canonical] = str(col)
-        mapping[col] = canonical
+            first = columns[seen[canonical]]
+            what = f"the column '{col}' appears twice" if first.lower() == col.lower() else f"columns '{first}' and '{col}' both mean {canonical}"
+            raise InputError(path, "header", f"{what} (columns {seen[canonical] + 1} and {i + 1}).", "keep one of them.")
+        seen[canonical] = i
+        mapping[i] = canonical
+    names = {alias: canonical for alias, canonical in voc.column_aliases.items() if canonical not in seen}
+    for i in unknown:
+        close = difflib.get_close_matches(columns[i].lower(), list(names), n=1, cutoff=0.85)
+        if close:
+            raise InputError(path, "header", f"column '{columns[i]}' (column {i + 1}) is not a column name the simulator knows, so it would be ignored.",
+                             f"did you mean '{close[0]}'? Rename the header (names and Chinese aliases: sim/data/vocabulary.yaml).")
     missing = [c for c in voc.required_columns if c not in seen]
     if missing:
-        raise InputError(path, "header", f"missing required column(s): {', '.join(missing)}.", f"add them (English names or the Chinese aliases in sim/data/vocabulary.yaml).")
+        hint = " The header looks separated by tabs or semicolons; save the file as comma-separated CSV." if len(columns) == 1 and any(s in columns[0] for s in "\t;") else ""
+        raise InputError(path, "header", f"missing required column(s): {', '.join(missing)}.", f"add them (English names or the Chinese aliases in sim/data/vocabulary.yaml).{hint}")
     if "activity" not in seen and not any(c in seen for c in RATE_COLUMNS):
         raise InputError(path, "header", "neither 'activity' nor any *_kg_h rate column is present.", "give activity with activity_unit, or direct rates such as so2_kg_h.")
-    out = table[list(mapping)].rename(columns=mapping)
-    for col in (*TEXT_COLUMNS, *NUMERIC_COLUMNS, *voc.flags):
-        if col not in out.columns:
-            out[col] = ""
-    return out
+    return mapping, [columns[i] for i in unknown]
+
+
+def _header_cells(values: object) -> list[str]:
+    return ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip() for v in values]
+
+
+def _extra_cells(data: pd.DataFrame, width: int, path: Path) -> None:
+    """Cells to the right of the last header: a shifted row (an unquoted comma) or stray data."""
+    if data.shape[1] <= width:
+        return
+    extra = data.iloc[:, width:].astype(str).apply(lambda s: s.str.strip()).ne("").to_numpy() & ~data.iloc[:, width:].isna().to_numpy()
+    row = _first_bad(extra.any(axis=1))
+    if row is not None:
+        raise InputError(path, f"row {row + 2}", f"the row has cells beyond the header's {width} columns (column {width + 1 + int(np.flatnonzero(extra[row])[0])}).",
+                         "quote cells that contain commas (or remove the stray cells), so that every row has the header's columns.")
+
+
+def _read_list(path: Path, sheet: str | None) -> tuple[pd.DataFrame, list[str]]:
+    """The list with canonical column names (text and flag columns as strings, numeric ones
+    as numbers where the file holds plain numbers, else as strings checked later), its
+    spreadsheet row numbers in ``source_row`` (the header is row 1), and notes: empty rows
+    skipped, columns not read."""
+    if not path.exists():
+        raise InputError(path, "inventory.enterprises", "the enterprise list does not exist.", "check the path (relative to the scenario file).")
+    if path.is_dir():
+        raise InputError(path, "inventory.enterprises", "this is a folder, not a list.", "name the .csv or .xlsx file itself.")
+    suffix = path.suffix.lower()
+    if suffix in {".xlsx", ".xlsm"}:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # openpyxl's remarks on styles and data validation of exported workbooks
+                with pd.ExcelFile(path, engine="openpyxl") as book:
+                    names = [str(n) for n in book.sheet_names]
+                    if sheet is None and len(names) > 1:
+                        raise InputError(path, "sheets", f"the workbook has {len(names)} sheets ({', '.join(names)}).", "name the one to read with 'inventory.sheet', or keep a single sheet.")
+                    chosen = sheet if sheet is not None else names[0]
+                    if chosen not in names:
+                        raise InputError(path, "sheets", f"no sheet named '{chosen}' (sheets: {', '.join(names)}).", "correct inventory.sheet.")
+                    grid = pd.read_excel(book, sheet_name=chosen, header=None, dtype=str, keep_default_na=False)
+        except InputError:
+            raise
+        except Exception as exc:  # not a zip, a damaged or encrypted workbook: openpyxl and zipfile raise many kinds
+            raise InputError(path, None, f"the workbook cannot be read ({type(exc).__name__}: {exc}).", "open it in a spreadsheet program and save it again as .xlsx (or export a CSV UTF-8 file).") from None
+        if grid.empty:
+            raise InputError(path, None, "the sheet is empty.", "write the header row and at least one production line.")
+        header = _header_cells(grid.iloc[0])
+        mapping, ignored = _header_mapping(header, path)
+        data = grid.iloc[1:].reset_index(drop=True)
+        _extra_cells(data, len(header), path)
+        table = data[list(mapping)].rename(columns=mapping).astype(str)
+    elif suffix in {".csv", ".txt"}:
+        if sheet is not None:
+            raise InputError(path, "key inventory.sheet", f"a sheet ('{sheet}') is named, but the list is a CSV file, which has no sheets.", "remove inventory.sheet, or point inventory.enterprises at the workbook.")
+        encoding = _csv_encoding(path)
+        try:
+            header = _header_cells(pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False, skip_blank_lines=False, encoding=encoding).iloc[0])
+        except pd.errors.EmptyDataError:
+            raise InputError(path, None, "the file is empty.", "write the header row and at least one production line.") from None
+        except pd.errors.ParserError as exc:
+            raise InputError(path, "row 1", f"the header cannot be parsed ({str(exc).strip()}).", "check the quotes in the header row.") from None
+        mapping, ignored = _header_mapping(header, path)
+        numeric = [i for i, canonical in mapping.items() if canonical in NUMERIC_COLUMNS]
+        try:
+            # by position, so that a row with one cell too many is an error, not a shifted row
+            data = pd.read_csv(
+                path, encoding=encoding, header=None, skiprows=1, skip_blank_lines=False, keep_default_na=False,
+                dtype={i: str for i in range(len(header)) if i not in numeric}, na_values={i: [""] for i in numeric},
+            )
+        except pd.errors.ParserError as exc:
+            # pandas says e.g. "Expected 26 fields in line 14, saw 27" (line = row of the file)
+            found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+            if found:
+                raise InputError(path, f"row {found.group(2)}", f"the row has {found.group(3)} cells, the header {len(header)}.", "quote cells that contain commas, and give every row the header's number of columns.") from None
+            raise InputError(path, None, f"the CSV cannot be parsed ({str(exc).strip()}).", "quote fields that contain commas, and give every row the header's number of columns.") from None
+        except pd.errors.EmptyDataError:
+            raise InputError(path, None, "the enterprise list has no rows.", "add at least one production line.") from None
+        _extra_cells(data, len(header), path)
+        for i in range(data.shape[1], len(header)):  # every row shorter than the header: its last cells are empty
+            data[i] = np.nan if i in numeric else ""
+        table = data[list(mapping)].rename(columns=mapping)
+    else:
+        raise InputError(path, None, f"unknown list format '{suffix}'.", "give a .csv or .xlsx file.")
+    table["source_row"] = np.arange(len(table)) + 2
+    notes = []
+    empty = np.zeros(len(table), dtype=bool)
+    maybe = np.flatnonzero(table.enterprise_id.fillna("").astype(str).str.strip().eq("").to_numpy())
+    if maybe.size:  # rows without an id: skipped if every cell is empty, else an error below
+        sub = data.iloc[maybe]
+        empty[maybe] = ~(sub.astype(str).apply(lambda s: s.str.strip()).ne("").to_numpy() & ~sub.isna().to_numpy()).any(axis=1)
+    if empty.any():
+        rows = table.source_row.to_numpy()[empty]
+        shown = ", ".join(map(str, rows[:10])) + (", ..." if rows.size > 10 else "")
+        notes.append(f"{path.name}: {rows.size} empty row(s) skipped (rows {shown})")
+        table = table[~empty]
+    if table.empty:
+        raise InputError(path, None, "the enterprise list has no rows.", "add at least one production line.")
+    if ignored:
+        notes.append(f"{path.name}: column(s) not used by the simulator: {', '.join(ignored)}")
+    voc = vocabulary()
+    for col in (*TEXT_COLUMNS, *voc.flags):
+        table[col] = table[col].astype(str).str.strip() if col in table.columns else ""
+    for col in NUMERIC_COLUMNS:
+        if col not in table.columns:
+            table[col] = np.nan
+    return table.reset_index(drop=True), notes
+
+
+def _by_unique(values: pd.Series, func) -> np.ndarray:
+    """``func`` applied once per distinct value (lists repeat grades, units and flags)."""
+    codes, uniques = pd.factorize(values)
+    mapped = np.array([func(u) for u in uniques] + [None], dtype=object)
+    return mapped[codes]
 
 
 def _first_bad(mask: np.ndarray) -> int | None:
@@ -247,7 +356,12 @@ def _fail(path: Path, mask: np.ndarray, column: str, problem: str, fix: str, tab
     others = int(mask.sum()) - 1
     more = f" ({others} more row(s) alike.)" if others else ""
     value = table[column].iloc[row] if column in table.columns else ""
-    raise InputError(path, f"row {row + 2}, column {column}", problem.format(value=value) + more, fix)
+    raise InputError(path, f"row {_row_number(table, row)}, column {column}", problem.format(value=value) + more, fix)
+
+
+def _row_number(table: pd.DataFrame, row: int) -> int:
+    """The spreadsheet row (header = row 1) of position ``row`` of the table."""
+    return int(table.source_row.iloc[row]) if "source_row" in table.columns else row + 2
 
 
 def load_inventory(path: str | Path, factors: EmissionFactors, sheet: str | None = None) -> Inventory:
@@ -257,32 +371,34 @@ def load_inventory(path: str | Path, factors: EmissionFactors, sheet: str | None
     """
     path = Path(path)
     voc = vocabulary()
-    table = _canonical_columns(_read_list(path, sheet), path)
-    table = table.apply(lambda s: s.str.strip())
-    n = len(table)
+    table, notes = _read_list(path, sheet)
 
     for col in ("enterprise_id", "line_id", "industry", "process", "city", "enterprise_name"):
         _fail(path, (table[col] == "").to_numpy(), col, "is empty.", f"every row needs a {col}.", table)
 
     numbers = {}
     for col in NUMERIC_COLUMNS:
-        text = table[col]
-        values = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce").to_numpy(float)
-        _fail(path, (text != "").to_numpy() & np.isnan(values), col, "'{value}' is not a number.", "write a plain number (or leave the cell empty).", table)
+        column = table[col]
+        if pd.api.types.is_numeric_dtype(column.dtype):
+            values = column.to_numpy(float)
+        else:  # text in a number column (thousands separators, stray spaces, typos): check each cell
+            text = column.astype(str).str.strip()
+            values = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce").to_numpy(float)
+            _fail(path, ~text.isin(["", "nan"]).to_numpy() & np.isnan(values), col, "'{value}' is not a number.", "write a plain number (or leave the cell empty).", table)
         _fail(path, values < 0, col, "'{value}' is negative.", "emission rates, activity and counts cannot be negative.", table)
+        _fail(path, np.isinf(values), col, "'{value}' is not a finite number.", "write a plain number.", table)
         numbers[col] = values
 
-    grade = table.grade.map(voc.canonical_grade)
-    _fail(path, grade.isna().to_numpy(), "grade", "'{value}' is not a performance grade.", f"use one of {', '.join(voc.grades)} (or Chinese forms such as A级, 引领性, 其他); write 'general' for ungraded enterprises.", table)
+    grade = _by_unique(table.grade, voc.canonical_grade)
+    _fail(path, pd.isna(grade), "grade", "'{value}' is not a performance grade.", f"use one of {', '.join(voc.grades)} (or Chinese forms such as A级, 引领性, 其他); write 'general' for ungraded enterprises.", table)
 
     flags = {}
     for flag in voc.flags:
-        text = table[flag].str.lower().str.replace(" ", "", regex=False)
-        is_true, is_false = text.isin(voc.flag_true).to_numpy(), text.isin(voc.flag_false).to_numpy()
-        _fail(path, ~(is_true | is_false), flag, "'{value}' is not a yes/no value.", "write 1 or 0 (是/否 also accepted).", table)
-        flags[flag] = is_true
+        state = _by_unique(table[flag], lambda v: True if _unit_key(v) in voc.flag_true else False if _unit_key(v) in voc.flag_false else None)
+        _fail(path, pd.isna(state), flag, "'{value}' is not a yes/no value.", "write 1 or 0 (是/否 also accepted).", table)
+        flags[flag] = state.astype(bool)
 
-    key_index = factors.processes.index.get_indexer(list(zip(table.industry, table.process)))
+    key_index = factors.processes.index.get_indexer(pd.MultiIndex.from_arrays([table.industry, table.process]))
     known_industry = table.industry.isin(factors.industries).to_numpy()
     _fail(path, ~known_industry, "industry", "industry '{value}' is unknown.", f"use a key of emission_factors/industries.csv ({', '.join(factors.industries)}).", table)
     bad_process = key_index < 0
@@ -290,22 +406,20 @@ def load_inventory(path: str | Path, factors: EmissionFactors, sheet: str | None
     if row is not None:
         ind = table.industry.iloc[row]
         allowed = ", ".join(factors.processes.loc[ind].index)
-        raise InputError(path, f"row {row + 2}, column process", f"process '{table.process.iloc[row]}' is not a process of industry '{ind}'.", f"use one of: {allowed}.")
+        raise InputError(path, f"row {_row_number(table, row)}, column process", f"process '{table.process.iloc[row]}' is not a process of industry '{ind}'.", f"use one of: {allowed}.")
 
     activity = numbers["activity"]
     has_activity = ~np.isnan(activity)
-    unit_keys = table.activity_unit.map(_unit_key)
-    conversions = unit_keys.map(factors.units)
+    base_unit = _by_unique(table.activity_unit, lambda u: factors.units.get(_unit_key(u), ("", None))[0])
+    multiplier = _by_unique(table.activity_unit, lambda u: factors.units.get(_unit_key(u), ("", np.nan))[1]).astype(float)
     _fail(path, has_activity & (table.activity_unit == "").to_numpy(), "activity_unit", "activity is given without a unit.", "fill activity_unit (e.g. t/d).", table)
-    known_unit = conversions.notna().to_numpy()
+    known_unit = base_unit != ""
     _fail(path, has_activity & (table.activity_unit != "").to_numpy() & ~known_unit, "activity_unit", "unit '{value}' is unknown.", f"use one of: {', '.join(sorted(factors.units))} (see emission_factors/units.csv).", table)
-    base_unit = np.array([c[0] if isinstance(c, tuple) else "" for c in conversions], dtype=object)
-    multiplier = np.array([c[1] if isinstance(c, tuple) else np.nan for c in conversions])
     expected_unit = factors.processes.activity_unit.to_numpy()[key_index]
     wrong = has_activity & known_unit & (base_unit != expected_unit)
     row = _first_bad(wrong)
     if row is not None:
-        raise InputError(path, f"row {row + 2}, column activity_unit", f"unit '{table.activity_unit.iloc[row]}' cannot be converted to '{expected_unit[row]}', the activity unit of {table.industry.iloc[row]}/{table.process.iloc[row]}.", f"give the activity in {expected_unit[row]}.")
+        raise InputError(path, f"row {_row_number(table, row)}, column activity_unit", f"unit '{table.activity_unit.iloc[row]}' cannot be converted to '{expected_unit[row]}', the activity unit of {table.industry.iloc[row]}/{table.process.iloc[row]}.", f"give the activity in {expected_unit[row]}.")
 
     hours = numbers["hours_per_day"]
     hours = np.where(np.isnan(hours), 24.0, hours)
@@ -323,45 +437,47 @@ def load_inventory(path: str | Path, factors: EmissionFactors, sheet: str | None
 
     trips = numbers["truck_trips_per_day"]
     bulk = flags["bulk_transport"]
+    _fail(path, (table.line_id == TRANSPORT_LINE).to_numpy(), "line_id", f"line_id '{{value}}' is reserved for the derived heavy-truck row of bulk-transport enterprises.", "rename the line (e.g. road_transport_1).", table)
     dup = table.duplicated(["enterprise_id", "line_id"], keep=False).to_numpy()
     row = _first_bad(dup & table.duplicated(["enterprise_id", "line_id"], keep="first").to_numpy())
     if row is not None:
         key = (table.enterprise_id.iloc[row], table.line_id.iloc[row])
-        rows = np.flatnonzero((table.enterprise_id == key[0]).to_numpy() & (table.line_id == key[1]).to_numpy()) + 2
+        rows = table.source_row.to_numpy()[(table.enterprise_id == key[0]).to_numpy() & (table.line_id == key[1]).to_numpy()]
         raise InputError(path, f"rows {', '.join(map(str, rows))}, columns enterprise_id/line_id", f"line '{key[1]}' of enterprise '{key[0]}' appears more than once.", "give each production line its own line_id.")
 
     lines = pd.DataFrame(
         {
-            "enterprise_id": table.enterprise_id.to_numpy(),
-            "enterprise_name": table.enterprise_name.to_numpy(),
-            "city": table.city.to_numpy(),
-            "district": table.district.to_numpy(),
+            "enterprise_id": table.enterprise_id,
+            "enterprise_name": table.enterprise_name,
+            "city": table.city,
+            "district": table.district,
             "lat": numbers["lat"],
             "lon": numbers["lon"],
-            "industry": table.industry.to_numpy(),
-            "process": table.process.to_numpy(),
-            "line_id": table.line_id.to_numpy(),
-            "grade": grade.to_numpy(),
+            "industry": table.industry,
+            "process": table.process,
+            "line_id": table.line_id,
+            "grade": pd.Series(grade, dtype=str),
             "activity": activity,
-            "activity_unit": table.activity_unit.to_numpy(),
+            "activity_unit": table.activity_unit,
             "hours_per_day": hours,
             "output_value_wan_yuan_per_day": np.nan_to_num(numbers["output_value_wan_yuan_per_day"]),
             **flags,
             "truck_trips_per_day": trips,
             "rate_basis": np.where(has_direct.all(axis=1), "direct", np.where(has_direct.any(axis=1), "mixed", "factor")),
-            "source_row": np.arange(n) + 2,
+            "source_row": table.source_row.to_numpy(),
             "derived": False,
         }
     )
     lines, kg_d = _add_transport_rows(lines, kg_d, bulk, trips, factors, path)
-    profile_keys = list(zip(factors.processes.hourly_profile, factors.processes.weekly_profile))
-    idx = factors.processes.index.get_indexer(list(zip(lines.industry, lines.process)))
-    line_profiles = [profile_keys[i] for i in idx]
-    codes, uniques = pd.factorize(pd.Series(line_profiles, dtype=object))
+    idx = factors.processes.index.get_indexer(pd.MultiIndex.from_arrays([lines.industry, lines.process]))
+    # temporal-profile groups: the distinct (hourly, weekly) pairs of the processes in the list
+    pair_of_process, pairs = pd.factorize(pd.MultiIndex.from_arrays([factors.processes.hourly_profile, factors.processes.weekly_profile]))
+    codes, used = pd.factorize(pair_of_process[idx], sort=True)
+    uniques = [tuple(pairs[k]) for k in used]
     lines["enterprise_code"] = pd.factorize(lines.enterprise_id)[0]
     lines["voc_industry"] = factors.processes.voc_industry.to_numpy()[idx]
     lines = lines.reset_index(drop=True)
-    return Inventory(lines, kg_d / 24.0, codes.astype(np.int32), tuple(uniques), factors, path)
+    return Inventory(lines, kg_d / 24.0, codes.astype(np.int32), tuple(uniques), factors, path, tuple(notes))
 
 
 def _add_transport_rows(lines: pd.DataFrame, kg_d: np.ndarray, bulk: np.ndarray, trips: np.ndarray, factors: EmissionFactors, path: Path) -> tuple[pd.DataFrame, np.ndarray]:

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from sim.api import Result
+from sim.errors import InputError
 
 SIGNIFICANT_DIGITS = 9
 
@@ -84,10 +85,34 @@ def write_result(result: Result, folder: Path, *, report: bool = True, lang: str
         write_measures_xlsx(result, folder / "measures.xlsx")
 
 
+#: A file that marks a folder as earlier results, which a new run may replace.
+RESULT_MARKERS = ("metrics.json", "comparison.csv", "optimisation.json")
+
+
+def check_replaceable(out_dir: Path) -> None:
+    """An existing ``out_dir`` may be replaced only when it is an empty folder or earlier
+    results (it holds one of :data:`RESULT_MARKERS`): never a file, a folder of other files,
+    or the folder the command runs in (``--out .`` would delete the working folder)."""
+    fix = "choose a new or empty folder for --out (or output.dir), or delete this one first."
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(out_dir, "output folder", "this is a file, not a folder, and would be deleted.", fix)
+    if out_dir.parent.exists() and not out_dir.parent.is_dir():
+        raise InputError(out_dir.parent, "output folder", "this is a file, so no folder can be made inside it.", fix)
+    if not out_dir.is_dir():
+        return
+    if Path.cwd().resolve().is_relative_to(out_dir):
+        raise InputError(out_dir, "output folder", "this folder holds the working folder, and would be deleted with it.", fix)
+    entries = sorted(p.name for p in out_dir.iterdir())
+    if entries and not any(name in entries for name in RESULT_MARKERS):
+        raise InputError(out_dir, "output folder", f"the folder exists and holds other files ({', '.join(entries[:3])}{', ...' if len(entries) > 3 else ''}), which replacing it would delete.", fix)
+
+
 def write_atomically(out_dir: str | Path, fill: Callable[[Path], None]) -> Path:
     """Call ``fill(staging)`` on a temporary sibling folder and move it to ``out_dir`` only
-    when it finished; an existing ``out_dir`` is replaced whole or left untouched."""
+    when it finished; an existing ``out_dir`` is replaced whole or left untouched. An
+    ``out_dir`` that is not earlier results is an input error (see :func:`check_replaceable`)."""
     out_dir = Path(out_dir).resolve()
+    check_replaceable(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
     try:

@@ -51,17 +51,39 @@ def describe_reduction(fraction: float) -> str:
     return f"production -{fraction:.0%} (限产{fraction:.0%})"
 
 
-def _check_names(policy: Policy, inventory: Inventory) -> None:
+def _check_rule_names(file: object, key: str, industry: list[str] | None, process: list[str] | None, inventory: Inventory) -> None:
+    """The industries and processes a rule names exist in the emission factors."""
     known = inventory.factors.processes.index
     industries = set(known.get_level_values("industry"))
+    for name in industry or ():
+        if name not in industries:
+            raise InputError(file, f"key {key}.industry", f"industry '{name}' is unknown.", f"use a key of emission_factors/industries.csv ({', '.join(sorted(industries))}).")
+    processes = set(known[known.get_level_values("industry").isin(industry)].get_level_values("process")) if industry else set(known.get_level_values("process"))
+    for name in process or ():
+        if name not in processes:
+            raise InputError(file, f"key {key}.process", f"process '{name}' is not a process of {', '.join(industry or ['any industry'])}.", f"use one of: {', '.join(sorted(processes))}.")
+
+
+def _check_names(policy: Policy, inventory: Inventory) -> None:
+    """Names in rules exist, and no reduction rule targets what ``exempt`` exempts: the
+    exemption would win silently, so the rule (or part of it) could never apply."""
+    file = policy.file or "policy"
     for i, rule in enumerate(policy.rules):
-        for name in rule.industry or ():
-            if name not in industries:
-                raise InputError(policy.file or "policy", f"key rules[{i}].industry ({rule.name})", f"industry '{name}' is unknown.", "use a key of emission_factors/industries.csv.")
-        processes = set(known[known.get_level_values("industry").isin(rule.industry)].get_level_values("process")) if rule.industry else set(known.get_level_values("process"))
-        for name in rule.process or ():
-            if name not in processes:
-                raise InputError(policy.file or "policy", f"key rules[{i}].process ({rule.name})", f"process '{name}' is not a process of {', '.join(rule.industry or ['any industry'])}.", f"use one of: {', '.join(sorted(processes))}.")
+        label = f"rules[{i}]"
+        try:
+            _check_rule_names(file, label, rule.industry, rule.process, inventory)
+        except InputError as exc:  # name the rule too
+            raise InputError(exc.file, f"{exc.where} ({rule.name})", exc.problem, exc.fix) from None
+        if rule.exempt:
+            continue
+        for grade in rule.grade or ():
+            if grade in policy.exempt.grades:
+                raise InputError(file, f"key {label}.grade ({rule.name})", f"grade '{grade}' is exempt (exempt.grades), so this rule's reduction would never apply to it.",
+                                 f"remove '{grade}' from the rule's grade, or from exempt.grades if {grade} lines must cut.")
+        for flag in rule.flags:
+            if flag in policy.exempt.flags:
+                raise InputError(file, f"key {label}.flags ({rule.name})", f"flag '{flag}' is exempt (exempt.flags), so this rule could never apply.",
+                                 f"remove '{flag}' from the rule's flags, or from exempt.flags if those lines must cut.")
 
 
 def exemption_mask(lines: pd.DataFrame, exempt: Exemptions) -> tuple[np.ndarray, np.ndarray]:
@@ -126,15 +148,20 @@ class CalendarWindow:
     reduction: float
 
 
-def calendar_windows(inventory: Inventory, rules: list[CalendarRule], start: pd.Timestamp, hours: int) -> tuple[list[CalendarWindow], tuple[str, ...]]:
+def calendar_windows(inventory: Inventory, rules: list[CalendarRule], start: pd.Timestamp, hours: int, file: object = None) -> tuple[list[CalendarWindow], tuple[str, ...]]:
     """Resolve staggered-production rules to hour windows and line masks.
 
     Windows are clipped to the period; a rule outside it, or matching no line, yields a note.
+    An unknown industry or process is an error naming ``file`` (the scenario).
     """
     lines = inventory.lines
     windows: list[CalendarWindow] = []
     notes: list[str] = []
-    for rule in rules:
+    for i, rule in enumerate(rules):
+        try:
+            _check_rule_names(file, f"staggered_production[{i}]", rule.industry, rule.process, inventory)
+        except InputError as exc:
+            raise InputError(exc.file, f"{exc.where} ({rule.label})", exc.problem, exc.fix) from None
         mask = _match(lines, rule.industry, rule.process, rule.grade, rule.city, None)
         mask &= ~lines.derived.to_numpy(bool)
         mask &= ~lines.grade.isin(rule.exempt_grades).to_numpy()

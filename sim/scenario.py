@@ -31,18 +31,34 @@ from pydantic import (
 from sim.errors import InputError
 from sim.vocabulary import vocabulary
 
+
+class ProblemAt(ValueError):
+    """A validation problem at ``key`` (a path below the model whose validator raises it, e.g.
+    ``("rules",)``), with an optional fix; :func:`validation_to_input_error` reports both."""
+
+    def __init__(self, key: tuple, problem: str, fix: str | None = None):
+        super().__init__(problem)
+        self.key, self.fix = tuple(key), fix
+
+
 # --------------------------------------------------------------------------- field types
 
 
 def _to_datetime(value: Any) -> Any:
     """Accept YAML dates, datetimes and ISO strings such as ``2023-12-01T00:00`` (local time)."""
+    if isinstance(value, (int, float)):  # pydantic would read a number as seconds since 1970 in UTC
+        raise ProblemAt((), f"{value!r} is a number, not a date or date-time", "write e.g. 2023-12-01T00:00 (local time).")
     if isinstance(value, (dt.date, str)) and not isinstance(value, bool):
         try:
             ts = pd.Timestamp(value)
         except (ValueError, TypeError):
-            raise ValueError(f"'{value}' is not a date or date-time; write e.g. 2023-12-01T00:00") from None
+            raise ProblemAt((), f"'{value}' is not a date or date-time", "write e.g. 2023-12-01T00:00 (local time, end exclusive).") from None
         if ts.tzinfo is not None:
             raise ValueError(f"'{value}' carries a time zone; write local time without one")
+        if isinstance(value, str) and not value.strip()[:1].isdigit():  # pandas reads 'now' and 'today' as the clock
+            raise ProblemAt((), f"'{value}' is not a date or date-time", "write e.g. 2023-12-01T00:00 (local time).")
+        if ts.nanosecond:
+            raise ProblemAt((), f"'{value}' is more precise than a microsecond", "write e.g. 2023-12-01T00:00 (local time).")
         return ts.to_pydatetime()
     return value
 
@@ -130,9 +146,10 @@ class MonotoneReductions(LevelFractions):
     @model_validator(mode="after")
     def _monotone(self) -> "MonotoneReductions":
         if not (self.yellow <= self.orange <= self.red):
-            raise ValueError(
-                f"reductions must not fall as the level rises (yellow {self.yellow} <= orange "
-                f"{self.orange} <= red {self.red})"
+            raise ProblemAt(
+                (),
+                f"reductions must not fall as the level rises (yellow {self.yellow}, orange {self.orange}, red {self.red})",
+                "give yellow <= orange <= red: a higher warning level never asks for less.",
             )
         return self
 
@@ -175,7 +192,8 @@ class Rule(Frozen):
     @model_validator(mode="after")
     def _exempt_or_reduction(self) -> "Rule":
         if self.exempt == (self.reduction is not None):
-            raise ValueError("give either 'exempt: true' or a 'reduction' per level, not both or neither")
+            raise ProblemAt((), "give either 'exempt: true' or a 'reduction' per level, not both or neither",
+                            "keep 'exempt: true' (the lines are not cut) or the 'reduction', and remove the other.")
         return self
 
 
@@ -197,7 +215,7 @@ class Policy(Frozen):
         names = [r.name for r in self.rules]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise ValueError(f"rule names must be unique; repeated: {', '.join(dupes)}")
+            raise ProblemAt(("rules",), f"rule names must be unique; repeated: {', '.join(dupes)}", "rename one of the rules.")
         return self
 
 
@@ -215,7 +233,7 @@ class PollutantValues(Frozen):
     @model_validator(mode="after")
     def _pm25_within_pm10(self) -> "PollutantValues":
         if self.pm25 > self.pm10:
-            raise ValueError(f"pm25 ({self.pm25}) cannot exceed pm10 ({self.pm10})")
+            raise ProblemAt((), f"pm25 ({self.pm25}) cannot exceed pm10 ({self.pm10})", "PM2.5 is part of PM10: give pm25 <= pm10.")
         return self
 
 
@@ -249,7 +267,8 @@ class CategoryReductions(Frozen):
         for p in vocabulary().pollutants:
             y, o, r = (getattr(getattr(self, lv), p) for lv in ("yellow", "orange", "red"))
             if not (y <= o <= r):
-                raise ValueError(f"the {p} reduction must not fall as the level rises ({y}, {o}, {r})")
+                raise ProblemAt((), f"the {p} reduction must not fall as the level rises (yellow {y}, orange {o}, red {r})",
+                                "give yellow <= orange <= red: a higher warning level never asks for less.")
         return self
 
 
@@ -275,6 +294,8 @@ class OtherSources(Frozen):
     description: str = ""
     source: str | None = None
     categories: list[OtherSourceCategory]
+    # the file it was read from, for messages: not part of the format
+    file: Path | None = Field(None, exclude=True)
 
     @model_validator(mode="after")
     def _unique(self) -> "OtherSources":
@@ -296,11 +317,11 @@ class Period(Frozen):
     @model_validator(mode="after")
     def _ordered(self) -> "Period":
         if self.end <= self.start:
-            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+            raise ProblemAt(("end",), f"end ({self.end}) must be after start ({self.start})", "give an end later than the start (the end is exclusive).")
         for name in ("start", "end"):
             t = getattr(self, name)
             if t.minute or t.second or t.microsecond:
-                raise ValueError(f"{name} ({t}) must fall on the hour")
+                raise ProblemAt((name,), f"{name} ({t}) must fall on the hour", "give a whole hour, e.g. 2023-12-01T00:00.")
         return self
 
     @property
@@ -392,6 +413,10 @@ class CalendarRule(Frozen):
     def _ordered(self) -> "CalendarRule":
         if self.end <= self.start:
             raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+        both = [g for g in self.grade or () if g in self.exempt_grades]
+        if both:
+            raise ProblemAt(("exempt_grades",), f"grade '{both[0]}' is both named in 'grade' and exempted in 'exempt_grades', so the rule contradicts itself",
+                            f"remove '{both[0]}' from exempt_grades (the grade is cut) or from grade (it is not).")
         return self
 
     @property
@@ -409,8 +434,11 @@ class InspectionConfig(Frozen):
 
 
 def _compliance(value: Any) -> Any:
+    value = _to_fraction(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return {"default": value}
+    if isinstance(value, str):
+        raise ProblemAt((), f"'{value}' is not a probability", "write e.g. 0.95 or 95%, or one value per grade with 'default'.")
     return value
 
 
@@ -538,14 +566,18 @@ class Scenario(Frozen):
         for key in ("schedule", "regional"):
             for i, w in enumerate(getattr(self.warnings, key)):
                 if w.end <= self.period.start or w.start >= self.period.end:
-                    raise ValueError(
-                        f"warnings.{key}[{i}] ({w.start} to {w.end}) lies outside the period "
-                        f"{self.period.start} to {self.period.end}"
+                    raise ProblemAt(
+                        ("warnings", key, i),
+                        f"the warning ({w.start} to {w.end}) lies outside the period "
+                        f"{self.period.start} to {self.period.end}",
+                        "move the warning into the period, or widen the period.",
                     )
         if self.warnings.standard and self.warnings.forecast.file is None and self.atmosphere is None:
-            raise ValueError(
+            raise ProblemAt(
+                ("warnings", "standard"),
                 "forecast-driven warnings need the baseline PM2.5 of an 'atmosphere.meteorology' file, "
-                "or a 'warnings.forecast.file'"
+                "or a 'warnings.forecast.file'",
+                "add an 'atmosphere' block with a meteorology file, or give warnings.forecast.file, or use a fixed warnings.schedule.",
             )
         return self
 
@@ -582,25 +614,80 @@ def scenario_json_schema() -> dict:
 # --------------------------------------------------------------------------- loading
 
 
-def read_yaml(path: Path, what: str) -> Any:
-    """Read a YAML file with ``yaml.safe_load``, turning every failure into an InputError."""
+class _DuplicateKey(yaml.constructor.ConstructorError):
+    def __init__(self, key: object, first_line: int, mark: yaml.Mark):
+        super().__init__(None, None, f"the key '{key}' appears twice", mark)
+        self.key, self.first_line = key, first_line
+
+
+class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when installed: ten times faster
+    """``yaml.safe_load`` that refuses a key given twice in one mapping (YAML would silently
+    keep the last one); merge keys (``<<: *anchor``) may still be overridden."""
+
+
+def _mapping_without_duplicates(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: dict[object, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node, deep=deep)
+        try:
+            if key in seen:
+                raise _DuplicateKey(key, seen[key], key_node.start_mark)
+            seen[key] = key_node.start_mark.line + 1
+        except TypeError:  # an unhashable key: construct_mapping reports it
+            pass
+    return loader.construct_mapping(node, deep=deep)
+
+
+def _timestamp(loader: _StrictLoader, node: yaml.ScalarNode) -> object:
+    """YAML dates, with an impossible one (2024-02-30) as a YAML error at its place, not a
+    bare ValueError."""
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except (ValueError, OverflowError) as exc:
+        raise yaml.constructor.ConstructorError(None, None, f"'{node.value}' is not a valid date ({exc})", node.start_mark) from None
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
+def read_yaml(path: Path, what: str, key: str | None = None) -> Any:
+    """Read a YAML file with ``yaml.safe_load`` (a key given twice is an error too), turning
+    every failure into an InputError. ``key``: the scenario key that names the file."""
+    where = f"key {key}" if key else None
     if not path.exists():
-        raise InputError(path, None, f"the {what} file does not exist.", "check the path (relative paths start at the scenario file's folder).")
+        raise InputError(path, where, f"the {what} file does not exist.", "check the path (relative paths start at the scenario file's folder).")
     if path.is_dir():
-        raise InputError(path, None, f"the {what} path is a folder, not a file.", "name the YAML file itself.")
+        raise InputError(path, where, f"the {what} path is a folder, not a file.", "name the YAML file itself.")
     try:
         text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(path, None, "the file is not UTF-8 text.", "save it as UTF-8.") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(path, None, f"the file is not UTF-8 text (byte {exc.start}).", "save it as UTF-8.") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_StrictLoader)
+    except _DuplicateKey as exc:
+        raise InputError(path, f"line {exc.problem_mark.line + 1}", f"the key '{exc.key}' appears twice (first on line {exc.first_line}); YAML would keep only the last one.",
+                         "keep one of them, with the contents of both.") from None
+    except RecursionError:
+        raise InputError(path, None, "the YAML is nested too deeply.", "check the brackets.") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(path, where, f"this is not valid YAML ({problem}).", "check indentation, colons and brackets near that place.") from None
+        line = text.splitlines()[mark.line] if mark is not None and mark.line < len(text.splitlines()) else ""
+        tab = "\t" in line[: mark.column + 1] if mark is not None else False
+        if tab and "tab" not in problem:
+            problem += ": a tab"
+        fix = ("indent with spaces, not tabs." if tab else "write a date that exists, e.g. 2024-02-29." if "not a valid date" in problem
+               else "check indentation, colons and brackets near that place.")
+        raise InputError(path, where, f"this is not valid YAML ({problem}).", fix) from None
+    if data is None:
+        raise InputError(path, None, f"the {what} file is empty.", "write its keys, starting with 'name: ...' (see `run_scenario.py --schema`).")
     if not isinstance(data, dict):
-        raise InputError(path, None, f"the {what} file must hold a mapping of keys, not {type(data).__name__}.", "start the file with 'name: ...' and the other keys.")
+        kind = {list: "a list", str: "a single text", int: "a number", float: "a number"}.get(type(data), type(data).__name__)
+        raise InputError(path, None, f"the {what} file must hold a mapping of keys, not {kind}.", "start the file with 'name: ...' and the other keys, without a leading '- '.")
     return data
 
 
@@ -642,13 +729,31 @@ def _model_in(annotation: Any) -> Any:
     return None
 
 
+def _member_tag(part: object) -> bool:
+    """A part of an error location that names the union member tried, not a key."""
+    return isinstance(part, str) and (part[:1].isupper() or "[" in part or part in {"str", "float", "int"})
+
+
+def _union_artefact(error: dict, errors: list[dict]) -> bool:
+    """A 'wrong type' error of one member of a union (e.g. 'not a path') while another member
+    of the same union got further: the deeper error is the one the user needs."""
+    if error["type"] not in {"path_type", "model_type", "list_type", "dict_type", "model_attributes_type", "string_type"}:
+        return False
+    keys = [p for p in error["loc"] if not _member_tag(p)]
+    return any(len(other["loc"]) > len(error["loc"]) and [p for p in other["loc"] if not _member_tag(p)][:len(keys)] == keys for other in errors)
+
+
 def validation_to_input_error(exc: ValidationError, path: Path | str | None, model: type[BaseModel]) -> InputError:
     """One clear InputError from a pydantic ValidationError (the first problem; count of the rest)."""
     errors = exc.errors(include_url=False)
-    # Prefer an error that is not an artefact of trying the other member of a union.
-    errors.sort(key=lambda e: ("Policy" in e["loc"] or "OtherSources" in e["loc"]) and e["type"] in {"path_type", "model_type"})
+    # Prefer an error that is not an artefact of trying the other member of a union, and an
+    # unknown key over the missing key it was probably meant to be.
+    errors.sort(key=lambda e: (_union_artefact(e, errors), e["type"] != "extra_forbidden"))
     first = errors[0]
     loc = tuple(first["loc"])
+    raised = (first.get("ctx") or {}).get("error")
+    if isinstance(raised, ProblemAt):
+        loc += raised.key
     where = f"key {_loc(loc)}"
     more = f" ({len(errors) - 1} more problem(s) after this one.)" if len(errors) > 1 else ""
     kind = first["type"]
@@ -666,8 +771,35 @@ def validation_to_input_error(exc: ValidationError, path: Path | str | None, mod
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
     given = first.get("input")
-    shown = "" if isinstance(given, (dict, list)) or given is None else f" (given: {given!r})"
-    return InputError(path, where, f"{msg}{shown}.{more}", "correct the value (see `run_scenario.py --schema` for the format).")
+    shown = "" if isinstance(given, (dict, list)) or given is None or repr(given) in msg or str(given) in msg else f" (given: {given!r})"
+    fix = raised.fix if isinstance(raised, ProblemAt) and raised.fix else _fix_for(kind, first.get("ctx") or {})
+    return InputError(path, where, f"{msg}{shown}.{more}", fix)
+
+
+def _fix_for(kind: str, ctx: dict) -> str:
+    """The fix for a pydantic error type."""
+    limit = next((f"{op} {ctx[k]}" for k, op in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")) if k in ctx), None)
+    if kind == "less_than_equal" and ctx.get("le") == 1:
+        return "give a fraction between 0 and 1 (e.g. 0.4, 40% or stop)."
+    fixes = {
+        "int_parsing": "write a whole number, e.g. 3.", "int_type": "write a whole number, e.g. 3.", "int_from_float": "write a whole number, e.g. 3.",
+        "float_parsing": "write a number, e.g. 0.5.", "float_type": "write a number, e.g. 0.5.",
+        "bool_parsing": "write true or false.", "bool_type": "write true or false.",
+        "string_type": "write text (in quotes if it looks like a number or a date).",
+        "list_type": "write a list: one '- item' per line, or [a, b].",
+        "dict_type": "write a mapping of keys ('key: value' on indented lines, or {key: value}).",
+        "model_type": "write a mapping of keys ('key: value' on indented lines, or {key: value}); see `run_scenario.py --schema`.",
+        "model_attributes_type": "write a mapping of keys ('key: value' on indented lines, or {key: value}); see `run_scenario.py --schema`.",
+        "literal_error": "use one of the values named.",
+        "datetime_type": "write a date-time such as 2023-12-01T00:00.", "datetime_parsing": "write a date-time such as 2023-12-01T00:00.",
+        "path_type": "write the path of the file, relative to this file's folder.",
+        "finite_number": "write a finite number.",
+    }
+    if kind in fixes:
+        return fixes[kind]
+    if limit and kind in {"less_than_equal", "greater_than_equal", "less_than", "greater_than"}:
+        return f"give a value {limit}."
+    return "correct the value (see `run_scenario.py --schema` for the format)."
 
 
 def _validate(model: type[BaseModel], data: Any, path: Path, base_dir: Path) -> Any:
@@ -677,15 +809,34 @@ def _validate(model: type[BaseModel], data: Any, path: Path, base_dir: Path) -> 
         raise validation_to_input_error(exc, path, model) from None
 
 
-def load_policy(path: Path) -> Policy:
-    """Load and validate a policy file."""
-    policy = _validate(Policy, read_yaml(path, "policy"), path, path.parent)
+def load_policy(path: Path, key: str | None = None) -> Policy:
+    """Load and validate a policy file (``key``: the scenario key naming it, for messages)."""
+    policy = _validate(Policy, read_yaml(path, "policy", key), path, path.parent)
     return policy.model_copy(update={"file": path})
 
 
-def load_other_sources(path: Path) -> OtherSources:
+def load_other_sources(path: Path, key: str | None = None) -> OtherSources:
     """Load and validate an other-sources file (category totals)."""
-    return _validate(OtherSources, read_yaml(path, "other sources"), path, path.parent)
+    other = _validate(OtherSources, read_yaml(path, "other sources", key), path, path.parent)
+    return other.model_copy(update={"file": path})
+
+
+def _check_data_files(scenario: Scenario) -> None:
+    """Every data file the scenario names exists (before any is read), named with its key."""
+    fix = "check the path (relative paths start at the scenario file's folder)."
+    inv = scenario.inventory
+    if not Path(inv.enterprises).is_file():
+        raise InputError(inv.enterprises, "key inventory.enterprises", "the enterprise list " + ("is a folder, not a file." if Path(inv.enterprises).is_dir() else "does not exist."), fix)
+    if not Path(inv.emission_factors).is_dir():
+        raise InputError(inv.emission_factors, "key inventory.emission_factors", "this is not a folder.", "point emission_factors at the folder holding industries.csv, factors.csv, units.csv and profiles.csv.")
+    named = []
+    if scenario.atmosphere is not None:
+        named.append(("atmosphere.meteorology", scenario.atmosphere.meteorology))
+        named += [(f"atmosphere.cities.{c}.meteorology", a.meteorology) for c, a in scenario.atmosphere.cities.items()]
+    named.append(("warnings.forecast.file", scenario.warnings.forecast.file))
+    for key, file in named:
+        if file is not None and not Path(file).is_file():
+            raise InputError(file, f"key {key}", "the file does not exist." if not Path(file).exists() else "this is a folder, not a file.", fix)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -699,14 +850,15 @@ def load_scenario(path: str | Path) -> Scenario:
     scenario = _validate(Scenario, raw, path, path.parent)
     changes: dict[str, Any] = {"source_file": path}
     if isinstance(scenario.policy, Path):
-        changes["policy"] = load_policy(scenario.policy)
+        changes["policy"] = load_policy(scenario.policy, "policy")
     other = scenario.inventory.other_sources
     if isinstance(other, list):
         changes["inventory"] = scenario.inventory.model_copy(
-            update={"other_sources": [load_other_sources(o) if isinstance(o, Path) else o for o in other]}
+            update={"other_sources": [load_other_sources(o, f"inventory.other_sources[{i}]") if isinstance(o, Path) else o for i, o in enumerate(other)]}
         )
     elif isinstance(other, Path):
-        changes["inventory"] = scenario.inventory.model_copy(update={"other_sources": load_other_sources(other)})
+        changes["inventory"] = scenario.inventory.model_copy(update={"other_sources": load_other_sources(other, "inventory.other_sources")})
+    _check_data_files(scenario)
     return scenario.model_copy(update=changes)
 
 

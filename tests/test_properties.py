@@ -33,26 +33,27 @@ def reductions(draw):
 
 @st.composite
 def policies(draw):
+    exempt = {"grades": draw(st.lists(st.sampled_from(GRADES), max_size=3, unique=True)),
+              "flags": draw(st.lists(st.sampled_from(FLAGS), max_size=2, unique=True))}
     rules = []
     for i in range(draw(st.integers(0, 4))):
         rule = {"name": f"r{i}"}
+        exempt_rule = draw(st.integers(0, 4)) == 0
+        # a reduction rule may not name an exempted grade or flag (a contradiction, an input error)
+        grades = GRADES if exempt_rule else [g for g in GRADES if g not in exempt["grades"]]
+        flags = FLAGS if exempt_rule else [f for f in FLAGS if f not in exempt["flags"]]
         if draw(st.booleans()):
             rule["industry"] = [draw(st.sampled_from(PROCESSES))[0]]
-        if draw(st.booleans()):
-            rule["grade"] = draw(st.lists(st.sampled_from(GRADES), min_size=1, max_size=3, unique=True))
-        if draw(st.booleans()):
-            rule["flags"] = [draw(st.sampled_from(FLAGS))]
-        if draw(st.integers(0, 4)) == 0:
+        if grades and draw(st.booleans()):
+            rule["grade"] = draw(st.lists(st.sampled_from(grades), min_size=1, max_size=3, unique=True))
+        if flags and draw(st.booleans()):
+            rule["flags"] = [draw(st.sampled_from(flags))]
+        if exempt_rule:
             rule["exempt"] = True
         else:
             rule["reduction"] = draw(reductions())
         rules.append(rule)
-    return {
-        "base_ratio": draw(reductions()),
-        "exempt": {"grades": draw(st.lists(st.sampled_from(GRADES), max_size=3, unique=True)),
-                   "flags": draw(st.lists(st.sampled_from(FLAGS), max_size=2, unique=True))},
-        "rules": rules,
-    }
+    return {"base_ratio": draw(reductions()), "exempt": exempt, "rules": rules}
 
 
 @st.composite

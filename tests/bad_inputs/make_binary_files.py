@@ -1,0 +1,55 @@
+"""Write the corpus files that are not UTF-8 text: the GBK and UTF-16 lists and the workbooks.
+
+Run from the repository root after changing tests/fixtures/tiny_list.csv:
+``python tests/bad_inputs/make_binary_files.py``. The output is deterministic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import openpyxl
+
+HERE = Path(__file__).resolve().parent
+TINY = HERE.parent / "fixtures" / "tiny_list.csv"
+
+
+def _cell(text: str) -> object:
+    """A spreadsheet cell as an export would hold it: numbers as numbers, blanks as empty."""
+    if text == "":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return int(value) if value.is_integer() and "." not in text else value
+
+
+def main() -> None:
+    text = TINY.read_text(encoding="utf-8")
+    # Exports of Chinese office software: GBK, Windows line ends.
+    (HERE / "ok_gbk" / "list.csv").write_bytes(text.replace("\n", "\r\n").encode("gbk"))
+    # Excel's "Unicode text": UTF-16 with a byte-order mark.
+    (HERE / "list_utf16" / "list.csv").write_bytes(text.encode("utf-16"))
+
+    rows = [line.split(",") for line in text.splitlines()]
+    for case in ("list_xlsx_several_sheets", "ok_xlsx_sheet_given"):
+        book = openpyxl.Workbook()
+        notes = book.active
+        notes.title = "说明"
+        notes.append(["填表说明 (instructions): one row per production line; grades A/B/C/D; rates in kg/h."])
+        sheet = book.create_sheet("清单")
+        sheet.append(rows[0])
+        for row in rows[1:]:
+            sheet.append([_cell(v) for v in row])
+        stamp = dt.datetime(2023, 12, 1)
+        book.properties.created = book.properties.modified = stamp
+        buffer = io.BytesIO()
+        book.save(buffer)
+        (HERE / case / "list.xlsx").write_bytes(buffer.getvalue())
+
+
+if __name__ == "__main__":
+    main()
