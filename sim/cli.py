@@ -101,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_cli(args, say)
         scenarios = [_with_overrides(load_scenario(path), args) for path in (args.compare or [args.scenario])]
+        from sim.outputs import check_replaceable
+
+        # refuse an output folder that is not earlier results before spending the run on it
+        check_replaceable(Path(args.out if args.out is not None else scenarios[0].output.dir).resolve())
         results = []
         for scenario in scenarios:
             members = scenario.ensemble.members
