@@ -22,6 +22,7 @@ from sim.vocabulary import vocabulary
 POLLUTANTS: tuple[str, ...] = vocabulary().pollutants
 RATE_COLUMNS = tuple(f"{p}_kg_h" for p in POLLUTANTS)
 NUMERIC_COLUMNS = ("lat", "lon", "activity", *RATE_COLUMNS, "hours_per_day", "output_value_wan_yuan_per_day", "truck_trips_per_day")
+VERBATIM_COLUMNS = ("enterprise_id", "enterprise_name", "city", "district", "line_id")
 TEXT_COLUMNS = ("enterprise_id", "enterprise_name", "city", "district", "industry", "grade", "line_id", "process", "activity_unit")
 TRANSPORT_INDUSTRY, TRANSPORT_PROCESS, TRANSPORT_LINE = "road_transport", "heavy_truck", "road_transport"
 
@@ -296,7 +297,9 @@ def _read_list(path: Path, sheet: str | None) -> tuple[pd.DataFrame, list[str]]:
             # by position, so that a row with one cell too many is an error, not a shifted row
             data = pd.read_csv(
                 path, encoding=encoding, header=None, skiprows=1, skip_blank_lines=False, keep_default_na=False,
-                dtype={i: str for i in range(len(header)) if i not in numeric}, na_values={i: [""] for i in numeric},
+                # text type only where a number-like cell must keep its spelling (id 007, district 0512):
+                # string conversion in the reader costs more than the parse itself on large lists
+                dtype={i: str for i, c in mapping.items() if c in VERBATIM_COLUMNS}, na_values={i: [""] for i in numeric},
             )
         except pd.errors.ParserError as exc:
             # pandas says e.g. "Expected 26 fields in line 14, saw 27" (line = row of the file)
