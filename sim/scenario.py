@@ -666,7 +666,12 @@ def read_yaml(path: Path, what: str, key: str | None = None) -> Any:
     except UnicodeDecodeError as exc:
         raise InputError(path, None, f"the file is not UTF-8 text (byte {exc.start}).", "save it as UTF-8.") from None
     try:
-        data = yaml.load(text, Loader=_StrictLoader)
+        # a SafeLoader subclass: exactly yaml.safe_load, plus the duplicate-key and date checks
+        loader = _StrictLoader(text)
+        try:
+            data = loader.get_single_data()
+        finally:
+            loader.dispose()
     except _DuplicateKey as exc:
         raise InputError(path, f"line {exc.problem_mark.line + 1}", f"the key '{exc.key}' appears twice (first on line {exc.first_line}); YAML would keep only the last one.",
                          "keep one of them, with the contents of both.") from None
