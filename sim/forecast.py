@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.aqi import daily_mean, iaqi_pm25
+from sim.aqi import BREAKPOINTS_IAQI, BREAKPOINTS_UG_M3, daily_mean, iaqi_pm25
 from sim.engine import WarningCentre
 from sim.errors import InputError
 from sim.scenario import WarningsConfig
+from sim.tables import read_text_csv
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def forecast_template(config: WarningsConfig, times: pd.DatetimeIndex, baseline_
     path = Path(config.forecast.file)
     if not path.is_file():
         raise InputError(path, "key warnings.forecast.file", "the forecast file does not exist.", "check the path (relative to the scenario file).")
-    table = pd.read_csv(path, encoding="utf-8-sig")
+    table = read_text_csv(path, "write the header issue_date,target_date,pm25_ug_m3 (or aqi) and one row per forecast.")
     value = "pm25_ug_m3" if "pm25_ug_m3" in table.columns else "aqi" if "aqi" in table.columns else None
     missing = [c for c in ("issue_date", "target_date") if c not in table.columns]
     if missing or value is None:
@@ -84,9 +85,7 @@ def forecast_template(config: WarningsConfig, times: pd.DatetimeIndex, baseline_
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError(path, f"row {row + 2}, column {value}", f"'{table[value].iloc[row]}' is not a non-negative number.", "write a plain number.")
     if value == "aqi":  # invert the PM2.5 IAQI so both forms share one path (AQI is monotone in PM2.5)
-        bp_c = np.array([0, 35, 75, 115, 150, 250, 350, 500.0])
-        bp_i = np.array([0, 50, 100, 150, 200, 300, 400, 500.0])
-        numbers = pd.Series(np.interp(numbers.to_numpy(float), bp_i, bp_c))
+        numbers = pd.Series(np.interp(numbers.to_numpy(float), BREAKPOINTS_IAQI, BREAKPOINTS_UG_M3))
     frame = pd.Series(numbers.to_numpy(float), index=pd.MultiIndex.from_arrays([issue, target]))
     if frame.index.duplicated().any():
         row = int(np.flatnonzero(frame.index.duplicated())[0])

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
+from sim.tables import read_text_csv
 from sim.vocabulary import vocabulary
 
 POLLUTANTS: tuple[str, ...] = vocabulary().pollutants
@@ -53,15 +54,7 @@ class EmissionFactors:
 def _read_table(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
     if not path.exists():
         raise InputError(path, None, "this emission-factor file is missing.", f"restore it; the folder {path.parent} must hold industries.csv, factors.csv, units.csv and profiles.csv.")
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(path, None, "the file is not UTF-8 text.", "save it as CSV UTF-8.") from None
-    except pd.errors.EmptyDataError:
-        raise InputError(path, None, "the file is empty.", f"write the header ({', '.join(required)}) and the rows.") from None
-    except pd.errors.ParserError as exc:
-        raise InputError(path, None, f"the CSV cannot be parsed ({str(exc).strip()}).", "quote cells that contain commas.") from None
-    table.columns = [str(c).strip() for c in table.columns]
+    table = read_text_csv(path, f"write the header ({', '.join(required)}) and the rows.")
     missing = [c for c in required if c not in table.columns]
     if missing:
         raise InputError(path, f"header", f"missing column(s) {', '.join(missing)}.", f"the header must include {', '.join(required)}.")

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
+from sim.tables import read_text_csv
 
 TIME_COLUMN = "time"
 VALUE_COLUMNS = ("pm25_baseline_ug_m3", "mixing_height_m", "wind_speed_m_s", "rh_pct", "temp_c")
@@ -117,15 +118,7 @@ def load_meteorology(path: str | Path) -> Meteorology:
     path = Path(path)
     if not path.is_file():
         raise InputError(path, None, "the meteorology file does not exist.", "check the path (relative paths start at the scenario file's folder).")
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(path, None, "the file is not UTF-8 text.", "save it as UTF-8 CSV.") from None
-    except pd.errors.EmptyDataError:
-        raise InputError(path, None, "the file is empty.", f"write a header row with {', '.join(COLUMNS)} and one row per hour.") from None
-    except pd.errors.ParserError as err:
-        raise InputError(path, None, f"this is not a valid CSV file ({err}).", "check the commas and quotes.") from None
-    table.columns = [str(c).strip() for c in table.columns]
+    table = read_text_csv(path, f"write a header row with {', '.join(COLUMNS)} and one row per hour.")
     for column in COLUMNS:
         if column not in table.columns:
             raise InputError(path, f"column {column}", "this required column is missing.", f"the header needs {', '.join(COLUMNS)}.")
