@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import re
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from sim.errors import InputError
@@ -32,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="where ensemble members run: in this process, on local worker processes, or on Dask")
     parser.add_argument("--scheduler", help="address of an existing Dask scheduler (with --executor dask), e.g. tcp://10.0.0.5:8786")
     parser.add_argument("--no-report", action="store_true", help="skip report.html, charts/ and measures.xlsx")
-    parser.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the report and charts (zh needs a CJK font)")
+    parser.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the report and charts (Chinese is drawn with the bundled Noto Sans CJK SC subset)")
     parser.add_argument("--schema", action="store_true", help="print the JSON Schema of the scenario format and exit")
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
     parser.add_argument("--optimize", nargs="?", const=True, type=Path, metavar="MENU",
@@ -60,6 +63,53 @@ def _unique_stems(paths: list[Path]) -> list[str]:
     return stems
 
 
+_RULE_NOTE = re.compile(r"^policy rule '(?P<name>.+)' matches (?P<kind>no line of the list|only lines that an earlier rule or exemption already settled)$")
+
+
+def terminal_notes(notes: tuple[str, ...] | list[str]) -> list[str]:
+    """Notes as printed: policy rules that settle no line of this list (usual for a province-wide
+    policy on one city's list) are summed up in one line; ``metrics.json`` keeps each note."""
+    unmatched: list[str] = []
+    shadowed: list[str] = []
+    other: list[str] = []
+    for note in notes:
+        hit = _RULE_NOTE.match(note)
+        if hit is None:
+            other.append(note)
+        elif hit["kind"].startswith("no line"):
+            unmatched.append(hit["name"])
+        else:
+            shadowed.append(hit["name"])
+    if len(unmatched) + len(shadowed) <= 1:
+        return list(notes)
+    parts = ([f"{len(unmatched)} match no line ({', '.join(unmatched)})"] if unmatched else []) + (
+        [f"{len(shadowed)} only lines an earlier rule or exemption settled ({', '.join(shadowed)})"] if shadowed else [])
+    return other + [f"{len(unmatched) + len(shadowed)} policy rules change no line of this list: {'; '.join(parts)} (each in metrics.json notes)"]
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ARG001 - warnings.showwarning's signature
+    """A warning reads as one line for a planner (``warning: ...``), not as a Python source trace."""
+    print(f"warning: {message}", file=sys.stderr if file is None else file)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; warnings print as ``warning: ...`` lines, and ``--quiet`` silences
+    them and matplotlib's log (errors only). Both settings are undone on return."""
+    args = _parser().parse_args(argv)
+    mpl_log = logging.getLogger("matplotlib")
+    level = mpl_log.level
+    with warnings.catch_warnings():
+        if args.quiet:
+            warnings.simplefilter("ignore")
+            mpl_log.setLevel(logging.ERROR)
+        else:
+            warnings.showwarning = _show_warning
+        try:
+            return _main(args)
+        finally:
+            mpl_log.setLevel(level)
+
+
 def _summarise(result, say) -> None:
     metrics = result.metrics
     say(f"{metrics['list']['lines']} lines of {metrics['list']['enterprises']} enterprises")
@@ -72,8 +122,7 @@ def _summarise(result, say) -> None:
             + (f"; mean cut during warnings {pm['mean_reduction_during_warnings_ug_m3']:.1f} ug/m3" if "mean_reduction_during_warnings_ug_m3" in pm else ""))
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def _main(args: argparse.Namespace) -> int:
     if args.schema:
         from sim.scenario import scenario_json_schema
 
@@ -110,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
             members = scenario.ensemble.members
             say(f"running '{scenario.name}' ({scenario.period.hours} h" + (f", {members} members on {args.executor})" if members > 1 else ")"))
             result = run(scenario, executor=args.executor, scheduler=args.scheduler, quiet=args.quiet)
-            for note in result.notes:
+            for note in terminal_notes(result.notes):
                 say(f"note: {note}")
             _summarise(result, say)
             results.append(result)

@@ -141,3 +141,39 @@ def test_compare_writes_one_folder_per_scenario_and_the_comparison(tmp_path):
 
     table = pd.read_csv(out / "comparison.csv")
     assert len(table) == 2 and (out / "comparison.html").is_file()
+
+
+# --------------------------------------------------------------------------- what the terminal shows
+
+
+def test_zh_demo_prints_no_warnings_and_one_line_for_rules_that_change_nothing(tmp_path):
+    """A fresh user's run: empty matplotlib config and cache, Chinese report."""
+    import os
+
+    env = {**os.environ, "MPLCONFIGDIR": str(tmp_path / "mplconfig")}
+    env.pop("SIM_CJK_FONT", None)
+    out = tmp_path / "zh"
+    proc = subprocess.run([sys.executable, str(ROOT / "run_scenario.py"), str(ROOT / "scenarios" / "demo_city_orange.yaml"), "--lang", "zh", "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr
+    lowered = proc.stderr.lower()
+    assert "warning:" not in lowered and "findfont" not in lowered and "glyph" not in lowered, proc.stderr
+    notes = [line for line in proc.stderr.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1 and notes[0].startswith("note: 6 policy rules change no line of this list"), notes
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    assert sum("matches" in n for n in metrics["notes"]) == 6  # the detail stays in metrics.json
+    quiet = subprocess.run([sys.executable, str(ROOT / "run_scenario.py"), str(ROOT / "scenarios" / "demo_city_orange.yaml"), "--lang", "zh", "--quiet", "--out", str(tmp_path / "q")],
+                           cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stdout == "" and quiet.stderr == ""
+
+
+def test_terminal_notes_sum_up_rules_that_change_no_line():
+    from sim.cli import terminal_notes
+
+    notes = ["policy rule 'a' matches no line of the list", "blank rows 3, 4 skipped",
+             "policy rule 'b' matches only lines that an earlier rule or exemption already settled", "policy rule 'c' matches no line of the list"]
+    assert terminal_notes(notes) == ["blank rows 3, 4 skipped",
+                                     "3 policy rules change no line of this list: 2 match no line (a, c); 1 only lines an earlier rule or exemption settled (b) (each in metrics.json notes)"]
+    one = ["policy rule 'a' matches no line of the list", "other"]
+    assert terminal_notes(one) == one  # a single rule is named as it is

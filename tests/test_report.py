@@ -192,33 +192,22 @@ def test_comparison_charts(with_pm25, without_pm25):
 # --------------------------------------------------------------------------- Chinese
 
 
-def test_font_check_reads_the_glyphs():
-    dejavu = font_manager.findfont("DejaVu Sans")
-    assert not fonts.font_has_glyphs(dejavu)
-    found = fonts.find_cjk_font()
-    if found is not None:
-        entry = next(e for e in font_manager.fontManager.ttflist if e.name == found)
-        assert fonts.font_has_glyphs(entry.fname, face_index=getattr(entry, "index", 0))
-
-
-def test_zh_without_cjk_font_falls_back_to_english_with_a_warning(demo, no_cjk_font):
-    with pytest.warns(UserWarning, match="apt-get install fonts-noto-cjk"):
+def test_zh_without_the_shipped_font_falls_back_to_english_with_a_warning(demo, no_cjk_font):
+    with pytest.warns(UserWarning, match="bundled Chinese font is missing"):
         fig = charts.ratios_chart(demo.metrics, lang="zh")
     assert fig._suptitle.get_text() == text("chart.ratios.title", "en")
 
 
-def test_zh_charts_use_a_cjk_font(demo, monkeypatch):
+def test_zh_charts_use_the_cjk_font(demo):
     family = fonts.find_cjk_font()
-    if family is None:
-        pytest.skip("no CJK font installed (e.g. apt-get install fonts-noto-cjk)")
-    monkeypatch.setattr(fonts, "find_cjk_font", lambda: family)
+    assert family is not None
     fig = charts.reductions_chart(demo.measures, by="grade", lang="zh")  # drawn: missing glyphs would warn
     assert fig._suptitle.get_text() == text("chart.reductions.title.grade", "zh")
     labels = [t for ax in fig.axes for t in ax.get_xticklabels()] + [fig._suptitle]
     for label in labels:
         assert label.get_fontfamily()[0] == family
-    path = font_manager.findfont(font_manager.FontProperties(family=family))
-    assert fonts.font_has_glyphs(path, "黄色橙色红色")
+    path = font_manager.findfont(font_manager.FontProperties(family=[family]))
+    assert fonts.draws_distinct_glyphs(path, "黄色橙色红色")
 
 
 def test_save_charts_in_zh_warns_once_and_draws_english_without_font(demo, tmp_path, no_cjk_font, monkeypatch):

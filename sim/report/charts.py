@@ -1,8 +1,8 @@
 """Charts of a result, drawn with matplotlib's Agg renderer (no display, no pyplot state).
 
 Every chart function takes plain DataFrames / arrays / metrics plus ``lang`` ("en" or "zh") and
-returns a :class:`matplotlib.figure.Figure`. Chinese charts need a CJK font
-(:mod:`sim.report.fonts`); without one they are drawn in English with a warning.
+returns a :class:`matplotlib.figure.Figure`. Chinese text, in either language, is drawn with
+the bundled CJK font (:mod:`sim.report.fonts`).
 :func:`save_charts` draws the set for a :class:`~sim.api.Result` into PNG files.
 
 Units: concentrations [μg/m³], hourly emissions [t/h], designed reductions [t/d], production
@@ -71,9 +71,9 @@ CHART_NAMES = ("ratios", "pm25", "emissions", "lines", "reductions_industry", "r
 # --------------------------------------------------------------------------- style and frame
 
 
-def _rc(family: str | None) -> dict[str, Any]:
+def _rc(lang: str, family: str | None) -> dict[str, Any]:
     return {
-        "font.family": [family, "DejaVu Sans"] if family else ["DejaVu Sans"],
+        "font.family": fonts.font_families(lang, family),
         "font.size": 9,
         "axes.titlesize": 10,
         "axes.titleweight": "bold",
@@ -90,7 +90,7 @@ def _rc(family: str | None) -> dict[str, Any]:
         "grid.color": "#dddddd",
         "grid.linewidth": 0.6,
         "axes.axisbelow": True,
-        "axes.unicode_minus": family is None,
+        "axes.unicode_minus": True,
         "mathtext.default": "regular",
         "savefig.dpi": PNG_DPI,
         "savefig.facecolor": "white",
@@ -101,7 +101,7 @@ def _render(lang: str, build: Callable[..., Figure], *args: Any, **kwargs: Any) 
     """Resolve the chart language and font, build the figure inside that style, and draw it
     once there so that every text (ticks included) carries the chosen font."""
     lang, family = fonts.chart_font(check_lang(lang))
-    with matplotlib.rc_context(_rc(family)):
+    with matplotlib.rc_context(_rc(lang, family)):
         fig = build(*args, lang=lang, **kwargs)
         fig.draw_without_rendering()
     fig.set_layout_engine("none")  # laid out once, in this style; saving needs no second layout pass
@@ -664,13 +664,13 @@ def figure_png(fig: Figure) -> bytes:
 
 def save_charts(result: Any, folder: str | Path, lang: str = "en") -> dict[str, Path]:
     """Draw the charts of ``result`` and write them as ``<name>.png`` into ``folder`` (created
-    if missing). Returns {name: path}. Chinese falls back to English, with one warning, when
-    no CJK font is installed."""
+    if missing). Returns {name: path}. Chinese falls back to English, with one warning, only
+    when the bundled CJK font is missing (a broken install)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     lang, family = fonts.chart_font(check_lang(lang))
     paths: dict[str, Path] = {}
-    with matplotlib.rc_context(_rc(family)):
+    with matplotlib.rc_context(_rc(lang, family)):
         for name, fig in _result_figures(result, lang).items():
             path = folder / f"{name}.png"
             path.write_bytes(figure_png(fig))
