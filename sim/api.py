@@ -23,7 +23,7 @@ from sim.warnings import load_rule_set
 from sim.errors import InputError
 from sim.inventory import POLLUTANTS, Inventory, load_emission_factors, load_inventory
 from sim.metrics import reduction_ratios, targets_met
-from sim.policy import LineMeasures, assign_measures, calendar_windows
+from sim.policy import CalendarWindow, LineMeasures, assign_measures, calendar_cover, calendar_windows
 from sim.projection import Pm25Projection, combine_projections, project_pm25
 from sim.scenario import LEVELS, OtherSources, Scenario, load_scenario, scenario_sha256
 
@@ -106,6 +106,7 @@ class Result:
     member_runs: tuple[EngineResult, ...] = ()
     cities: tuple[str, ...] = ()
     projection_by_city: dict[str, Pm25Projection] = field(default_factory=dict)
+    calendars: tuple[CalendarWindow, ...] = ()  # staggered production in force during the run
 
     @property
     def pm25_by_city(self) -> pd.DataFrame | None:
@@ -182,15 +183,26 @@ class Result:
     @cached_property
     def measures(self) -> pd.DataFrame:
         """The emergency reduction list (应急减排清单): one row per line, baseline [kg/d] and
-        designed reductions [kg/d] at each level (full compliance), measures in words."""
+        designed reductions [kg/d] at each level (full compliance), measures in words.
+
+        Rows are in the order of ``inventory.lines`` (arrays of the run line up with them);
+        :attr:`reduction_list` is the same list in its published order. ``exempt_reason``,
+        ``rule`` and ``calendar`` are stable keys; ``reason``, ``calendar_text`` and the
+        measures are words, "中文 (English)". A line that a staggered-production calendar cuts
+        more than a level's designed measure says so in that level's measure."""
         lines = self.inventory.lines
         m = self.measures_by_line
+        cover = calendar_cover(self.calendars, m.reduction)
         base = self.inventory.baseline_kg_d
         out = lines[["enterprise_id", "enterprise_name", "city", "district", "industry", "process", "line_id", "grade"]].copy()
         for flag in ("livelihood", "ultra_low", "whitelist", "restricted", "bulk_transport"):
             out[flag] = lines[flag].astype(int)
         out["exempt_reason"] = m.exempt_reason
         out["rule"] = m.rule
+        out["reason"] = m.reason
+        out["calendar"] = cover.label
+        out["calendar_reduction"] = cover.reduction
+        out["calendar_text"] = cover.words
         out["response_delay_h"] = self.delay_h
         out["compliance"] = self.compliance
         out["output_value_wan_yuan_per_day"] = lines.output_value_wan_yuan_per_day
@@ -198,12 +210,29 @@ class Result:
             out[f"baseline_{p}_kg_d"] = base[:, j]
         for k, level in enumerate(LEVELS):
             out[f"{level}_reduction"] = m.reduction[:, k]
-            out[f"{level}_measure"] = m.measure_text[:, k]
+            suffix = cover.measure_suffix[:, k]
+            out[f"{level}_measure"] = m.measure_text[:, k] + suffix if (suffix != "").any() else m.measure_text[:, k]
             for j, p in enumerate(POLLUTANTS):
                 out[f"{level}_{p}_reduction_kg_d"] = base[:, j] * m.reduction[:, k]
         out["source_row"] = lines.source_row
         out["derived"] = lines.derived.astype(int)
         return out
+
+    @cached_property
+    def list_order(self) -> np.ndarray:
+        """Row positions of :attr:`measures` in the published order of the list (see
+        :func:`list_order`)."""
+        return list_order(self.inventory.lines)
+
+    @property
+    def reduction_list(self) -> pd.DataFrame:
+        """:attr:`measures` in the published order: each enterprise's lines together, in the
+        order of the input list, its derived truck row directly below them (``measures.csv``,
+        ``measures.xlsx``). ``source_row`` still names each row's input row."""
+        order = self.list_order
+        if (order == np.arange(len(order))).all():  # no derived rows out of place: no copy
+            return self.measures
+        return self.measures.iloc[order].reset_index(drop=True)
 
     def city_metrics(self) -> dict:
         """Per city: list and society ratios, production loss [万元], emissions [t], PM2.5 figures."""
@@ -309,6 +338,14 @@ class Result:
             "seed": self.scenario.ensemble.seed,
             "scenario_sha256": self.sha256,
         }
+
+
+def list_order(lines: pd.DataFrame) -> np.ndarray:
+    """The order in which a list is published: enterprises in the order they first appear,
+    each enterprise's input lines in input order and then its derived truck row, so that a
+    reader finds an enterprise's trucks with its lines (the inventory appends derived rows)."""
+    first_seen = pd.factorize(lines.enterprise_id)[0]  # codes follow first appearance
+    return np.lexsort((np.arange(len(lines)), lines.derived.to_numpy(bool), first_seen))
 
 
 def _band(values: list[float] | np.ndarray) -> dict[str, float]:
@@ -516,4 +553,5 @@ def run(scenario: Scenario, *, executor: str = "serial", scheduler: str | None =
         member_runs=member_runs,
         cities=tuple(prepared.cities),
         projection_by_city=by_city if len(by_city) > 1 else {},
+        calendars=tuple(shared.engine.calendars),
     )

@@ -59,7 +59,7 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from sim.errors import InputError
 from sim.inventory import POLLUTANTS, Inventory
-from sim.policy import LineMeasures, _check_rule_names, _match, assign_measures, describe_reduction
+from sim.policy import LineMeasures, _check_rule_names, _match, assign_measures, describe_reductions
 from sim.scenario import (
     LEVELS,
     Flags,
@@ -703,11 +703,9 @@ def _line_measures(lm: LineMenu, cut: np.ndarray) -> LineMeasures:
     base = lm.policy_measures
     text = base.measure_text.copy()
     rule = base.rule.copy()
-    for j in range(len(LEVELS)):
-        col = np.array([describe_reduction(c) for c in cut[lm.free, j]], dtype=object) if lm.free.any() else np.array([], dtype=object)
-        text[lm.free, j] = col
+    text[lm.free] = describe_reductions(cut[lm.free])
     rule[lm.free] = "optimised:" + lm.entry[lm.free].astype(str)
-    return LineMeasures(cut, base.exempt.copy(), base.exempt_reason.copy(), rule, text, base.notes)
+    return LineMeasures(cut, base.exempt.copy(), base.exempt_reason.copy(), rule, text, base.reason.copy(), base.notes)
 
 
 # --------------------------------------------------------------------------- rule output
@@ -744,6 +742,8 @@ def rules_policy(inventory: Inventory, policy: Policy, opt: ListOptimisation, me
             else:
                 rule["measure"] = {lv: str(m.measure_text[i, j]) for j, lv in enumerate(LEVELS)}
                 rule["source"] = f"kept from policy rule {m.rule[i]}"
+        if m.reason[i]:  # the policy's words for the cell (白名单, 保障类 ...) stay with it
+            rule["reason"] = str(m.reason[i])
         rules.append((len(flags), rule))
     rules.sort(key=lambda t: -t[0])
     data = {

@@ -62,7 +62,7 @@ def write_tables(result: Result, folder: Path) -> list[str]:
         "emissions.csv": result.emissions,
         "emissions_by_group.csv": result.emissions_by_group,
         "warnings.csv": result.warnings,
-        "measures.csv": result.measures,
+        "measures.csv": result.reduction_list,  # published order: truck rows under their enterprise
     }
     if result.pm25 is not None:
         tables["pm25.csv"] = result.pm25

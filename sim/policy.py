@@ -13,6 +13,7 @@ import pandas as pd
 
 from sim.errors import InputError
 from sim.inventory import Inventory
+from sim.report import LABELS, grade_name, text
 from sim.scenario import LEVELS, CalendarRule, Exemptions, MeasureText, Policy, Rule
 
 
@@ -22,6 +23,9 @@ class LineMeasures:
 
     ``reduction`` [-] has shape (lines, levels) in :data:`LEVELS` order: the fraction of the
     line's production (and so of each of its emissions) cut at that level; 0 for exempt lines.
+    ``exempt_reason`` and ``rule`` are stable keys (``grade A``, ``flag ultra_low``, ``rule
+    whitelist_low_voc``); ``reason`` says the same in words, "中文 (English)", for exempt lines
+    and for lines under a rule with its own ``reason`` (such as 保障类), empty elsewhere.
     """
 
     reduction: np.ndarray
@@ -29,6 +33,7 @@ class LineMeasures:
     exempt_reason: np.ndarray
     rule: np.ndarray
     measure_text: np.ndarray  # (lines, levels) of str
+    reason: np.ndarray
     notes: tuple[str, ...] = field(default=())
 
 
@@ -42,13 +47,69 @@ def _match(lines: pd.DataFrame, industry, process, grade, city, flags) -> np.nda
     return mask
 
 
+def _bilingual(key: str, zh: dict | None = None, en: dict | None = None, en_tail: str = "") -> str:
+    """A label as "中文 (English)", the form of the policy files' own measure texts;
+    ``en_tail`` is added inside the brackets only (where internal names may appear)."""
+    return f"{text(key, 'zh', **(zh or {}))} ({text(key, 'en', **(en or {}))}{en_tail})"
+
+
+def _percent(fraction: float) -> str:
+    return f"{round(fraction * 100, 1):g}%"
+
+
 def describe_reduction(fraction: float) -> str:
-    """Measure wording for a production cut [-]."""
+    """Measure wording for a production cut [-], e.g. ``限产30% (production -30%)``."""
     if fraction >= 1.0:
-        return "stop production (停产)"
+        return _bilingual("measure.stop")
     if fraction <= 0.0:
-        return "no mandatory cut (不强制减排)"
-    return f"production -{fraction:.0%} (限产{fraction:.0%})"
+        return _bilingual("measure.none")
+    pct = _percent(fraction)
+    return _bilingual("measure.cut", {"pct": pct}, {"pct": pct})
+
+
+def describe_reductions(fractions: np.ndarray) -> np.ndarray:
+    """:func:`describe_reduction` of every element (worded once per distinct cut)."""
+    values, inverse = np.unique(np.asarray(fractions, dtype=float), return_inverse=True)
+    words = np.array([describe_reduction(v) for v in values], dtype=object)
+    return words[inverse.reshape(np.shape(fractions))] if values.size else np.empty(np.shape(fractions), dtype=object)
+
+
+def grade_reason(grade: str) -> str:
+    """Why a grade-exempt line is not cut, e.g. ``A级企业自主减排 (grade A, self-directed reductions)``."""
+    return _bilingual("reason.grade", {"x": grade_name(grade, "zh")}, {"x": grade_name(grade, "en")})
+
+
+def flag_name(flag: str, lang: str) -> str:
+    """Display name of a line flag (保障类, 超低排放 ...); a flag without a label as given."""
+    key = f"flag.{flag}"
+    return text(key, lang) if key in LABELS else flag
+
+
+def flag_reason(flag: str) -> str:
+    """Why a flag-exempt line is not cut, e.g. ``超低排放企业自主减排 (ultra-low emission, ...)``."""
+    return _bilingual("reason.flag", {"x": flag_name(flag, "zh")}, {"x": flag_name(flag, "en")})
+
+
+def rule_reason(rule: Rule) -> str:
+    """The words for the lines of ``rule``: its own ``reason``; for an exempt rule without one,
+    words from its flags, naming the rule only in brackets (a key is not a reason)."""
+    if rule.reason:
+        return rule.reason
+    if not rule.exempt:
+        return ""
+    tail = "; " + text("reason.rule_name", "en", x=rule.name)
+    if rule.flags:
+        names = {lang: text("reason.list_sep", lang).join(flag_name(f, lang) for f in rule.flags) for lang in ("zh", "en")}
+        return _bilingual("reason.flag", {"x": names["zh"]}, {"x": names["en"]}, tail)
+    return _bilingual("reason.rule", en_tail=tail)
+
+
+def exempt_measure(reason: str) -> str:
+    """The measure of an exempt line from its reason: ``豁免：A级企业自主减排 (exempt: grade A, ...)``."""
+    zh, bracket, en = reason.partition(" (")
+    if not bracket:  # a reason written in Chinese only
+        return f"{text('measure.exempt', 'zh', x=reason)} ({text('measure.exempt_only', 'en')})"
+    return f"{text('measure.exempt', 'zh', x=zh)} ({text('measure.exempt', 'en', x=en)}"
 
 
 def _check_rule_names(file: object, key: str, industry: list[str] | None, process: list[str] | None, inventory: Inventory) -> None:
@@ -104,9 +165,14 @@ def assign_measures(inventory: Inventory, policy: Policy) -> LineMeasures:
     lines = inventory.lines
     n = len(lines)
     exempt, reason = exemption_mask(lines, policy.exempt)
+    words = np.full(n, "", dtype=object)
+    for grade in policy.exempt.grades:
+        words[reason == f"grade {grade}"] = grade_reason(grade)
+    for flag in policy.exempt.flags:
+        words[reason == f"flag {flag}"] = flag_reason(flag)
     rule_name = np.where(exempt, "exempt", "").astype(object)
     reduction = np.zeros((n, len(LEVELS)))
-    text = np.empty((n, len(LEVELS)), dtype=object)
+    texts = np.empty((n, len(LEVELS)), dtype=object)
     notes: list[str] = []
 
     def settle(mask: np.ndarray, name: str, rule: Rule | None, cut: tuple[float, float, float], wording: MeasureText) -> None:
@@ -114,7 +180,7 @@ def assign_measures(inventory: Inventory, policy: Policy) -> LineMeasures:
         reduction[mask] = cut
         for j, level in enumerate(LEVELS):
             given = getattr(wording, level)
-            text[mask, j] = given if given else describe_reduction(cut[j])
+            texts[mask, j] = given if given else describe_reduction(cut[j])
 
     for rule in policy.rules:
         hits = _match(lines, rule.industry, rule.process, rule.grade, rule.city, rule.flags)
@@ -129,12 +195,14 @@ def assign_measures(inventory: Inventory, policy: Policy) -> LineMeasures:
             rule_name[free] = rule.name
         else:
             settle(free, rule.name, rule, rule.reduction.as_tuple(), rule.measure)
+        words[free] = rule_reason(rule)
     rest = rule_name == ""
     settle(rest, "base_ratio", None, policy.base_ratio.as_tuple(), MeasureText())
-    for j in range(len(LEVELS)):
-        text[exempt, j] = "exempt: " + reason[exempt].astype(str) + " (自主减排)"
+    if exempt.any():  # worded once per distinct reason
+        kinds, inverse = np.unique(words[exempt].astype(str), return_inverse=True)
+        texts[exempt] = np.array([exempt_measure(k) for k in kinds], dtype=object)[inverse][:, None]
     reduction[exempt] = 0.0
-    return LineMeasures(reduction, exempt, reason, rule_name, text, tuple(notes))
+    return LineMeasures(reduction, exempt, reason, rule_name, texts, words, tuple(notes))
 
 
 @dataclass(frozen=True)
@@ -146,6 +214,8 @@ class CalendarWindow:
     end_h: int
     mask: np.ndarray
     reduction: float
+    start: pd.Timestamp | None = None  # the rule's own dates (end exclusive), for the list's words
+    end: pd.Timestamp | None = None
 
 
 def calendar_windows(inventory: Inventory, rules: list[CalendarRule], start: pd.Timestamp, hours: int, file: object = None) -> tuple[list[CalendarWindow], tuple[str, ...]]:
@@ -175,5 +245,65 @@ def calendar_windows(inventory: Inventory, rules: list[CalendarRule], start: pd.
             continue
         if not mask.any():
             notes.append(f"staggered-production rule '{rule.label}' matches no line of the list")
-        windows.append(CalendarWindow(rule.label, s, e, mask, rule.reduction))
+        windows.append(CalendarWindow(rule.label, s, e, mask, rule.reduction, pd.Timestamp(rule.start), pd.Timestamp(rule.end)))
     return windows, tuple(notes)
+
+
+def _dates(start: pd.Timestamp | None, end: pd.Timestamp | None, lang: str) -> str:
+    """A calendar's dates, end inclusive: ``12-01–03-15`` (zh), ``1 Dec–15 Mar`` (en); times
+    only where a bound is not midnight."""
+    if start is None or end is None:
+        return ""
+    whole = start == start.normalize() and end == end.normalize()
+    last = end - pd.Timedelta(days=1) if whole else end
+
+    def one(t: pd.Timestamp) -> str:
+        day = f"{t:%m-%d}" if lang == "zh" else f"{t.day} {t:%b}"
+        return day if whole else f"{day} {t:%H:%M}"
+
+    return one(start) if whole and last == start else f"{one(start)}–{one(last)}"
+
+
+def _calendar_words(window: CalendarWindow, label: bool) -> str:
+    """A calendar in words, "中文 (English)": its cut and dates, with ``label`` the calendar's
+    label too (in the brackets: it may be an internal name such as ``cement:clinker_kiln``)."""
+    cut = {lang: text("calendar.stopped", lang) if window.reduction >= 1.0 else text("measure.cut", lang, pct=_percent(window.reduction)) for lang in ("zh", "en")}
+    return _bilingual("calendar.measure", {"cut": cut["zh"], "dates": _dates(window.start, window.end, "zh")},
+                      {"cut": cut["en"], "dates": _dates(window.start, window.end, "en")},
+                      "; " + text("calendar.label", "en", x=window.label) if label else "")
+
+
+@dataclass(frozen=True)
+class CalendarCover:
+    """Which staggered-production calendars cover each line during the run.
+
+    ``label``: the calendars' labels joined by ``;`` (empty where none); ``reduction`` [-]: the
+    largest calendar cut; ``words``: the calendars in words, "中文 (English)"; ``measure_suffix``
+    (lines, levels): what the measure text of that level must add, empty where the designed
+    cut is at least the calendar's (the stricter holds, see :mod:`sim.engine`).
+    """
+
+    label: np.ndarray
+    reduction: np.ndarray
+    words: np.ndarray
+    measure_suffix: np.ndarray
+
+
+def calendar_cover(windows: list[CalendarWindow] | tuple[CalendarWindow, ...], reduction: np.ndarray) -> CalendarCover:
+    """The calendars of ``windows`` per line, against the designed cuts ``reduction`` [-]
+    (lines, levels): a line a calendar stops must not read as running at a level whose
+    designed measure cuts less. One vectorised step per calendar."""
+    n, levels = reduction.shape
+    label = np.full(n, "", dtype=object)
+    words = np.full(n, "", dtype=object)
+    suffix = np.full((n, levels), "", dtype=object)
+    cut = np.zeros(n)
+    for w in windows:
+        first = label == ""
+        label[w.mask] = np.where(first[w.mask], w.label, label[w.mask] + ";" + w.label)
+        said = _calendar_words(w, label=True)
+        words[w.mask] = np.where(first[w.mask], said, words[w.mask] + text("calendar.sep", "zh") + said)
+        cut[w.mask] = np.maximum(cut[w.mask], w.reduction)
+        weaker = w.mask[:, None] & (reduction < w.reduction)
+        suffix[weaker] = suffix[weaker] + text("calendar.sep", "zh") + _calendar_words(w, label=False)
+    return CalendarCover(label, cut, words, suffix)

@@ -187,6 +187,8 @@ class Rule(Frozen):
     exempt: bool = False
     reduction: MonotoneReductions | None = None
     measure: MeasureText = MeasureText()
+    reason: str | None = Field(None, description="why its lines are exempt or handled apart, in words, Chinese first with the English in brackets "
+                               "(保障类企业：以热定产/以量定产 (livelihood: demand-led)); shown in the list's reason column")
     source: str | None = None
 
     @model_validator(mode="after")

@@ -63,7 +63,10 @@ def test_measures_list_by_hand(result):
     assert rows.loc["E3", "exempt_reason"] == "grade A"
     assert rows.loc["E3", "red_voc_reduction_kg_d"] == 0.0
     assert rows.loc["E2", "rule"] == "base_ratio"
-    assert rows.loc["E1", "red_measure"].startswith("stop production")
+    assert rows.loc["E1", "red_measure"] == "停产 (stop production)"
+    assert rows.loc["E2", "orange_measure"] == "限产40% (production -40%)"
+    assert rows.loc["E3", "orange_measure"] == "豁免：A级企业自主减排 (exempt: grade A, self-directed reductions)"
+    assert rows.loc["E3", "reason"] == "A级企业自主减排 (grade A, self-directed reductions)"
 
 
 def test_upgrade_and_lift(tiny_scenario, write_scenario):

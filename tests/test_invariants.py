@@ -141,9 +141,10 @@ def test_written_files_reconcile(demo_result, tmp_path):
             assert grouped[p] == pytest.approx(hourly[p], rel=1e-7)
 
     # the baseline of measures.csv [kg/d], shaped by each line's temporal profile, is the
-    # baseline of emissions_by_group.csv per city, industry and grade [t]
+    # baseline of emissions_by_group.csv per city, industry and grade [t]; the file lists the
+    # lines in the published order (list_order), the run's arrays in inventory order
     inv = demo_result.inventory
-    hours = inv.profile_matrix(demo_result.times).sum(axis=1)[inv.profile_id]  # [h]
+    hours = inv.profile_matrix(demo_result.times).sum(axis=1)[inv.profile_id][demo_result.list_order]  # [h]
     per_line = m[[f"baseline_{p}_kg_d" for p in POLLUTANTS]].to_numpy() / 24.0 * hours[:, None] / 1000.0
     expected = pd.DataFrame(per_line, columns=list(POLLUTANTS)).assign(city=m.city, industry=m.industry, grade=m.grade)
     expected = expected.groupby(["city", "industry", "grade"])[list(POLLUTANTS)].sum()

@@ -42,7 +42,7 @@ POLICY = {
     "base_ratio": {"yellow": 0.3, "orange": 0.4, "red": 0.5},
     "exempt": {"grades": ["A"], "flags": ["ultra_low"]},
     "rules": [
-        {"name": "livelihood", "flags": ["livelihood"], "reduction": {"yellow": 0.1, "orange": 0.1, "red": 0.15}},
+        {"name": "livelihood", "flags": ["livelihood"], "reduction": {"yellow": 0.1, "orange": 0.1, "red": 0.15}, "reason": "保障类企业：以热定产/以量定产 (livelihood: demand-led)"},
         {"name": "grade_D", "grade": ["D"], "reduction": {"yellow": "stop", "orange": "stop", "red": "stop"}},
         {"name": "grade_C", "grade": ["C"], "reduction": {"yellow": 0.3, "orange": 0.5, "red": 0.7}},
         {"name": "grade_B", "grade": ["B"], "reduction": {"yellow": 0.0, "orange": 0.2, "red": 0.5}},
@@ -211,6 +211,9 @@ def test_list_meets_targets_monotone_exempt_untouched(tmp_path, granularity):
     if granularity == "rule":
         again = assign_measures(inventory, load_policy(_write(tmp_path / "p.yaml", policy_yaml(result.policy))))
         assert np.array_equal(again.reduction, cut) and np.array_equal(again.exempt, result.measures.exempt)
+        # the policy's words for exempt and livelihood lines survive in the written rules
+        assert (result.measures.reason[keep] == "保障类企业：以热定产/以量定产 (livelihood: demand-led)").all() and keep.any()
+        assert np.array_equal(again.reason, result.measures.reason)
 
 
 def _write(path: Path, text: str) -> Path:

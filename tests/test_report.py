@@ -296,7 +296,8 @@ def test_measures_xlsx_has_both_sheets_and_one_row_per_line(tiny_scenario, write
     assert ws.auto_filter.ref.startswith(f"A{excel.HEADER_ROWS}:")
     heads_zh = [c.value for c in ws[excel.HEADER_ROWS - 1]]
     heads_en = [c.value for c in ws[excel.HEADER_ROWS]]
-    assert heads_zh[:8] == ["序号", "企业名称", "企业编号", "区县", "行业", "生产线/工序", "绩效等级", "豁免原因"]
+    assert heads_zh[:15] == ["序号", "企业名称", "企业编号", "城市", "区县", "行业", "生产线/工序", "绩效等级", "保障类", "超低排放", "白名单", "限制类", "大宗物料运输",
+                             "豁免或特殊管控依据", "错峰生产（模拟时段内）"]
     assert heads_en[:2] == ["No.", "Enterprise"] and heads_zh.count("减排措施") == len(LEVELS)
     first = [c.value for c in ws[excel.HEADER_ROWS + 1]]
     assert first[0] == 1 and first[2] == demo.measures["enterprise_id"].iloc[0]

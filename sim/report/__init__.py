@@ -18,6 +18,7 @@ Public functions (imported on first use, so ``import sim.report`` stays light)::
 from __future__ import annotations
 
 import importlib
+import re
 from typing import Any
 
 LANGS = ("en", "zh")
@@ -69,12 +70,49 @@ LABELS: dict[str, tuple[str, str]] = {
     "pollutant.voc": ("VOCs", "挥发性有机物"),
     "pollutant.nh3": ("NH3", "氨"),
     "other": ("Other", "其他"),
+    "flag.livelihood": ("livelihood", "保障类"),
+    "flag.ultra_low": ("ultra-low emission", "超低排放"),
+    "flag.whitelist": ("white list", "白名单"),
+    "flag.restricted": ("restricted", "限制类"),
+    "flag.bulk_transport": ("bulk transport", "大宗物料运输"),
     "none": ("none", "无"),
     "yes": ("yes", "是"),
     "no": ("no", "否"),
     "met": ("met", "达标"),
     "not_met": ("not met", "未达标"),
     "n_a": ("n/a", "无数据"),
+    # ---- measures and reasons of the reduction list (measures.csv, measures.xlsx), written
+    #      "中文 (English)" like the policy files' own measure texts; one minus sign: ASCII "-"
+    "measure.stop": ("stop production", "停产"),
+    "measure.none": ("no mandatory cut", "不强制减排"),
+    "measure.cut": ("production -{pct}", "限产{pct}"),
+    "measure.exempt": ("exempt: {x}", "豁免：{x}"),
+    "measure.exempt_only": ("exempt", "豁免"),
+    "reason.grade": ("grade {x}, self-directed reductions", "{x}企业自主减排"),
+    "reason.flag": ("{x}, self-directed reductions", "{x}企业自主减排"),
+    "reason.rule": ("exempt by a policy rule, self-directed reductions", "按政策规则豁免，自主减排"),
+    "reason.rule_name": ("policy rule {x}", "政策规则{x}"),
+    "reason.list_sep": (", ", "、"),
+    "calendar.measure": ("staggered production: {cut} {dates}", "错峰生产{cut} {dates}"),
+    "calendar.label": ("calendar {x}", "错峰生产规则{x}"),
+    "calendar.stopped": ("stopped", "停产"),
+    "calendar.sep": ("; ", "；"),
+    # ---- warning reasons (warnings.csv keeps the simulator's English; the zh report translates)
+    "reason.warning.scheduled": ("scheduled in the scenario file", "情景文件设定"),
+    "reason.warning.regional": ("regional (provincial) warning", "区域（省级）预警"),
+    "reason.warning.issued": ("issued: {x}", "发布：{x}"),
+    "reason.warning.upgraded": ("upgraded: {x}", "升级：{x}"),
+    "reason.warning.downgraded": ("downgraded: {x}", "降级：{x}"),
+    "reason.warning.lifted": ("lifted: forecast at or below AQI {aqi} for {hours} h", "解除：预报AQI连续{hours}小时不高于{aqi}"),
+    "reason.warning.rule": ("{standard} {level}: {condition}", "{standard}，{level}预警条件：{condition}"),
+    "reason.warning.condition": ("AQI {op} {aqi} for {days} day(s)", "日AQI {op} {aqi}持续{days}天"),
+    "reason.warning.or": (" or ", "或"),
+    "reason.warning.and": (" and ", "且"),
+    "reason.warning.sep": ("; ", "；"),
+    "standard.mee_2017": ("mee_2017", "2017年预警分级标准"),
+    "standard.mee_2019": ("mee_2019", "2019–2020年预警分级标准"),
+    "standard.mee_2024": ("mee_2024", "2024年预警分级标准（环大气〔2024〕6号）"),
+    "standard.other": ("{x}", "预警分级标准{x}"),
     # ---- compact date axes (matplotlib ConciseDateFormatter: formats | zero_formats | offset_formats)
     "date.formats": ("%Y;%b;%d;%H:%M;%H:%M;%S.%f", "%Y年;%m月;%d日;%H:%M;%H:%M;%S.%f"),
     "date.zero_formats": (";%Y;%b;%d %b;%H:%M;%H:%M", ";%Y年;%m月;%m月%d日;%H:%M;%H:%M"),
@@ -238,7 +276,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "xlsx.col.industry": ("Industry", "行业"),
     "xlsx.col.line": ("Line / process", "生产线/工序"),
     "xlsx.col.grade": ("Performance grade", "绩效等级"),
-    "xlsx.col.exempt_reason": ("Exemption", "豁免原因"),
+    "xlsx.col.city": ("City", "城市"),
+    "xlsx.col.reason": ("Exemption or special regime", "豁免或特殊管控依据"),
+    "xlsx.col.calendar": ("Staggered production in the period", "错峰生产（模拟时段内）"),
     "xlsx.col.measure": ("Measures", "减排措施"),
     "xlsx.group.line": ("Enterprise and production line", "企业及生产线"),
     "xlsx.group.baseline": ("Baseline emissions [kg/d]", "基准排放量（kg/d）"),
@@ -254,14 +294,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "xlsx.summary.reduction": ("{level} warning reduction", "{level}预警减排量"),
     "xlsx.summary.counts": ("List size and effects", "清单规模与影响"),
     "xlsx.summary.value": ("Value", "数值"),
-    "xlsx.exempt.grade": ("grade {x}: self-directed reductions", "绩效等级{x}：自主减排"),
-    "xlsx.exempt.flag.ultra_low": ("ultra-low emission", "超低排放"),
-    "xlsx.exempt.flag.livelihood": ("livelihood / strategic", "保障类"),
-    "xlsx.exempt.flag.whitelist": ("white list (low-VOCs materials)", "白名单（低VOCs原辅材料）"),
-    "xlsx.exempt.flag.restricted": ("restricted industry", "限制类"),
-    "xlsx.exempt.flag.bulk_transport": ("bulk transport", "大宗物料运输"),
-    "xlsx.exempt.rule": ("policy rule {x}", "政策规则{x}"),
-    "xlsx.derived": ("derived truck-transport row", "派生大宗物料运输"),
+    "xlsx.derived": ("derived from the enterprise's truck trips", "按企业运输车次派生"),
 }
 
 
@@ -282,6 +315,44 @@ def grade_name(grade: str, lang: str = "en") -> str:
     """Display name of a performance grade; unknown grades are shown as given."""
     key = f"grade.{grade}"
     return text(key, lang) if key in LABELS else str(grade)
+
+
+_WARNING_CHANGE = re.compile(r"^(issued|upgraded|downgraded): (.*)$")
+_WARNING_RULE = re.compile(r"^(\S+) (yellow|orange|red): (.*)$")
+_WARNING_LIFT = re.compile(r"^lifted: forecast at or below AQI (\S+) for (\d+) h$")
+_AQI_CONDITION = re.compile(r"AQI (>=|>) (\S+) for (\d+) day\(s\)")
+
+
+def warning_reason(reason: str, lang: str = "en") -> str:
+    """A warning's reason in ``lang``. The simulator records it in English (warnings.csv keeps
+    that, e.g. ``issued: mee_2019 orange: AQI > 200 for 3 day(s)``); in Chinese every known
+    part is translated, an unknown part is kept as written."""
+    if check_lang(lang) == "en" or not reason:
+        return reason
+
+    def condition(words: str) -> str:
+        words = _AQI_CONDITION.sub(lambda m: text("reason.warning.condition", "zh", op="≥" if m[1] == ">=" else ">", aqi=m[2], days=m[3]), words)
+        return words.replace(" or ", text("reason.warning.or", "zh")).replace(" and ", text("reason.warning.and", "zh")).replace("(", "（").replace(")", "）")
+
+    def rule(words: str) -> str:
+        m = _WARNING_RULE.match(words)
+        if not m:
+            return words
+        key = f"standard.{m[1]}"
+        standard = text(key, "zh") if key in LABELS else text("standard.other", "zh", x=m[1])
+        return text("reason.warning.rule", "zh", standard=standard, level=text(f"level.{m[2]}", "zh"), condition=condition(m[3]))
+
+    def part(words: str) -> str:
+        for key in ("reason.warning.scheduled", "reason.warning.regional"):
+            if words == LABELS[key][0]:
+                return text(key, "zh")
+        if m := _WARNING_CHANGE.match(words):
+            return text(f"reason.warning.{m[1]}", "zh", x=rule(m[2]))
+        if m := _WARNING_LIFT.match(words):
+            return text("reason.warning.lifted", "zh", aqi=m[1], hours=m[2])
+        return words
+
+    return text("reason.warning.sep", "zh").join(part(w) for w in reason.split("; "))
 
 
 def industry_names(result: Any, lang: str = "en") -> dict[str, str]:
@@ -313,7 +384,7 @@ _EXPORTS = {
     "find_cjk_font": "fonts",
 }
 
-__all__ = ["LABELS", "LANGS", "LEVELS", "check_lang", "grade_name", "industry_names", "text", *_EXPORTS]
+__all__ = ["LABELS", "LANGS", "LEVELS", "check_lang", "grade_name", "industry_names", "text", "warning_reason", *_EXPORTS]
 
 
 def __getattr__(name: str) -> Any:

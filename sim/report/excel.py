@@ -1,9 +1,11 @@
 """The emergency reduction list (应急减排清单) as an Excel workbook.
 
 Laid out like a city's published list: one row per production line or process with the
-enterprise, its performance grade and exemption, the baseline emissions [kg/d] and, for each
-warning level, the designed reductions [kg/d] and the measures in words; header rows in Chinese
-and English, frozen panes and an autofilter. A second sheet (汇总) checks the list and
+enterprise (each enterprise's derived truck row directly under its lines), city and district,
+performance grade, flags (是 where set), why a line is exempt or handled apart, the
+staggered-production calendar covering it, the baseline emissions [kg/d] and, for each warning
+level, the designed reductions [kg/d] and the measures in words, "中文 (English)"; header rows
+in Chinese and English, frozen panes and an autofilter. A second sheet (汇总) checks the list and
 society-wide reduction ratios against the targets and gives the totals.
 """
 
@@ -15,12 +17,14 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from sim.outputs import _round_significant
 from sim.report import FORMULA, LEVELS, POLLUTANTS, RATIO_POLLUTANTS, grade_name, industry_names, text
 
 #: Rows above the first data row of the list sheet: title, group, Chinese and English headers.
@@ -48,34 +52,19 @@ def _pollutant_heads(p: str) -> tuple[str, str]:
     return text(f"pollutant.{p}", "zh"), FORMULA[p][2]
 
 
-def _exemption(reason: str) -> str:
-    """Exemption reason in Chinese with the simulator's wording in brackets."""
-    reason = str(reason or "").strip()
-    if not reason:
-        return ""
-    kind, _, value = reason.partition(" ")
-    if kind == "grade":
-        zh = text("xlsx.exempt.grade", "zh", x=grade_name(value, "zh"))
-    elif kind == "flag" and f"xlsx.exempt.flag.{value}" in _labels():
-        zh = text(f"xlsx.exempt.flag.{value}", "zh")
-    elif kind == "rule":
-        zh = text("xlsx.exempt.rule", "zh", x=value)
-    else:
-        return reason
-    return f"{zh} ({reason})"
-
-
-def _labels() -> dict[str, Any]:
-    from sim.report import LABELS
-
-    return LABELS
+#: Flag columns of the list, shown as 是 where set and left blank where not (是 is also what
+#: the list reader accepts as a set flag).
+FLAGS = ("livelihood", "ultra_low", "whitelist", "restricted", "bulk_transport")
 
 
 def _columns() -> list[dict[str, Any]]:
     """Column specs: field, Chinese and English heads, group, width, number format."""
     cols: list[dict[str, Any]] = []
-    for field, width in (("index", 6), ("enterprise_name", 30), ("enterprise_id", 11), ("district", 10), ("industry", 16), ("line", 26), ("grade", 9), ("exempt_reason", 28)):
-        zh, en = _both(f"xlsx.col.{field}")
+    spec = [("index", 6), ("enterprise_name", 30), ("enterprise_id", 11), ("city", 10), ("district", 10), ("industry", 16), ("line", 26), ("grade", 9)]
+    spec += [(f"flag.{flag}", 7) for flag in FLAGS] + [("reason", 34), ("calendar", 34)]
+    for field, width in spec:
+        zh, en = _both(field if field.startswith("flag.") else f"xlsx.col.{field}")
+        en = en[:1].upper() + en[1:]
         cols.append({"field": field, "zh": zh, "en": en, "group": "line", "width": width, "format": "0" if field == "index" else None})
     for p in POLLUTANTS:
         zh, en = _pollutant_heads(p)
@@ -90,17 +79,27 @@ def _columns() -> list[dict[str, Any]]:
 
 
 def _list_frame(result: Any) -> pd.DataFrame:
-    """The reduction list with display columns (Chinese industry, line / process, grade)."""
-    m = result.measures.copy()
+    """The reduction list in its published order with display columns (Chinese industry,
+    line / process, grade, flags as 是, the calendar in words); figures without float noise."""
+    m = result.reduction_list
     processes = result.inventory.factors.processes
-    names = industry_names(result, "zh")
-    process_zh = processes["process_zh"].to_dict() if "process_zh" in processes.columns else {}
-    m["index"] = range(1, len(m) + 1)
-    m["industry"] = [names.get(i, i) for i in m["industry"]]
-    m["line"] = [f"{line} / {process_zh.get((ind, proc)) or proc}" for line, ind, proc in zip(result.measures["line_id"], result.measures["industry"], result.measures["process"])]
-    m["grade"] = [grade_name(g, "zh") for g in m["grade"]]
-    m["exempt_reason"] = [_exemption(r) for r in m["exempt_reason"]]
-    return m
+    out = m.copy()
+    out["index"] = np.arange(1, len(m) + 1)
+    out["industry"] = m["industry"].map(industry_names(result, "zh")).fillna(m["industry"])
+    process_zh = processes["process_zh"] if "process_zh" in processes.columns else pd.Series(index=processes.index, dtype=object)
+    zh = process_zh.reindex(pd.MultiIndex.from_frame(m[["industry", "process"]])).to_numpy(object)
+    process = pd.Series(zh, index=m.index).replace("", None).fillna(m["process"])
+    # a derived truck row has no line of its own: say where it comes from, not its reserved id
+    derived = m["derived"].to_numpy(bool)
+    out["line"] = np.where(derived, process + "（" + text("xlsx.derived", "zh") + "）", m["line_id"].astype(str) + " / " + process)
+    out["grade"] = m["grade"].map({g: grade_name(g, "zh") for g in m["grade"].unique()})
+    yes = text("yes", "zh")
+    for flag in FLAGS:
+        out[f"flag.{flag}"] = np.where(m[flag].to_numpy(bool), yes, None)
+    out["calendar"] = m["calendar_text"]
+    figures = [c for c in m.columns if c.endswith("_kg_d")]
+    out[figures] = _round_significant(m[figures].to_numpy(float))
+    return out
 
 
 def _cell(ws: Any, value: Any = None, *, font: Font | None = None, fill: PatternFill | None = None, fmt: str | None = None, align: Alignment | None = None, border: bool = True) -> WriteOnlyCell:
@@ -203,8 +202,8 @@ def _write_summary(ws: Any, result: Any) -> None:
     for level in LEVELS:
         names = tuple(text("xlsx.summary.reduction", lang, level=text(f"level.{level}", lang)) for lang in ("zh", "en"))
         items.append((names, [measures[f"{level}_{p}_reduction_kg_d"].sum() for p in POLLUTANTS], level))
-    for (zh_i, en_i), sums, level in items:
-        ws.append([_cell(ws, f"{zh_i} / {en_i}", fill=_LEVEL_FILL.get(level))] + [_cell(ws, float(v), fmt=KG_FORMAT) for v in sums])
+    for (zh_i, en_i), sums, level in items:  # rounded as shown: a reader copying a total gets what they see
+        ws.append([_cell(ws, f"{zh_i} / {en_i}", fill=_LEVEL_FILL.get(level))] + [_cell(ws, round(float(v), 2), fmt=KG_FORMAT) for v in sums])
     # list size and effects
     ws.append([])
     zh, en = _both("xlsx.summary.counts")
@@ -229,8 +228,8 @@ def _write_summary(ws: Any, result: Any) -> None:
 
 def write_measures_xlsx(result: Any, path: str | Path) -> Path:
     """Write the emergency reduction list of ``result`` to ``path`` (e.g. ``measures.xlsx``):
-    sheet 应急减排清单 (one row per row of ``result.measures``, below :data:`HEADER_ROWS`
-    header rows) and sheet 汇总 (ratios against targets, totals). Returns the path."""
+    sheet 应急减排清单 (one row per row of ``result.reduction_list``, in that order, below
+    :data:`HEADER_ROWS` header rows) and sheet 汇总 (ratios against targets, totals). Returns the path."""
     path = Path(path)
     wb = Workbook(write_only=True)  # streamed: a province-size list stays fast and small in memory
     _write_list(wb.create_sheet(text("xlsx.sheet.list", "zh")), result)

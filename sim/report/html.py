@@ -30,6 +30,7 @@ from sim.report import (
     grade_name,
     industry_names,
     text,
+    warning_reason,
 )
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"
@@ -132,7 +133,7 @@ def _targets(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _warnings(result: Any) -> list[dict[str, Any]]:
+def _warnings(result: Any, lang: str) -> list[dict[str, Any]]:
     rows = []
     for w in result.warnings.itertuples(index=False):
         start, end = pd.Timestamp(w.start), pd.Timestamp(w.end)
@@ -143,7 +144,7 @@ def _warnings(result: Any) -> list[dict[str, Any]]:
                 "start": _time(start),
                 "end": _time(end),
                 "hours": (end - start) / pd.Timedelta(hours=1),
-                "reason": w.reason,
+                "reason": warning_reason(w.reason, lang),
             }
         )
     return rows
@@ -179,7 +180,7 @@ def report_context(result: Any, charts: Mapping[str, bytes], lang: str) -> dict[
             "hours": m["period"]["hours"],
         },
         "list": m["list"],
-        "warnings": _warnings(result),
+        "warnings": _warnings(result, lang),
         "warning_hours": m["warning_hours"],
         "targets": _targets(m),
         "pm25": pm25_figures(result),
