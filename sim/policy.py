@@ -13,7 +13,7 @@ import pandas as pd
 
 from sim.errors import InputError
 from sim.inventory import Inventory
-from sim.report import LABELS, grade_name, text
+from sim.labels import LABELS, grade_name, text
 from sim.scenario import LEVELS, CalendarRule, Exemptions, MeasureText, Policy, Rule
 
 
