@@ -263,6 +263,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "xlsx.summary.counts": ("List size and effects", "清单规模与影响"),
     "xlsx.summary.value": ("Value", "数值"),
     "xlsx.derived": ("derived from the enterprise's truck trips", "按企业运输车次派生"),
+    # ---- notes of a run (metrics.json keeps the English; the zh report shows these)
+    "note.rule_unmatched": ("policy rule '{x}' matches no line of the list", "政策规则“{x}”未匹配清单中的任何生产线"),
+    "note.rule_shadowed": ("policy rule '{x}' matches only lines that an earlier rule or exemption already settled",
+                           "政策规则“{x}”匹配的生产线均已由前面的规则或豁免确定"),
+    "note.calendar_outside": ("staggered-production rule '{x}' lies outside the period", "错峰生产规则“{x}”不在模拟时段内"),
+    "note.calendar_unmatched": ("staggered-production rule '{x}' matches no line of the list", "错峰生产规则“{x}”未匹配清单中的任何生产线"),
 }
 
 

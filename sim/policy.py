@@ -186,9 +186,9 @@ def assign_measures(inventory: Inventory, policy: Policy) -> LineMeasures:
         hits = _match(lines, rule.industry, rule.process, rule.grade, rule.city, rule.flags)
         free = hits & (rule_name == "")
         if not hits.any():
-            notes.append(f"policy rule '{rule.name}' matches no line of the list")
+            notes.append(text("note.rule_unmatched", "en", x=rule.name))
         elif not free.any():
-            notes.append(f"policy rule '{rule.name}' matches only lines that an earlier rule or exemption already settled")
+            notes.append(text("note.rule_shadowed", "en", x=rule.name))
         if rule.exempt:
             exempt |= free
             reason[free] = f"rule {rule.name}"
@@ -241,10 +241,10 @@ def calendar_windows(inventory: Inventory, rules: list[CalendarRule], start: pd.
         e = int(np.ceil((pd.Timestamp(rule.end) - start) / pd.Timedelta(hours=1)))
         s, e = max(s, 0), min(e, hours)
         if e <= s:
-            notes.append(f"staggered-production rule '{rule.label}' lies outside the period")
+            notes.append(text("note.calendar_outside", "en", x=rule.label))
             continue
         if not mask.any():
-            notes.append(f"staggered-production rule '{rule.label}' matches no line of the list")
+            notes.append(text("note.calendar_unmatched", "en", x=rule.label))
         windows.append(CalendarWindow(rule.label, s, e, mask, rule.reduction, pd.Timestamp(rule.start), pd.Timestamp(rule.end)))
     return windows, tuple(notes)
 

@@ -242,3 +242,12 @@ def test_forecast_warning_reasons_in_chinese():
     assert warning_reason("downgraded: my_rules yellow: AQI > 150 for 2 day(s)", "zh") == "降级：预警分级标准my_rules，黄色预警条件：日AQI > 150持续2天"
     assert warning_reason("regional (provincial) warning", "zh") == "区域（省级）预警"
     assert warning_reason("issued: mee_2019 orange: AQI > 200 for 3 day(s)", "en") == "issued: mee_2019 orange: AQI > 200 for 3 day(s)"
+
+
+def test_zh_report_notes_about_rules_are_chinese():
+    from sim.report import note_text
+
+    assert note_text("policy rule 'steel_B' matches no line of the list", "zh") == "政策规则“steel_B”未匹配清单中的任何生产线"
+    assert note_text("staggered-production rule 'cement: kilns' lies outside the period", "zh") == "错峰生产规则“cement: kilns”不在模拟时段内"
+    assert note_text("blank rows 3, 4 skipped", "zh") == "blank rows 3, 4 skipped"  # unknown notes are kept as written
+    assert note_text("policy rule 'steel_B' matches no line of the list", "en") == "policy rule 'steel_B' matches no line of the list"

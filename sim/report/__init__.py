@@ -82,6 +82,22 @@ def warning_reason(reason: str, lang: str = "en") -> str:
     return text("reason.warning.sep", "zh").join(part(w) for w in reason.split("; "))
 
 
+_NOTE_PATTERNS = tuple(
+    (key, re.compile("^" + re.escape(LABELS[key][0]).replace(re.escape("{x}"), "(?P<x>.+)") + "$"))
+    for key in ("note.rule_unmatched", "note.rule_shadowed", "note.calendar_outside", "note.calendar_unmatched")
+)
+
+
+def note_text(note: str, lang: str = "en") -> str:
+    """A run's note in ``lang``: the notes about rules are translated, others kept as written."""
+    if check_lang(lang) == "en":
+        return note
+    for key, pattern in _NOTE_PATTERNS:
+        if m := pattern.match(note):
+            return text(key, "zh", x=m["x"])
+    return note
+
+
 def industry_names(result: Any, lang: str = "en") -> dict[str, str]:
     """Industry key -> display name: the ``name_zh`` of ``emission_factors/industries.csv`` in
     Chinese, the key in words in English (``industrial_coating`` -> ``Industrial coating``)."""

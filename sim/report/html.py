@@ -29,6 +29,7 @@ from sim.report import (
     check_lang,
     grade_name,
     industry_names,
+    note_text,
     text,
     warning_reason,
 )
@@ -189,7 +190,7 @@ def report_context(result: Any, charts: Mapping[str, bytes], lang: str) -> dict[
         "economy": {"loss": m["production_loss_wan_yuan"], "limited": m["enterprise_days_limited"], "stopped": m["enterprise_days_stopped"]},
         "top_industries": top_industries(result, lang),
         "top_enterprises": top_enterprises(result, lang),
-        "notes": list(m.get("notes", [])),
+        "notes": [note_text(n, lang) for n in m.get("notes", [])],
         "seed": m.get("seed"),
         "sha256": m.get("scenario_sha256"),
         "version": __version__,
