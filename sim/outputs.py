@@ -245,6 +245,10 @@ def check_replaceable(out_dir: Path, inputs: Iterable[str | Path] = ()) -> None:
     foreign = foreign_entries(out_dir)
     if foreign is None:
         names = sorted(p.name for p in out_dir.iterdir())
+        if MANIFEST in names:
+            raise InputError(out_dir / MANIFEST, "output folder", "the manifest of these results cannot be read (or was not written by run_scenario.py), "
+                             "so the files the tool wrote cannot be told from others, which replacing the folder would delete.",
+                             f"keep what you need and delete the folder yourself, or {_FIX}.")
         if any(name in names for name in RESULT_MARKERS):
             raise InputError(out_dir, "output folder", f"the folder holds results of an earlier version without a {MANIFEST} ({_some(names)}), "
                              "so the files the tool wrote cannot be told from others, which replacing it would delete.",
@@ -288,7 +292,7 @@ def _pid_alive(pid: int) -> bool:
 
 #: Staging (``partial``) and retired (``old``) folders beside the output folder ``out``:
 #: ``.out.partial-<pid>-<8 hex>``; the pid tells a dead run's leftovers.
-_SIBLING = re.compile(r"\.(?:partial|old)-(\d+)-[0-9a-f]{8}")
+_SIBLING = re.compile(r"(?:partial|old)-(\d+)-[0-9a-f]{8}")
 
 
 def _make_sibling(out_dir: Path, kind: str) -> Path:
