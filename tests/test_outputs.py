@@ -179,7 +179,7 @@ def test_second_run_into_the_same_folder_is_refused(tiny_result, tmp_path, monke
 
 
 @pytest.mark.skipif(os.name == "nt", reason="POSIX signals")
-@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+@pytest.mark.parametrize("signum", [getattr(signal, "SIGKILL", None), signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
 def test_killed_run_blocks_while_alive_and_its_leftovers_go_with_the_next_run(tiny_result, tmp_path, signum):
     out = tmp_path / "out"
     holder = _hold(out)
@@ -199,6 +199,16 @@ def test_killed_run_blocks_while_alive_and_its_leftovers_go_with_the_next_run(ti
         (folder / "x").write_text("x")
     write_outputs(tiny_result, out)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([".out.partial-notes", mine.name, "out"])
+
+
+def test_lock_file_of_a_dead_run_is_taken_over_without_flock(tiny_result, tmp_path, monkeypatch):
+    monkeypatch.setattr(sim.outputs, "fcntl", None)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait(timeout=60)
+    out = tmp_path / "out"
+    lock_path(out).write_text(f"{dead.pid}\n")
+    write_outputs(tiny_result, out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
 # --------------------------------------------------------------------------- where results may go
