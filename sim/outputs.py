@@ -240,7 +240,7 @@ def check_replaceable(out_dir: Path, inputs: Iterable[str | Path] = ()) -> None:
             what = "is" if path == out_dir else f"holds {path.relative_to(out_dir).as_posix()},"
             raise InputError(out_dir, "output folder", f"this folder {what} an input of this run, which replacing it would delete.",
                              _FIX + " apart from the run's inputs, e.g. a results/ folder beside the scenario.")
-    if not any(out_dir.iterdir()):
+    if all(p.name in OS_CLUTTER for p in out_dir.iterdir()):  # empty, as far as a user is concerned
         return
     foreign = foreign_entries(out_dir)
     if foreign is None:

@@ -88,6 +88,7 @@ def test_rewrite_replaces_earlier_results(tiny_result, tmp_path):
 
 def test_empty_folder_may_be_used(tiny_result, tmp_path):
     (tmp_path / "out").mkdir()
+    (tmp_path / "out" / ".DS_Store").write_bytes(b"\0")  # a folder the user looked into
     write_outputs(tiny_result, tmp_path / "out")
     assert (tmp_path / "out" / "measures.csv").is_file()
 
