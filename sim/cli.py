@@ -135,7 +135,7 @@ def _main(args: argparse.Namespace) -> int:
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
     try:
         from sim.api import run
-        from sim.outputs import write_atomically, write_result
+        from sim.outputs import write_result
         from sim.scenario import load_scenario
 
         started = time.perf_counter()
@@ -150,35 +150,36 @@ def _main(args: argparse.Namespace) -> int:
 
             return run_cli(args, say)
         scenarios = [_with_overrides(load_scenario(path), args) for path in (args.compare or [args.scenario])]
-        from sim.outputs import check_replaceable
+        from sim.outputs import OutputFolder, scenario_inputs
 
-        # refuse an output folder that is not earlier results before spending the run on it
-        check_replaceable(Path(args.out if args.out is not None else scenarios[0].output.dir).resolve())
-        results = []
-        for scenario in scenarios:
-            members = scenario.ensemble.members
-            say(f"running '{scenario.name}' ({scenario.period.hours} h" + (f", {members} members on {args.executor})" if members > 1 else ")"))
-            result = run(scenario, executor=args.executor, scheduler=args.scheduler, quiet=args.quiet)
-            for note in terminal_notes(result.notes):
-                say(f"note: {note}")
-            _summarise(result, say)
-            results.append(result)
-        if args.compare:
-            from sim.report import write_comparison
+        # hold the output folder from the start: a folder that must not be replaced, one that
+        # another run is writing to, or an unwritable place is refused before the run
+        out_dir = args.out if args.out is not None else scenarios[0].output.dir
+        with OutputFolder(out_dir, [p for s in scenarios for p in scenario_inputs(s)]) as target:
+            results = []
+            for scenario in scenarios:
+                members = scenario.ensemble.members
+                say(f"running '{scenario.name}' ({scenario.period.hours} h" + (f", {members} members on {args.executor})" if members > 1 else ")"))
+                result = run(scenario, executor=args.executor, scheduler=args.scheduler, quiet=args.quiet)
+                for note in terminal_notes(result.notes):
+                    say(f"note: {note}")
+                _summarise(result, say)
+                results.append(result)
+            if args.compare:
+                from sim.report import write_comparison
 
-            stems = _unique_stems(args.compare)
+                stems = _unique_stems(args.compare)
 
-            def fill(folder: Path) -> None:
-                for stem, scenario, result in zip(stems, scenarios, results):
-                    (folder / stem).mkdir()
-                    write_result(result, folder / stem, report=scenario.output.report and not args.no_report, lang=args.lang)
-                write_comparison(results, folder, lang=args.lang)
+                def fill(folder: Path) -> None:
+                    for stem, scenario, result in zip(stems, scenarios, results):
+                        (folder / stem).mkdir()
+                        write_result(result, folder / stem, report=scenario.output.report and not args.no_report, lang=args.lang)
+                    write_comparison(results, folder, lang=args.lang)
 
-            written = write_atomically(args.out, fill)
-        else:
-            scenario, result = scenarios[0], results[0]
-            out_dir = args.out if args.out is not None else scenario.output.dir
-            written = write_atomically(out_dir, lambda folder: write_result(result, folder, report=scenario.output.report and not args.no_report, lang=args.lang))
+                written = target.commit(fill)
+            else:
+                scenario, result = scenarios[0], results[0]
+                written = target.commit(lambda folder: write_result(result, folder, report=scenario.output.report and not args.no_report, lang=args.lang))
         say(f"wrote {written}")
         say(f"done in {time.perf_counter() - started:.1f} s")
         return 0

@@ -947,7 +947,7 @@ def run_cli(args: Any, say) -> int:
     (default: the scenario's output.dir + ``_optimised``). Input problems, including targets
     out of reach (with ``on_infeasible: stop``), raise InputError (exit 2)."""
     from sim.cli import _with_overrides
-    from sim.outputs import write_atomically
+    from sim.outputs import OutputFolder, scenario_inputs
     from sim.scenario import load_scenario
 
     started = time.perf_counter()
@@ -956,13 +956,15 @@ def run_cli(args: Any, say) -> int:
     if args.scenario is None:
         raise InputError(None, "--optimize", "no scenario given.", "name the scenario first: run_scenario.py SCENARIO.yaml --optimize [MENU.yaml].")
     scenario = _with_overrides(load_scenario(args.scenario), args)
-    menu = load_menu(args.optimize if isinstance(args.optimize, (str, Path)) else DEFAULT_MENU)
-    say(f"optimising '{scenario.name}' under menu '{menu.name}' ({menu.granularity}, scope {menu.scope})")
-    opt = optimize(scenario, menu, executor=getattr(args, "executor", "serial"), scheduler=getattr(args, "scheduler", None), quiet=getattr(args, "quiet", True))
-    _say_summary(opt, say)
+    menu_file = Path(args.optimize) if isinstance(args.optimize, (str, Path)) else DEFAULT_MENU
+    menu = load_menu(menu_file)
     out_dir = args.out if getattr(args, "out", None) is not None else Path(str(scenario.output.dir) + "_optimised")
-    report = scenario.output.report and not getattr(args, "no_report", False)
-    written = write_atomically(out_dir, lambda folder: write_optimisation(opt, folder, report=report, lang=getattr(args, "lang", "en")))
+    with OutputFolder(out_dir, [*scenario_inputs(scenario), menu_file]) as target:  # checked and locked before the work
+        say(f"optimising '{scenario.name}' under menu '{menu.name}' ({menu.granularity}, scope {menu.scope})")
+        opt = optimize(scenario, menu, executor=getattr(args, "executor", "serial"), scheduler=getattr(args, "scheduler", None), quiet=getattr(args, "quiet", True))
+        _say_summary(opt, say)
+        report = scenario.output.report and not getattr(args, "no_report", False)
+        written = target.commit(lambda folder: write_optimisation(opt, folder, report=report, lang=getattr(args, "lang", "en")))
     say(f"wrote {written}")
     say(f"done in {time.perf_counter() - started:.1f} s")
     return 0

@@ -2,17 +2,24 @@
 
 Files are written into a temporary sibling directory and moved into place at the end, so a
 failed or interrupted run never leaves a half-written directory, and an existing directory is
-replaced only by a complete one.
+replaced only by a complete one. A manifest (``.manifest.json``) lists the files a run wrote: a
+later run replaces the folder only when it holds nothing else, and never a folder holding the
+run's inputs. A lock file beside the folder keeps a second run from writing to it at the same
+time; staging folders left by killed runs are removed by the next run.
 """
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 import os
+import re
+import secrets
 import shutil
-import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,39 +27,40 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from sim.api import Result
+from sim.cell_text import FORMULA_PATTERN, round_significant
 from sim.errors import InputError
 
-SIGNIFICANT_DIGITS = 9
+try:
+    import fcntl
+except ImportError:  # Windows: a lock file alone (see _lock)
+    fcntl = None  # type: ignore[assignment]
 
+def _escape_formulas(text: pa.Array) -> pa.Array:
+    """Text cells a spreadsheet would read as a formula get a leading ``'`` (see
+    :mod:`sim.cell_text`); only text columns come here, so numbers are never touched."""
+    import pyarrow.compute as pc
 
-def _round_significant(values: np.ndarray, digits: int = SIGNIFICANT_DIGITS) -> np.ndarray:
-    """Round to ``digits`` significant digits, so files show 4.6128, not 4.612799999999999."""
-    x = np.asarray(values, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        exponent = np.floor(np.log10(np.abs(x)))
-    shift = np.clip(digits - 1 - np.nan_to_num(exponent, nan=0.0, posinf=0.0, neginf=0.0), -22, 22)
-    scale = 10.0 ** np.abs(shift)
-    # divide by an exact power of ten: the result is the double nearest the rounded decimal
-    rounded = np.where(shift >= 0, np.round(x * scale) / scale, np.round(x / scale) * scale)
-    return np.where(np.isfinite(x) & (x != 0), rounded, x)
+    risky = pc.match_substring_regex(text, FORMULA_PATTERN)
+    return pc.if_else(risky, pc.binary_join_element_wise("'", text, ""), text)
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """Write a table as UTF-8 CSV: floats to 9 significant digits, times as 2023-12-01T00:00,
-    missing values empty. Arrow's writer: about ten times faster than pandas' on large lists."""
+    missing values empty, text that looks like a formula (``=...``, ``-5``) behind a ``'``. Arrow's writer: about ten times faster than pandas' on large lists."""
     out = {}
     for name in frame.columns:
         column = frame[name]
         if pd.api.types.is_datetime64_any_dtype(column.dtype):
             out[name] = pa.array(column.dt.strftime("%Y-%m-%dT%H:%M").to_numpy(object), type=pa.string(), from_pandas=True)
         elif pd.api.types.is_float_dtype(column.dtype):
-            out[name] = pa.array(_round_significant(column.to_numpy(float)), from_pandas=True)
+            out[name] = pa.array(round_significant(column.to_numpy(float)), from_pandas=True)
         elif pd.api.types.is_bool_dtype(column.dtype):
             out[name] = pa.array(column.to_numpy().astype(np.int8))
         elif pd.api.types.is_integer_dtype(column.dtype):
             out[name] = pa.array(column.to_numpy())
         else:
-            out[name] = pa.array(column.astype(object).where(column.notna(), None).to_numpy(object), type=pa.string(), from_pandas=True)
+            text = pa.array(column.astype(object).where(column.notna(), None).to_numpy(object), type=pa.string(), from_pandas=True)
+            out[name] = _escape_formulas(text)
     pacsv.write_csv(pa.table(out), path, write_options=pacsv.WriteOptions(quoting_style="needed"))
 
 
@@ -85,51 +93,380 @@ def write_result(result: Result, folder: Path, *, report: bool = True, lang: str
         write_measures_xlsx(result, folder / "measures.xlsx")
 
 
-#: A file that marks a folder as earlier results, which a new run may replace.
+#: The list of the files a run wrote (relative path, size, SHA-256), kept in the output folder.
+#: A later run replaces the folder only when every entry in it is listed there, unchanged: never
+#: a file the tool did not write (a user's notes, the scenario's inputs).
+MANIFEST = ".manifest.json"
+_WRITTEN_BY = "run_scenario.py"
+
+#: Files that marked earlier results before manifests existed. Such a folder is refused (it may
+#: hold a user's files that nothing tells apart); the message says so.
 RESULT_MARKERS = ("metrics.json", "comparison.csv", "optimisation.json")
 
+#: Files the operating system drops into folders a user browsed: not a user's work, replaced.
+OS_CLUTTER = (".DS_Store", "Thumbs.db", "desktop.ini")
 
-def check_replaceable(out_dir: Path) -> None:
-    """An existing ``out_dir`` may be replaced only when it is an empty folder or earlier
-    results (it holds one of :data:`RESULT_MARKERS`): never a file, a folder of other files,
-    or the folder the command runs in (``--out .`` would delete the working folder)."""
-    fix = "choose a new or empty folder for --out (or output.dir), or delete this one first."
+_FIX = "choose a new or empty folder for --out (or output.dir)"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _entries(folder: Path) -> tuple[list[str], list[str]]:
+    """Regular files of ``folder`` (relative POSIX paths) and the other entries: empty folders
+    (``name/``), links and special files, which the tool never writes."""
+    files: list[str] = []
+    other: list[str] = []
+    for root, dirnames, filenames in os.walk(folder):
+        base = Path(root)
+        rel = base.relative_to(folder)
+        for name in list(dirnames):
+            if (base / name).is_symlink():  # never followed: what it points to is not ours
+                dirnames.remove(name)
+                other.append((rel / name).as_posix())
+        if not dirnames and not filenames and base != folder:
+            other.append(rel.as_posix() + "/")
+        for name in filenames:
+            path = base / name
+            (files if path.is_file() and not path.is_symlink() else other).append((rel / name).as_posix())
+    return sorted(files), sorted(other)
+
+
+def write_manifest(folder: Path) -> None:
+    """List every file of ``folder`` in ``folder/.manifest.json`` (sorted, so that the same
+    outputs give the same bytes)."""
+    files, _ = _entries(folder)
+    listed = {rel: {"bytes": (folder / rel).stat().st_size, "sha256": _sha256(folder / rel)} for rel in files if rel != MANIFEST}
+    text = json.dumps({"written_by": _WRITTEN_BY, "format": 1, "files": listed}, indent=1, sort_keys=True)
+    (folder / MANIFEST).write_text(text + "\n", encoding="utf-8")
+
+
+def _read_manifest(folder: Path) -> dict | None:
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("written_by") != _WRITTEN_BY or not isinstance(data.get("files"), dict):
+        return None
+    return data["files"]
+
+
+def foreign_entries(folder: Path) -> list[str] | None:
+    """Entries of the results folder ``folder`` that the tool did not write, or that changed
+    since (``name (changed)``); None when ``folder`` has no manifest."""
+    listed = _read_manifest(folder)
+    if listed is None:
+        return None
+    files, other = _entries(folder)
+    foreign = list(other)
+    for rel in files:
+        entry = listed.get(rel)
+        if rel == MANIFEST or Path(rel).name in OS_CLUTTER:
+            continue
+        if not isinstance(entry, dict):
+            foreign.append(rel)
+        elif (folder / rel).stat().st_size != entry.get("bytes") or _sha256(folder / rel) != entry.get("sha256"):
+            foreign.append(f"{rel} (changed)")
+    return sorted(foreign)
+
+
+def _some(names: list[str]) -> str:
+    return ", ".join(names[:3]) + (f", ... ({len(names)} in all)" if len(names) > 3 else "")
+
+
+def scenario_inputs(scenario: Any) -> list[Path]:
+    """Every file and folder a scenario reads: its YAML, the list, the emission factors folder,
+    the policy, other-sources and meteorology files... (each path field but output.dir)."""
+    from pydantic import BaseModel
+
+    found: list[Path] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, BaseModel):
+            for name in type(value).model_fields:
+                if not (value is scenario and name == "output"):
+                    walk(getattr(value, name))
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                walk(v)
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, Path):
+            found.append(value)
+
+    walk(scenario)
+    first = [scenario.source_file] if getattr(scenario, "source_file", None) is not None else []
+    return list(dict.fromkeys(first + found))  # the scenario file first: messages name it
+
+
+def check_replaceable(out_dir: Path, inputs: Iterable[str | Path] = ()) -> None:
+    """An existing ``out_dir`` may be replaced only when it is an empty folder or results this
+    tool wrote (every entry listed, unchanged, in its manifest): never a file, a folder with
+    anything else in it, a folder holding an input of the run (``inputs``), or the folder the
+    command runs in (``--out .`` would delete the working folder)."""
+    out_dir = Path(out_dir).resolve()
     if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(out_dir, "output folder", "this is a file, not a folder, and would be deleted.", fix)
+        raise InputError(out_dir, "output folder", "this is a file, not a folder, and would be deleted.", _FIX + ".")
     if out_dir.parent.exists() and not out_dir.parent.is_dir():
-        raise InputError(out_dir.parent, "output folder", "this is a file, so no folder can be made inside it.", fix)
+        raise InputError(out_dir.parent, "output folder", "this is a file, so no folder can be made inside it.", _FIX + ".")
     if not out_dir.is_dir():
         return
     if Path.cwd().resolve().is_relative_to(out_dir):
-        raise InputError(out_dir, "output folder", "this folder holds the working folder, and would be deleted with it.", fix)
-    entries = sorted(p.name for p in out_dir.iterdir())
-    if entries and not any(name in entries for name in RESULT_MARKERS):
-        raise InputError(out_dir, "output folder", f"the folder exists and holds other files ({', '.join(entries[:3])}{', ...' if len(entries) > 3 else ''}), which replacing it would delete.", fix)
+        raise InputError(out_dir, "output folder", "this folder holds the working folder, and would be deleted with it.", _FIX + ", not the folder the command runs in.")
+    for item in inputs:
+        path = Path(item).resolve()
+        if path.is_relative_to(out_dir):
+            what = "is" if path == out_dir else f"holds {path.relative_to(out_dir).as_posix()},"
+            raise InputError(out_dir, "output folder", f"this folder {what} an input of this run, which replacing it would delete.",
+                             _FIX + " apart from the run's inputs, e.g. a results/ folder beside the scenario.")
+    if all(p.name in OS_CLUTTER for p in out_dir.iterdir()):  # empty, as far as a user is concerned
+        return
+    foreign = foreign_entries(out_dir)
+    if foreign is None:
+        names = sorted(p.name for p in out_dir.iterdir())
+        if MANIFEST in names:
+            raise InputError(out_dir / MANIFEST, "output folder", "the manifest of these results cannot be read (or was not written by run_scenario.py), "
+                             "so the files the tool wrote cannot be told from others, which replacing the folder would delete.",
+                             f"keep what you need and delete the folder yourself, or {_FIX}.")
+        if any(name in names for name in RESULT_MARKERS):
+            raise InputError(out_dir, "output folder", f"the folder holds results of an earlier version without a {MANIFEST} ({_some(names)}), "
+                             "so the files the tool wrote cannot be told from others, which replacing it would delete.",
+                             f"keep what you need and delete the folder yourself, or {_FIX}.")
+        raise InputError(out_dir, "output folder", f"the folder exists and holds other files ({_some(names)}), which replacing it would delete.",
+                         f"{_FIX}, or move those files elsewhere.")
+    if foreign:
+        raise InputError(out_dir, "output folder", f"the folder holds earlier results and files the tool did not write ({_some(foreign)}), which replacing it would delete.",
+                         f"move those files elsewhere, or {_FIX}.")
 
 
-def write_atomically(out_dir: str | Path, fill: Callable[[Path], None]) -> Path:
-    """Call ``fill(staging)`` on a temporary sibling folder and move it to ``out_dir`` only
-    when it finished; an existing ``out_dir`` is replaced whole or left untouched. An
-    ``out_dir`` that is not earlier results is an input error (see :func:`check_replaceable`)."""
-    out_dir = Path(out_dir).resolve()
-    check_replaceable(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+# --------------------------------------------------------------------------- lock and staging
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this machine (when unsure: yes, so nothing is removed)."""
+    if pid <= 0:
+        return False
+    if pid == os.getpid():
+        return True
+    if os.name == "nt":  # os.kill(pid, 0) would send CTRL_C there
+        import ctypes
+
+        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return ctypes.get_last_error() == 5  # access denied: it exists
+        try:
+            code = ctypes.c_ulong()
+            return not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)) or code.value == 259  # STILL_ACTIVE
+        finally:
+            kernel32.CloseHandle(handle)
     try:
-        fill(staging)
-        if out_dir.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-            os.replace(out_dir, retired / out_dir.name)
-            os.replace(staging, out_dir)
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+#: Staging (``partial``) and retired (``old``) folders beside the output folder ``out``:
+#: ``.out.partial-<pid>-<8 hex>``; the pid tells a dead run's leftovers.
+_SIBLING = re.compile(r"(?:partial|old)-(\d+)-[0-9a-f]{8}")
+
+
+def _make_sibling(out_dir: Path, kind: str) -> Path:
+    """A new folder ``.<name>.<kind>-<pid>-<hex>`` beside ``out_dir``, made by mkdir so that
+    its permissions follow the umask (tempfile.mkdtemp would make it 0700)."""
+    while True:
+        path = out_dir.parent / f".{out_dir.name}.{kind}-{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            continue
+        return path
+
+
+def remove_stale_staging(out_dir: Path) -> list[Path]:
+    """Remove the staging and retired folders of ``out_dir`` that runs no longer alive left
+    (killed with SIGKILL or SIGTERM); only folders named like the tool's own. Returns them."""
+    prefix = f".{out_dir.name}."
+    removed = []
+    for entry in out_dir.parent.iterdir():
+        hit = _SIBLING.fullmatch(entry.name[len(prefix):]) if entry.name.startswith(prefix) else None
+        if hit and entry.is_dir() and not entry.is_symlink() and not _pid_alive(int(hit[1])):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed
+
+
+def lock_path(out_dir: Path) -> Path:
+    """The lock file of ``out_dir``: ``.<name>.lock`` beside it, removed when the run ends."""
+    return out_dir.parent / f".{out_dir.name}.lock"
+
+
+def _holder(path: Path) -> int | None:
+    try:
+        return int(path.read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _busy(out_dir: Path, pid: int | None) -> InputError:
+    return InputError(out_dir, "output folder", f"another run is writing to this folder (pid {pid if pid is not None else 'unknown'}).",
+                      f"wait for it to end, or choose another --out; if no run is going, delete {lock_path(out_dir)}.")
+
+
+def _lock(out_dir: Path) -> int:
+    """Hold the lock of ``out_dir`` (non-blocking: a second run is refused, not queued, as it
+    would only replace the first one's results); return the open lock file."""
+    path = lock_path(out_dir)
+    if fcntl is not None:
+        for _ in range(20):
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                os.close(fd)
+                if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    raise _busy(out_dir, _holder(path)) from None
+                break  # a file system without flock: the lock file alone
+            try:
+                ours = os.fstat(fd).st_ino == os.stat(path).st_ino
+            except FileNotFoundError:
+                ours = False
+            if ours:  # not a file the previous holder removed as we opened it
+                os.ftruncate(fd, 0)
+                os.write(fd, f"{os.getpid()}\n".encode())
+                return fd
+            os.close(fd)
+        else:
+            raise _busy(out_dir, _holder(path))
+    for _ in range(3):  # no flock (Windows): the lock file exists while a run holds it
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            pid = _holder(path)
+            if pid is None or _pid_alive(pid):
+                raise _busy(out_dir, pid) from None
+            path.unlink(missing_ok=True)  # left by a run that died
+            continue
+        os.write(fd, f"{os.getpid()}\n".encode())
+        return fd
+    raise _busy(out_dir, _holder(path))
+
+
+def _unlock(out_dir: Path, fd: int) -> None:
+    path = lock_path(out_dir)
+    try:
+        if os.fstat(fd).st_ino == os.stat(path).st_ino:
+            path.unlink()
+    except OSError:
+        pass
+    os.close(fd)
+
+
+class OutputFolder:
+    """One run's hold on its output folder, taken before the run so that a bad ``--out``
+    costs nothing: the folder is checked (:func:`check_replaceable`), locked against a
+    concurrent run (:func:`lock_path`), dead runs' staging folders are removed, and the
+    staging folder is made (which shows the place is writable). :meth:`commit` fills it and
+    swaps it into place; leaving the ``with`` block without it removes every trace.
+
+    >>> with OutputFolder("out", inputs) as target:   # doctest: +SKIP
+    ...     result = run(scenario)
+    ...     target.commit(lambda folder: write_result(result, folder))
+    """
+
+    def __init__(self, out_dir: str | Path, inputs: Iterable[str | Path] = ()):
+        self.path = Path(out_dir).resolve()
+        self.inputs = [Path(p) for p in inputs]
+        self._fd: int | None = None
+        self._staging: Path | None = None
+        self._created: list[Path] = []
+        self._committed = False
+
+    def __enter__(self) -> "OutputFolder":
+        check_replaceable(self.path, self.inputs)
+        try:
+            missing = [p for p in (self.path.parent, *self.path.parent.parents) if not p.exists()]
+            for folder in reversed(missing):
+                folder.mkdir()
+                self._created.append(folder)
+            self._fd = _lock(self.path)
+            remove_stale_staging(self.path)
+            self._staging = _make_sibling(self.path, "partial")
+        except OSError as exc:
+            self._release()
+            where = f" ({exc.filename})" if exc.filename is not None else ""
+            raise InputError(self.path, "output folder", f"cannot write here: {exc.strerror or exc}{where}.",
+                             "choose a folder you can write to for --out (or output.dir).") from None
+        except BaseException:
+            self._release()
+            raise
+        return self
+
+    def commit(self, fill: Callable[[Path], Any]) -> Path:
+        """Call ``fill(staging)``, list the files in the manifest and move the staging folder
+        to the output folder, replacing earlier results whole (checked again: files may have
+        been added during the run). Returns the output folder."""
+        assert self._staging is not None, "commit once, inside the with block"
+        fill(self._staging)
+        write_manifest(self._staging)
+        check_replaceable(self.path, self.inputs)
+        if self.path.exists():
+            retired = _make_sibling(self.path, "old")
+            try:
+                os.replace(self.path, retired / self.path.name)
+            except BaseException:
+                retired.rmdir()
+                raise
+            try:
+                os.replace(self._staging, self.path)
+            except BaseException:
+                os.replace(retired / self.path.name, self.path)  # the earlier results back
+                retired.rmdir()
+                raise
             shutil.rmtree(retired, ignore_errors=True)
         else:
-            os.replace(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return out_dir
+            os.replace(self._staging, self.path)
+        self._staging = None
+        self._committed = True
+        return self.path
+
+    def __exit__(self, *exc: Any) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        if self._staging is not None:
+            shutil.rmtree(self._staging, ignore_errors=True)
+            self._staging = None
+        if self._fd is not None:
+            _unlock(self.path, self._fd)
+            self._fd = None
+        if not self._committed:  # folders made for a run that wrote nothing
+            for folder in reversed(self._created):
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
+        self._created = []
+
+
+def write_atomically(out_dir: str | Path, fill: Callable[[Path], Any], inputs: Iterable[str | Path] = ()) -> Path:
+    """Call ``fill(staging)`` on a temporary sibling folder and move it to ``out_dir`` only
+    when it finished; an existing ``out_dir`` is replaced whole or left untouched. See
+    :class:`OutputFolder` (which a run holds from its start) and :func:`check_replaceable`."""
+    with OutputFolder(out_dir, inputs) as target:
+        return target.commit(fill)
 
 
 def write_outputs(result: Result, out_dir: str | Path, *, report: bool = False, lang: str = "en") -> Path:
-    """Write every output file of ``result`` to ``out_dir`` atomically; return the directory."""
-    return write_atomically(out_dir, lambda folder: write_result(result, folder, report=report, lang=lang))
+    """Write every output file of ``result`` to ``out_dir`` atomically; return the directory.
+    A folder holding an input of the run, or anything the tool did not write, is refused."""
+    return write_atomically(out_dir, lambda folder: write_result(result, folder, report=report, lang=lang), scenario_inputs(result.scenario))

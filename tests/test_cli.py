@@ -177,3 +177,96 @@ def test_terminal_notes_sum_up_rules_that_change_no_line():
                                      "3 policy rules change no line of this list: 2 match no line (a, c); 1 only lines an earlier rule or exemption settled (b) (each in metrics.json notes)"]
     one = ["policy rule 'a' matches no line of the list", "other"]
     assert terminal_notes(one) == one  # a single rule is named as it is
+
+
+# --------------------------------------------------------------------------- what an output folder may be
+
+
+def _project(tmp_path: Path) -> Path:
+    """A planner's folder: the scenario beside its list (in data/), policy and factors."""
+    proj = tmp_path / "proj"
+    (proj / "data").mkdir(parents=True)
+    shutil.copy(FIXTURES / "tiny_list.csv", proj / "data" / "list.csv")
+    shutil.copytree(FIXTURES / "factors", proj / "factors")
+    shutil.copy(ROOT / "tests" / "bad_inputs" / "_shared" / "policy.yaml", proj / "policy.yaml")
+    data = {
+        "name": "tiny", "period": {"start": "2023-12-04T00:00", "end": "2023-12-06T00:00"},
+        "inventory": {"enterprises": "data/list.csv", "emission_factors": "factors"}, "policy": "policy.yaml",
+        "warnings": {"schedule": [{"level": "orange", "start": "2023-12-04T12:00", "end": "2023-12-05T12:00"}]},
+        "output": {"dir": "."},
+    }
+    (proj / "scenario.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    return proj
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+NOT_RESULTS = {  # case: (what to prepare, the command's arguments, its working folder, fragments of the message)
+    "scenario folder with a stray metrics.json": (lambda proj: (proj / "metrics.json").write_text("{}\n"), [], ".",
+                                                  ["proj: output folder", "holds scenario.yaml, an input of this run"]),
+    "results with a user's file": (lambda proj: (proj / "results" / "notes for the mayor.docx").write_text("draft\n"), ["--out", "results"], "proj",
+                                   ["results: output folder", "files the tool did not write (notes for the mayor.docx)"]),
+    "results with a file edited by hand": (lambda proj: (proj / "results" / "measures.csv").write_text("edited\n"), ["--out", "results"], "proj",
+                                           ["results: output folder", "measures.csv (changed)"]),
+    "the working folder": (lambda proj: None, ["--out", "."], "proj/results", ["results: output folder", "holds the working folder"]),
+    "the folder holding the list": (lambda proj: None, ["--out", "data"], "proj", ["data: output folder", "holds list.csv, an input of this run"]),
+    "the factors folder": (lambda proj: None, ["--out", "factors"], "proj", ["factors: output folder", "is an input of this run"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NOT_RESULTS))
+def test_never_deletes_what_the_tool_did_not_write(tmp_path, case):
+    prepare, args, cwd, expected = NOT_RESULTS[case]
+    proj = _project(tmp_path)
+    first = cli(str(proj / "scenario.yaml"), "--out", "results", "--quiet", "--no-report", cwd=proj)
+    assert first.returncode == 0, first.stderr
+    prepare(proj)
+    before = _files(tmp_path)
+    proc = cli(str(proj / "scenario.yaml"), *args, "--no-report", cwd=tmp_path / cwd)
+    assert proc.returncode == 2, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "Fix:" in errors[0] and "Traceback" not in proc.stderr, proc.stderr
+    for part in expected:
+        assert part in errors[0], (part, errors[0])
+    assert "running" not in proc.stderr, "refused before the run"
+    assert _files(tmp_path) == before, "every file still there, byte-identical"
+    assert not [p.name for p in tmp_path.rglob(".*") if p.name != ".manifest.json"], "no lock or staging folder left"
+
+
+def test_earlier_results_are_replaced_and_the_folder_may_be_empty(tmp_path):
+    proj = _project(tmp_path)
+    (proj / "results").mkdir()
+    for _ in range(2):
+        proc = cli(str(proj / "scenario.yaml"), "--out", "results", "--quiet", "--no-report", cwd=proj)
+        assert proc.returncode == 0, proc.stderr
+    assert (proj / "results" / "measures.csv").is_file() and (proj / "results" / ".manifest.json").is_file()
+    assert sorted(p.name for p in proj.iterdir()) == ["data", "factors", "policy.yaml", "results", "scenario.yaml"]
+
+
+def test_second_run_into_a_folder_being_written_is_refused(tmp_path):
+    from test_outputs import _hold
+
+    out = tmp_path / "out"
+    holder = _hold(out)
+    try:
+        proc = cli(str(_tiny(tmp_path)), "--out", str(out))
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+        holder.stdout.close()
+    assert proc.returncode == 2, proc.stderr
+    assert f"error: {out}: output folder: another run is writing to this folder (pid {holder.pid}). Fix:" in proc.stderr
+    assert "running" not in proc.stderr
+    again = cli(str(_tiny(tmp_path, policy=str(ROOT / "tests" / "bad_inputs" / "_shared" / "policy.yaml"))), "--out", str(out), "--quiet", "--no-report")  # the killed run's leftovers go
+    assert again.returncode == 0, again.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "s.yaml"]
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs /proc")
+def test_unwritable_output_folder_is_an_input_error_before_the_run(tmp_path):
+    proc = cli(str(_tiny(tmp_path)), "--out", "/proc/x")
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and "running" not in proc.stderr
+    assert "error: /proc/x: output folder: cannot write here" in proc.stderr and "Fix: choose a folder you can write to" in proc.stderr

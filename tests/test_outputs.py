@@ -3,14 +3,20 @@ is not earlier results, and byte-identical for the same scenario and seed."""
 
 from __future__ import annotations
 
+import csv
 import json
+import os
 import re
+import signal
+import stat
+import subprocess
+import sys
 
 import pytest
 
 import sim.outputs
 from sim import InputError, load_scenario, run
-from sim.outputs import write_outputs, write_tables
+from sim.outputs import MANIFEST, OutputFolder, lock_path, write_atomically, write_csv, write_outputs, write_result, write_tables
 from sim.scenario import EnsembleConfig
 
 from conftest import FIXTURES, ROOT, TINY_POLICY
@@ -62,13 +68,63 @@ def test_interrupted_first_write_leaves_nothing(tiny_result, tmp_path, monkeypat
 
 
 def test_rewrite_replaces_earlier_results(tiny_result, tmp_path):
+    """Results the tool wrote (all listed in .manifest.json) are replaced whole, files of an
+    earlier run that this run does not write included."""
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "metrics.json").write_text("{}\n")
-    (out / "stale.csv").write_text("old\n")
+
+    def earlier(folder):
+        write_result(tiny_result, folder, report=False)
+        (folder / "pm25_by_city.csv").write_text("old\n")
+
+    write_atomically(out, earlier)
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    assert manifest["written_by"] == "run_scenario.py" and "pm25_by_city.csv" in manifest["files"] and "measures.csv" in manifest["files"]
+    assert manifest["files"]["measures.csv"]["bytes"] == (out / "measures.csv").stat().st_size
     write_outputs(tiny_result, out)
-    assert not (out / "stale.csv").exists() and (out / "measures.csv").is_file()
+    assert not (out / "pm25_by_city.csv").exists() and (out / "measures.csv").is_file()
+    assert sorted(json.loads((out / MANIFEST).read_text(encoding="utf-8"))["files"]) == sorted(p for p in _snapshot(out) if p != MANIFEST)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"], "no staging, retired folder or lock file left behind"
+
+
+def test_empty_folder_may_be_used(tiny_result, tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / ".DS_Store").write_bytes(b"\0")  # a folder the user looked into
+    write_outputs(tiny_result, tmp_path / "out")
+    assert (tmp_path / "out" / "measures.csv").is_file()
+
+
+@pytest.mark.parametrize("change", ["added file", "added empty folder", "changed file", "legacy results", "broken manifest"])
+def test_results_with_files_the_tool_did_not_write_are_kept(tiny_result, tmp_path, change):
+    out = tmp_path / "out"
+    write_outputs(tiny_result, out)
+    if change == "added file":
+        (out / "my notes.txt").write_text("to the mayor\n")
+    elif change == "added empty folder":
+        (out / "drafts").mkdir()
+    elif change == "changed file":
+        (out / "measures.csv").write_text("edited by hand\n")
+    elif change == "legacy results":  # written before manifests existed
+        (out / MANIFEST).unlink()
+    else:
+        (out / MANIFEST).write_text("{not json")
+    before = _snapshot(tmp_path)
+    with pytest.raises(InputError) as err:
+        write_outputs(tiny_result, out)
+    message = err.value.message
+    assert str(out) in message and "Fix:" in message
+    expected = {"added file": "my notes.txt", "added empty folder": "drafts/", "changed file": "measures.csv (changed)",
+                "legacy results": "earlier version without a .manifest.json", "broken manifest": ".manifest.json: output folder: the manifest of these results cannot be read"}[change]
+    assert expected in message, message
+    assert _snapshot(tmp_path) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_os_clutter_does_not_block_a_rerun(tiny_result, tmp_path):
+    out = tmp_path / "out"
+    write_outputs(tiny_result, out)
+    (out / ".DS_Store").write_bytes(b"\0")
+    write_outputs(tiny_result, out)
+    assert not (out / ".DS_Store").exists()
 
 
 @pytest.mark.parametrize("kind", ["file", "foreign folder", "working folder"])
@@ -89,6 +145,160 @@ def test_output_never_replaces_what_is_not_results(tiny_result, tmp_path, monkey
     assert "Fix:" in err.value.message and "target" in err.value.message
     assert _snapshot(tmp_path) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["target"]
+
+
+# --------------------------------------------------------------------------- concurrent and killed runs
+
+HOLDER = """
+import sys, time
+from sim.outputs import OutputFolder
+with OutputFolder(sys.argv[1]):
+    print("holding", flush=True)
+    time.sleep(120)
+"""
+
+
+def _hold(out):
+    """Another process holding ``out`` as a run does (lock, staging folder), until killed."""
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(out)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "holding"
+    return proc
+
+
+@pytest.mark.parametrize("flock", [True, False], ids=["flock", "lock file only"])
+def test_second_run_into_the_same_folder_is_refused(tiny_result, tmp_path, monkeypatch, flock):
+    if not flock:
+        monkeypatch.setattr(sim.outputs, "fcntl", None)
+    out = tmp_path / "out"
+    with OutputFolder(out):
+        with pytest.raises(InputError) as err:
+            write_outputs(tiny_result, out)
+        assert f"another run is writing to this folder (pid {os.getpid()})" in err.value.message and "Fix:" in err.value.message
+        assert lock_path(out).is_file()
+    assert list(tmp_path.iterdir()) == [], "the lock file goes with the run"
+    write_outputs(tiny_result, out)  # free again
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX signals")
+@pytest.mark.parametrize("signum", [getattr(signal, "SIGKILL", None), signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_killed_run_blocks_while_alive_and_its_leftovers_go_with_the_next_run(tiny_result, tmp_path, signum):
+    out = tmp_path / "out"
+    holder = _hold(out)
+    try:
+        with pytest.raises(InputError, match=f"another run is writing to this folder \\(pid {holder.pid}\\)"):
+            write_outputs(tiny_result, out)
+    finally:
+        holder.send_signal(signum)
+        holder.wait(timeout=30)
+        holder.stdout.close()
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert any(n.startswith(f".out.partial-{holder.pid}-") for n in left) and ".out.lock" in left, left
+    mine = tmp_path / f".out.partial-{os.getpid()}-0123abcd"  # a live run's staging folder stays
+    foreign = tmp_path / ".out.partial-notes"  # not the tool's pattern: not touched
+    for folder in (mine, foreign):
+        folder.mkdir()
+        (folder / "x").write_text("x")
+    write_outputs(tiny_result, out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([".out.partial-notes", mine.name, "out"])
+
+
+def test_lock_file_of_a_dead_run_is_taken_over_without_flock(tiny_result, tmp_path, monkeypatch):
+    monkeypatch.setattr(sim.outputs, "fcntl", None)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait(timeout=60)
+    out = tmp_path / "out"
+    lock_path(out).write_text(f"{dead.pid}\n")
+    write_outputs(tiny_result, out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+# --------------------------------------------------------------------------- where results may go
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_output_folder_permissions_follow_the_umask(tiny_result, tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        write_outputs(tiny_result, tmp_path / "out")
+        write_outputs(tiny_result, tmp_path / "out")  # replaced: the same
+    finally:
+        os.umask(old)
+    if os.name != "nt":
+        assert stat.S_IMODE((tmp_path / "out").stat().st_mode) == 0o777 & ~umask
+        assert stat.S_IMODE((tmp_path / "out" / "measures.csv").stat().st_mode) == 0o666 & ~umask
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root may write anywhere")
+def test_read_only_folder_is_an_input_error_before_writing(tiny_result, tmp_path):
+    locked = tmp_path / "ro"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        with pytest.raises(InputError, match="cannot write here") as err:
+            write_outputs(tiny_result, locked / "out")
+        assert "Fix:" in err.value.message
+        assert list(locked.iterdir()) == []
+    finally:
+        locked.chmod(0o755)
+
+
+def test_unwritable_place_is_an_input_error_before_writing(tiny_result, tmp_path, monkeypatch):
+    """As /proc/x or a read-only disk: the staging folder cannot be made."""
+    def refuse(path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(sim.outputs.os, "mkdir", refuse)
+    with pytest.raises(InputError, match="cannot write here: Permission denied") as err:
+        write_outputs(tiny_result, tmp_path / "out")
+    assert "Fix:" in err.value.message
+    assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- text that looks like a formula
+
+
+def test_csv_text_that_looks_like_a_formula_is_quoted_numbers_are_not(tmp_path):
+    import pandas as pd
+
+    frame = pd.DataFrame({
+        "name": ["=HYPERLINK(\"http://x\",\"y\")", "+1", "-5", "@SUM(A1)", "\tcmd", "\rcmd", "a-b", "ok", None],
+        "rate": [-1.5, 1.0, -2.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0],
+        "count": [-3, 1, 2, 3, 4, 5, 6, 7, 8],
+    })
+    write_csv(frame, tmp_path / "t.csv")
+    with open(tmp_path / "t.csv", encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert [r[0] for r in rows[1:]] == ["'=HYPERLINK(\"http://x\",\"y\")", "'+1", "'-5", "'@SUM(A1)", "'\tcmd", "'\rcmd", "a-b", "ok", ""]
+    assert rows[1][1:] == ["-1.5", "-3"] and rows[3][1:] == ["-2", "2"]
+
+
+def test_list_text_is_never_a_formula_in_the_workbook_or_the_csv(tmp_path):
+    from openpyxl import load_workbook
+
+    from sim.scenario import Scenario
+
+    lines = (FIXTURES / "tiny_list.csv").read_text(encoding="utf-8").splitlines()
+    evil = '=HYPERLINK("http://x","y")'
+    lines[1] = lines[1].replace("甲水泥", '"=HYPERLINK(""http://x"",""y"")"').replace(",d1,", ",-5,")
+    (tmp_path / "list.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run(Scenario.model_validate({
+        "name": "=1+1", "period": {"start": "2023-12-04T00:00", "end": "2023-12-06T00:00"},
+        "inventory": {"enterprises": str(tmp_path / "list.csv"), "emission_factors": str(FIXTURES / "factors")},
+        "policy": TINY_POLICY, "warnings": {"schedule": [{"level": "orange", "start": "2023-12-04T12:00", "end": "2023-12-05T12:00"}]},
+        "output": {"dir": "unused"},
+    }))
+    assert evil in set(result.measures.enterprise_name)
+    out = write_outputs(result, tmp_path / "out", report=True)
+    cells = [c for ws in load_workbook(out / "measures.xlsx").worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+    assert [c.data_type for c in cells if c.value == evil] == ["s"]
+    assert [c.data_type for c in cells if c.value == "-5"] == ["s"]
+    assert not [c.coordinate for c in cells if c.data_type == "f"], "no formula anywhere in the workbook"
+    assert any(str(c.value).startswith("=1+1 · ") for c in cells), "the scenario name in the title, as text"
+    with open(out / "measures.csv", encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    first = next(r for r in rows if r["enterprise_id"] == "E1")
+    assert first["enterprise_name"] == "'" + evil and first["district"] == "'-5"
+    assert float(first["baseline_nox_kg_d"]) == 240.0, "numbers stay numbers"
 
 
 def test_forecast_ensemble_is_byte_identical(tmp_path):

@@ -95,6 +95,7 @@ def write_comparison(results: Sequence[Any], out_dir: str | Path, lang: str = "e
     """Write ``comparison.csv`` and a self-contained ``comparison.html`` (with the ratio chart
     and, when PM2.5 is present, the cost-benefit chart) into the existing folder ``out_dir``.
     Returns the HTML path."""
+    from sim.cell_text import escape_text_columns
     from sim.report.html import render_comparison_html
 
     check_lang(lang)
@@ -102,7 +103,7 @@ def write_comparison(results: Sequence[Any], out_dir: str | Path, lang: str = "e
     if not out_dir.is_dir():
         raise FileNotFoundError(f"output folder {out_dir} does not exist")
     frame = compare_frame(results)
-    frame.to_csv(out_dir / "comparison.csv", index=False, float_format="%.9g", lineterminator="\n")
+    escape_text_columns(frame).to_csv(out_dir / "comparison.csv", index=False, float_format="%.9g", lineterminator="\n")  # names never formulas
     path = out_dir / "comparison.html"
     path.write_text(render_comparison_html(frame, lang), encoding="utf-8")
     return path

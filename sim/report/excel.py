@@ -24,7 +24,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from sim.outputs import _round_significant
+from sim.cell_text import looks_like_formula, round_significant
 from sim.report import FORMULA, LEVELS, POLLUTANTS, RATIO_POLLUTANTS, grade_name, industry_names, text
 
 #: Rows above the first data row of the list sheet: title, group, Chinese and English headers.
@@ -98,12 +98,14 @@ def _list_frame(result: Any) -> pd.DataFrame:
         out[f"flag.{flag}"] = np.where(m[flag].to_numpy(bool), yes, None)
     out["calendar"] = m["calendar_text"]
     figures = [c for c in m.columns if c.endswith("_kg_d")]
-    out[figures] = _round_significant(m[figures].to_numpy(float))
+    out[figures] = round_significant(m[figures].to_numpy(float))
     return out
 
 
 def _cell(ws: Any, value: Any = None, *, font: Font | None = None, fill: PatternFill | None = None, fmt: str | None = None, align: Alignment | None = None, border: bool = True) -> WriteOnlyCell:
     cell = WriteOnlyCell(ws, value=value)
+    if isinstance(value, str):  # text (a list's names, the scenario name) is never a live formula
+        cell.data_type = "s"
     if font is not None:
         cell.font = font
     if fill is not None:
@@ -155,7 +157,7 @@ def _write_list(ws: Any, result: Any) -> None:
     formats = [c["format"] for c in cols]
     data = frame[fields].astype(object).where(frame[fields].notna(), None).to_numpy()
     for row in data:
-        ws.append([_cell(ws, v.item() if hasattr(v, "item") else v, fmt=f, border=False) if f else (v.item() if hasattr(v, "item") else v) for v, f in zip(row, formats)])
+        ws.append([_cell(ws, v.item() if hasattr(v, "item") else v, fmt=f, border=False) if f or looks_like_formula(v) else (v.item() if hasattr(v, "item") else v) for v, f in zip(row, formats)])
     ws.auto_filter.ref = f"A{HEADER_ROWS}:{last}{HEADER_ROWS + len(frame)}"
 
 
