@@ -218,3 +218,37 @@ def test_user_font_that_cannot_draw_chinese_falls_back_to_the_shipped_font(value
     with pytest.warns(fonts.CjkFontWarning, match="SIM_CJK_FONT") as record:
         assert fonts.find_cjk_font() == fonts.BUNDLED_FAMILY
     assert fonts.BUNDLED_FAMILY in str(record[0].message)
+
+
+# --------------------------------------------------------------------------- the HTML report
+
+
+def test_zh_report_embeds_a_font_with_every_chinese_character_of_the_page(demo, tmp_path):
+    """report.html reads on a machine with no CJK font: the page carries the bundled font,
+    subset to its own characters, and the page's CSS asks for it."""
+    import base64
+    import io
+    import re
+
+    from fontTools.ttLib import TTFont
+
+    from sim.report import render_report_html
+
+    html = render_report_html(demo, {}, lang="zh")
+    faces = re.findall(r'@font-face \{ font-family: "([^"]+)"; font-weight: (\d+); src: url\(data:font/otf;base64,([A-Za-z0-9+/=]+)\)', html)
+    assert [(f, w) for f, w, _ in faces] == [(fonts.HTML_FAMILY, "400"), (fonts.HTML_FAMILY, "700")]
+    page_cjk = {c for c in re.sub(r"<style>.*?</style>", "", html, flags=re.S) if "\u4e00" <= c <= "\u9fff"}
+    assert len(page_cjk) > 100
+    for _, _, data in faces:
+        font = TTFont(io.BytesIO(base64.b64decode(data)))
+        assert page_cjk <= {chr(c) for c in font.getBestCmap()}
+        assert len(data) < 200_000  # a subset, not the whole 1.5 MB face
+    assert f'"{fonts.HTML_FAMILY}"' in html.split("body {", 1)[1].split("}", 1)[0]
+
+
+def test_font_is_embedded_only_for_pages_that_show_chinese(demo):
+    from sim.report import render_report_html
+
+    assert fonts.embedded_font_css("Demo city, orange warning 2023-12-04") == ""
+    html = render_report_html(demo, {}, lang="en")  # English, but the enterprises have Chinese names
+    assert "示范市" in html and html.count("@font-face") == 2

@@ -33,6 +33,7 @@ from sim.report import (
     text,
     warning_reason,
 )
+from sim.report.fonts import embedded_font_css
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 
@@ -204,8 +205,10 @@ def _caption(name: str, lang: str) -> str:
 
 
 def _render(template: str, context: Mapping[str, Any], lang: str) -> str:
+    """The page, with the bundled font embedded for the Chinese characters it shows (a reader's
+    machine may have no CJK font)."""
     env = _environment()
-    return env.get_template(template).render(
+    page = env.get_template(template).render(
         **context,
         t=lambda key, **fields: text(key, lang, **fields),
         levels=LEVELS,
@@ -214,6 +217,7 @@ def _render(template: str, context: Mapping[str, Any], lang: str) -> str:
         level_dark=LEVEL_DARK,
         html_lang="zh-CN" if lang == "zh" else "en",
     )
+    return page.replace("/*EMBEDDED-FONT*/", embedded_font_css(page), 1)
 
 
 def render_report_html(result: Any, charts: Mapping[str, bytes], lang: str = "en") -> str:
