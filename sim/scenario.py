@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import pandas as pd
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -30,6 +29,7 @@ from pydantic import (
 
 from sim.errors import InputError
 from sim.vocabulary import vocabulary
+from sim.yamlio import read_yaml  # noqa: F401 - the one YAML reader, also used from here by sim.optimize
 
 
 class ProblemAt(ValueError):
@@ -612,88 +612,6 @@ def scenario_json_schema() -> dict:
 
 
 # --------------------------------------------------------------------------- loading
-
-
-class _DuplicateKey(yaml.constructor.ConstructorError):
-    def __init__(self, key: object, first_line: int, mark: yaml.Mark):
-        super().__init__(None, None, f"the key '{key}' appears twice", mark)
-        self.key, self.first_line = key, first_line
-
-
-class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when installed: ten times faster
-    """``yaml.safe_load`` that refuses a key given twice in one mapping (YAML would silently
-    keep the last one); merge keys (``<<: *anchor``) may still be overridden."""
-
-
-def _mapping_without_duplicates(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: dict[object, int] = {}
-    for key_node, _ in node.value:
-        if key_node.tag == "tag:yaml.org,2002:merge":
-            continue
-        key = loader.construct_object(key_node, deep=deep)
-        try:
-            if key in seen:
-                raise _DuplicateKey(key, seen[key], key_node.start_mark)
-            seen[key] = key_node.start_mark.line + 1
-        except TypeError:  # an unhashable key: construct_mapping reports it
-            pass
-    return loader.construct_mapping(node, deep=deep)
-
-
-def _timestamp(loader: _StrictLoader, node: yaml.ScalarNode) -> object:
-    """YAML dates, with an impossible one (2024-02-30) as a YAML error at its place, not a
-    bare ValueError."""
-    try:
-        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
-    except (ValueError, OverflowError) as exc:
-        raise yaml.constructor.ConstructorError(None, None, f"'{node.value}' is not a valid date ({exc})", node.start_mark) from None
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
-_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
-
-
-def read_yaml(path: Path, what: str, key: str | None = None) -> Any:
-    """Read a YAML file with ``yaml.safe_load`` (a key given twice is an error too), turning
-    every failure into an InputError. ``key``: the scenario key that names the file."""
-    where = f"key {key}" if key else None
-    if not path.exists():
-        raise InputError(path, where, f"the {what} file does not exist.", "check the path (relative paths start at the scenario file's folder).")
-    if path.is_dir():
-        raise InputError(path, where, f"the {what} path is a folder, not a file.", "name the YAML file itself.")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(path, None, f"the file is not UTF-8 text (byte {exc.start}).", "save it as UTF-8.") from None
-    try:
-        # a SafeLoader subclass: exactly yaml.safe_load, plus the duplicate-key and date checks
-        loader = _StrictLoader(text)
-        try:
-            data = loader.get_single_data()
-        finally:
-            loader.dispose()
-    except _DuplicateKey as exc:
-        raise InputError(path, f"line {exc.problem_mark.line + 1}", f"the key '{exc.key}' appears twice (first on line {exc.first_line}); YAML would keep only the last one.",
-                         "keep one of them, with the contents of both.") from None
-    except RecursionError:
-        raise InputError(path, None, "the YAML is nested too deeply.", "check the brackets.") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        line = text.splitlines()[mark.line] if mark is not None and mark.line < len(text.splitlines()) else ""
-        tab = "\t" in line[: mark.column + 1] if mark is not None else False
-        if tab and "tab" not in problem:
-            problem += ": a tab"
-        fix = ("indent with spaces, not tabs." if tab else "write a date that exists, e.g. 2024-02-29." if "not a valid date" in problem
-               else "check indentation, colons and brackets near that place.")
-        raise InputError(path, where, f"this is not valid YAML ({problem}).", fix) from None
-    if data is None:
-        raise InputError(path, None, f"the {what} file is empty.", "write its keys, starting with 'name: ...' (see `run_scenario.py --schema`).")
-    if not isinstance(data, dict):
-        kind = {list: "a list", str: "a single text", int: "a number", float: "a number"}.get(type(data), type(data).__name__)
-        raise InputError(path, None, f"the {what} file must hold a mapping of keys, not {kind}.", "start the file with 'name: ...' and the other keys, without a leading '- '.")
-    return data
 
 
 def _model_names(cls: type = BaseModel) -> set[str]:
