@@ -678,14 +678,18 @@ def validation_to_input_error(exc: ValidationError, path: Path | str | None, mod
     errors = exc.errors(include_url=False)
     # Prefer an error that is not an artefact of trying the other member of a union, and an
     # unknown key over the missing key it was probably meant to be.
-    errors.sort(key=lambda e: (_union_artefact(e, errors), e["type"] != "extra_forbidden"))
+    # sorted() over a copy: list.sort empties the list while it runs, so a key function that
+    # looks at the other errors (as _union_artefact does) would see none.
+    everything = list(errors)
+    errors = sorted(everything, key=lambda e: (_union_artefact(e, everything), e["type"] != "extra_forbidden"))
+    real = [e for e in errors if not _union_artefact(e, everything)] or errors[:1]
     first = errors[0]
     loc = tuple(first["loc"])
     raised = (first.get("ctx") or {}).get("error")
     if isinstance(raised, ProblemAt):
         loc += raised.key
     where = f"key {_loc(loc)}"
-    more = f" ({len(errors) - 1} more problem(s) after this one.)" if len(errors) > 1 else ""
+    more = f" ({len(real) - 1} more problem(s) after this one.)" if len(real) > 1 else ""
     kind = first["type"]
     if kind == "extra_forbidden":
         key = str(loc[-1])
