@@ -434,7 +434,20 @@ def prepare(scenario: Scenario) -> Prepared:
             met = load_meteorology(atmosphere.for_city(city).meteorology) if cfg.forecast.file is None else None
             forecasts[k] = forecast_template(cfg, times, met.times if met else None, met.pm25_baseline_ug_m3 if met else None, scenario.source_file)
     shared = SharedInputs(engine, forecasts, cfg, rule_set, scenario.ensemble.seed)
-    return Prepared(scenario, inventory, measures, other, times, cities, compliance, delay, shared, inventory.notes + measures.notes + calendar_notes)
+    notes = inventory.notes + measures.notes + calendar_notes
+    members = scenario.ensemble.members
+    if members > 1 and not _anything_random(shared, compliance):
+        notes += (f"the {members} ensemble members are identical (fixed or error-free forecast warnings and full compliance: nothing is drawn at random); "
+                  f"ensemble.members: 1 gives the same results in 1/{members} of the time",)
+    return Prepared(scenario, inventory, measures, other, times, cities, compliance, delay, shared, notes)
+
+
+def _anything_random(shared: SharedInputs, compliance: np.ndarray) -> bool:
+    """Whether members can differ: only forecast errors and compliance draws are random
+    (inspections only change lines that do not comply, so with full compliance they change
+    nothing)."""
+    forecast_error = any(not f.from_file and bool(np.any(f.sigma > 0)) for f in shared.forecasts.values())
+    return forecast_error or bool(np.any(compliance < 1.0))
 
 
 def _mean_run(batches: list[BatchOutput], members: int) -> EngineResult:

@@ -535,8 +535,11 @@ class AtmosphereConfig(Frozen):
 
 
 class EnsembleConfig(Frozen):
-    members: int = Field(1, ge=1)
-    seed: int = Field(0, ge=0)
+    """Monte Carlo members and the seed. Strict whole numbers: YAML's ``true`` would otherwise
+    pass as 1 member and ``"200"`` or ``2.0`` as numbers, hiding a slip."""
+
+    members: int = Field(1, ge=1, strict=True)
+    seed: int = Field(0, ge=0, strict=True)
 
 
 class OutputConfig(Frozen):
@@ -705,6 +708,8 @@ def validation_to_input_error(exc: ValidationError, path: Path | str | None, mod
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
     given = first.get("input")
+    if kind == "int_type" and isinstance(given, bool):  # strict fields: say why YAML's true is not 1
+        msg = f"{str(given).lower()} is a yes/no value, not a whole number"
     shown = "" if isinstance(given, (dict, list)) or given is None or repr(given) in msg or str(given) in msg else f" (given: {given!r})"
     fix = raised.fix if isinstance(raised, ProblemAt) and raised.fix else _fix_for(kind, first.get("ctx") or {})
     return InputError(path, where, f"{msg}{shown}.{more}", fix)
