@@ -4,7 +4,7 @@ A meteorology file is an hourly CSV (UTF-8) with the columns
 
 | column | unit | rule |
 |---|---|---|
-| ``time`` | local time ``YYYY-MM-DDTHH:MM`` | on the hour, every hour once, increasing |
+| ``time`` | local time ``YYYY-MM-DDTHH:MM`` (or ``YYYY/MM/DD HH:MM``) | on the hour, every hour once, increasing |
 | ``pm25_baseline_ug_m3`` | μg/m³ | observed or forecast PM2.5 without emergency measures, ≥ 0 |
 | ``mixing_height_m`` | m | > 0 |
 | ``wind_speed_m_s`` | m/s | > 0 |
@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.dates import date_problem, parse_times
 from sim.errors import InputError
 from sim.tables import read_text_csv
 
@@ -135,14 +136,12 @@ def _row(index: int) -> str:
 
 
 def _parse_times(text: pd.Series, path: Path) -> pd.DatetimeIndex:
-    fix = "write times as YYYY-MM-DDTHH:MM in local time, one row per hour."
-    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
-    if getattr(parsed.dt, "tz", None) is not None:
-        raise InputError(path, f"column {TIME_COLUMN}", "times carry a UTC offset.", fix)
+    fix = "write times as YYYY-MM-DDTHH:MM in local time (e.g. 2024-12-08T06:00), one row per hour."
+    parsed = parse_times(text)  # ISO or YYYY/MM/DD only: 08/12/2024 would be read month first
     bad = np.flatnonzero(parsed.isna().to_numpy())
     if len(bad):
         i = int(bad[0])
-        raise InputError(path, f"{_row(i)}, column {TIME_COLUMN}", f"'{text.iloc[i]}' is not a time.", fix)
+        raise InputError(path, f"{_row(i)}, column {TIME_COLUMN}", f"{date_problem(text.iloc[i], 'time')}.", fix)
     times = pd.DatetimeIndex(parsed)
     off_hour = np.flatnonzero(times != times.floor("h"))
     if len(off_hour):

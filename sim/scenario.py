@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from sim.dates import DATE_FIX, date_problem, parse_time
 from sim.errors import InputError
 from sim.vocabulary import vocabulary
 from sim.yamlio import read_yaml  # noqa: F401 - the one YAML reader, also used from here by sim.optimize
@@ -45,22 +46,24 @@ class ProblemAt(ValueError):
 
 
 def _to_datetime(value: Any) -> Any:
-    """Accept YAML dates, datetimes and ISO strings such as ``2023-12-01T00:00`` (local time)."""
-    if isinstance(value, (int, float)):  # pydantic would read a number as seconds since 1970 in UTC
-        raise ProblemAt((), f"{value!r} is a number, not a date or date-time", "write e.g. 2023-12-01T00:00 (local time).")
-    if isinstance(value, (dt.date, str)) and not isinstance(value, bool):
+    """Accept YAML dates and datetimes and the text forms of :mod:`sim.dates` (ISO or
+    ``YYYY/MM/DD``, local time); a day or month before the year is ambiguous and refused."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):  # pydantic would read a number as seconds since 1970 in UTC
+        raise ProblemAt((), f"{value!r} is a number, not a date or date-time", DATE_FIX)
+    if isinstance(value, str):
+        ts = parse_time(value)
+        if ts is None:
+            raise ProblemAt((), date_problem(value), DATE_FIX)
+    elif isinstance(value, dt.date):
         try:
             ts = pd.Timestamp(value)
-        except (ValueError, TypeError):
-            raise ProblemAt((), f"'{value}' is not a date or date-time", "write e.g. 2023-12-01T00:00 (local time, end exclusive).") from None
+        except (ValueError, OverflowError):  # outside pandas' years 1677-2262
+            raise ProblemAt((), f"'{value}' is not a date the simulator can use", DATE_FIX) from None
         if ts.tzinfo is not None:
-            raise ValueError(f"'{value}' carries a time zone; write local time without one")
-        if isinstance(value, str) and not value.strip()[:1].isdigit():  # pandas reads 'now' and 'today' as the clock
-            raise ProblemAt((), f"'{value}' is not a date or date-time", "write e.g. 2023-12-01T00:00 (local time).")
-        if ts.nanosecond:
-            raise ProblemAt((), f"'{value}' is more precise than a microsecond", "write e.g. 2023-12-01T00:00 (local time).")
-        return ts.to_pydatetime()
-    return value
+            raise ProblemAt((), f"'{value}' carries a time zone; times are local, without one", DATE_FIX)
+    else:
+        return value
+    return ts.to_pydatetime()
 
 
 def _to_fraction(value: Any) -> Any:
