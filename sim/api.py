@@ -435,6 +435,11 @@ def prepare(scenario: Scenario) -> Prepared:
             forecasts[k] = forecast_template(cfg, times, met.times if met else None, met.pm25_baseline_ug_m3 if met else None, scenario.source_file)
     shared = SharedInputs(engine, forecasts, cfg, rule_set, scenario.ensemble.seed)
     notes = inventory.notes + measures.notes + calendar_notes
+    production = ~inventory.lines.derived.to_numpy(bool)
+    no_value = int((production & ~(inventory.lines.output_value_wan_yuan_per_day.to_numpy(float) > 0)).sum())
+    if no_value:
+        notes += (f"{no_value} of {int(production.sum())} lines have no output value (output_value_wan_yuan_per_day blank or 0): "
+                  "the production loss leaves them out, so it is under-counted",)
     members = scenario.ensemble.members
     if members > 1 and not _anything_random(shared, compliance):
         notes += (f"the {members} ensemble members are identical (fixed or error-free forecast warnings and full compliance: nothing is drawn at random); "
