@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import math
 import os
+import re
+import socket
+import struct
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -19,10 +22,17 @@ from typing import Callable
 import numpy as np
 
 from sim.engine import EngineInputs, EngineResult, run_engine
+from sim.errors import InputError
 from sim.forecast import ForecastTemplate
 from sim.scenario import WarningsConfig
 
 EXECUTORS = ("serial", "processes", "dask")
+#: Seconds to wait for a Dask scheduler to accept a connection and to answer the handshake.
+#: Estimate: a scheduler on the same network answers in well under a second; 10 s covers a
+#: slow VPN while a wrong address still fails quickly (Dask's own default is 30 s).
+SCHEDULER_TIMEOUT_S = 10
+_SCHEDULER_FIX = "give the address of a running Dask scheduler as tcp://HOST:PORT (e.g. tcp://10.0.0.5:8786), or leave out --scheduler to run on a local cluster."
+_ADDRESS = re.compile(r"(?:tcp://)?(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})/?")
 
 
 @dataclass(frozen=True)
@@ -111,6 +121,52 @@ def run_members(
     return [done[k] for k in sorted(done)]
 
 
+def check_scheduler(address: str, timeout_s: float = SCHEDULER_TIMEOUT_S) -> tuple[str, int]:
+    """Check, before any work is done, that ``address`` (``tcp://HOST:PORT`` or ``HOST:PORT``)
+    is well formed and that a Dask scheduler answers there within ``timeout_s``; the host and
+    port. Raises InputError (for ``--scheduler``) otherwise.
+
+    A Dask server sends its handshake as soon as a connection opens, framed by its length as
+    an 8-byte unsigned integer (distributed.comm.tcp); Dask's own client waits for it without
+    a time limit and takes any 8 bytes for that length (an HTTP server's reply asks for 3 EiB).
+    So the first 8 bytes are read here, with the timeout, and must give a handshake's size."""
+    hit = _ADDRESS.fullmatch(address.strip())
+    if hit is None or not 0 < int(hit["port"]) < 65536:
+        raise InputError(None, "--scheduler", f"'{address}' is not a scheduler address.", _SCHEDULER_FIX)
+    host, port = hit["host"].strip("[]"), int(hit["port"])
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s) as sock:
+            head = b""
+            while len(head) < 8:
+                chunk = sock.recv(8 - len(head))
+                if not chunk:
+                    break
+                head += chunk
+    except socket.gaierror:
+        raise InputError(None, "--scheduler", f"the host '{host}' of '{address}' is not known.", _SCHEDULER_FIX) from None
+    except ConnectionRefusedError:
+        raise InputError(None, "--scheduler", f"nothing accepts connections at '{address}' (connection refused).", _SCHEDULER_FIX) from None
+    except (TimeoutError, socket.timeout):
+        raise InputError(None, "--scheduler", f"no Dask scheduler answered at '{address}' within {timeout_s:g} s.", _SCHEDULER_FIX) from None
+    except OSError as exc:
+        raise InputError(None, "--scheduler", f"cannot connect to '{address}' ({exc.strerror or exc}).", _SCHEDULER_FIX) from None
+    # a handshake is a few hundred bytes; 1 MiB leaves room for any version of Dask
+    if len(head) < 8 or not 0 < struct.unpack("Q", head)[0] < 2**20:
+        raise InputError(None, "--scheduler", f"the server at '{address}' is not a Dask scheduler (it did not answer with a Dask handshake).", _SCHEDULER_FIX)
+    return host, port
+
+
+def _connect(scheduler: str):
+    """A Dask client of the scheduler at ``scheduler`` (checked first), or InputError."""
+    from dask.distributed import Client
+
+    check_scheduler(scheduler)
+    try:
+        return Client(scheduler, timeout=SCHEDULER_TIMEOUT_S)
+    except Exception as exc:  # whatever the handshake raises means: no usable scheduler there
+        raise InputError(None, "--scheduler", f"the Dask scheduler at '{scheduler}' could not be used ({type(exc).__name__}: {exc}).", _SCHEDULER_FIX) from None
+
+
 def _run_dask(shared: SharedInputs, members: int, scheduler: str | None, tick: Callable[[int], None]) -> dict[int, BatchOutput]:
     from dask.distributed import Client, LocalCluster, as_completed as dask_completed
 
@@ -119,7 +175,7 @@ def _run_dask(shared: SharedInputs, members: int, scheduler: str | None, tick: C
         cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=50)
         client = Client(cluster)
     else:
-        client = Client(scheduler)
+        client = _connect(scheduler)
     try:
         workers = max(1, len(client.scheduler_info().get("workers", {})))
         [remote] = client.scatter([shared], broadcast=True)
