@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -14,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.engine import EngineInputs, EngineResult, Inspections, ScheduledLevel, baseline_run
-from sim.ensemble import BatchOutput, SharedInputs, progress_bar, run_member, run_members
+from sim.ensemble import BatchOutput, SharedInputs, check_memory, progress_bar, run_member, run_members
 from sim.forecast import forecast_template
 from sim.meteorology import load_meteorology
 from sim.aqi import daily_aqi
@@ -491,6 +492,10 @@ def run(scenario: Scenario, *, executor: str = "serial", scheduler: str | None =
     prepared = prepared if prepared is not None else prepare(scenario)
     shared = prepared.shared
     members = scenario.ensemble.members
+    # before the members run, not after they filled the memory (100000 members took 16.7 GB)
+    need = check_memory(members, len(prepared.times), prepared.inventory.size, len(prepared.cities), scenario.source_file)
+    if need > 1e9 and not quiet:  # a long run: say what it will take
+        print(f"note: {members:,} members need about {need / 1e9:,.1f} GB of memory", file=sys.stderr)
     if members == 1:
         member_runs: tuple[EngineResult, ...] = (run_member(shared, 0),)
         scenario_run = member_runs[0]

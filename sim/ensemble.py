@@ -56,6 +56,79 @@ class BatchOutput:
     other_total_sum_kg: np.ndarray
 
 
+#: Memory a run needs per member [bytes]: BYTES_PER_MEMBER_HOUR × hours (× cities) plus
+#: BYTES_PER_MEMBER_LINE × lines. Measured: peak RSS of demo_city_forecast (3007 lines, serial)
+#: grows by 171 kB per member over 216 h and by 827 kB per member over 1488 h (50-3200 members),
+#: i.e. 516 B per member-hour and 60 kB per member; the 100000-member run that used 16.7 GB fits
+#: (estimate 17.2 GB). What grows: each member's hourly series kept for the bands (emissions,
+#: levels, line counts: ~115 B/h), the member stacks built for means, percentiles and the PM2.5
+#: projection, and a batch's per-line totals before they are summed (48 B per line and member,
+#: a quarter of the members at a time). Rounded up by 10 %. An extra city adds its own hourly
+#: series and projection: estimate 120 B per member-hour (kept 48, projection stacks ~60).
+BYTES_PER_MEMBER_HOUR = 570
+BYTES_PER_MEMBER_LINE = 22
+BYTES_PER_MEMBER_HOUR_PER_EXTRA_CITY = 120
+
+
+def memory_estimate(members: int, hours: int, lines: int, cities: int = 1) -> int:
+    """Memory [bytes] that ``members`` members of a run of ``hours`` hours over ``lines``
+    lines in ``cities`` cities add to the process (see :data:`BYTES_PER_MEMBER_HOUR`)."""
+    per_hour = BYTES_PER_MEMBER_HOUR + BYTES_PER_MEMBER_HOUR_PER_EXTRA_CITY * max(cities - 1, 0)
+    return int(members) * (hours * per_hour + lines * BYTES_PER_MEMBER_LINE)
+
+
+def available_memory() -> int | None:
+    """Memory [bytes] this process can still use, or None when it cannot be read.
+
+    Linux: MemAvailable of /proc/meminfo (free memory plus the cache the kernel can drop),
+    capped by a cgroup (container) limit; other POSIX systems: free pages (``SC_AVPHYS_PAGES``)
+    or, where that is missing (macOS), all physical pages. Windows: None (no check)."""
+    found = None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    found = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    if found is None:
+        for name in ("SC_AVPHYS_PAGES", "SC_PHYS_PAGES"):
+            try:
+                pages, size = os.sysconf(name), os.sysconf("SC_PAGE_SIZE")
+            except (AttributeError, ValueError, OSError):
+                continue
+            if pages > 0 and size > 0:
+                found = pages * size
+                break
+    try:  # cgroup v2: a container's limit is lower than the machine's memory
+        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as f:
+            limit = f.read().strip()
+        with open("/sys/fs/cgroup/memory.current", encoding="ascii") as f:
+            used = int(f.read().strip())
+        if limit != "max":
+            left = max(int(limit) - used, 0)
+            found = left if found is None else min(found, left)
+    except (OSError, ValueError):
+        pass
+    return found
+
+
+def check_memory(members: int, hours: int, lines: int, cities: int, file: object, limit: int | None = None) -> int:
+    """The memory estimate [bytes]; InputError when the members would not fit in ``limit``
+    (default: the memory available now)."""
+    limit = available_memory() if limit is None else limit
+    need = memory_estimate(members, hours, lines, cities)
+    if limit is None or need <= limit:
+        return need
+    fits = max(int(limit // max(memory_estimate(1, hours, lines, cities), 1)), 0)
+    gb = lambda n: f"{n / 1e9:,.1f} GB"  # noqa: E731
+    raise InputError(file, "key ensemble.members (or --members)",
+                     f"{members:,} members of {hours:,} h over {lines:,} lines need about {gb(need)} of memory, and {gb(limit)} is available.",
+                     f"run at most {fits:,} members (the bundled forecast scenario uses 200), or use a machine with more memory: every member's hourly series "
+                     "comes back to this process, whatever the executor.")
+
+
 def member_rng(seed: int, index: int) -> np.random.Generator:
     """The generator of member ``index``: the index-th child of ``SeedSequence(seed)``."""
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(index,)))
