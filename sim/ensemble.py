@@ -14,6 +14,7 @@ import re
 import socket
 import struct
 import sys
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -59,8 +60,9 @@ class BatchOutput:
 #: Memory a run needs per member [bytes]: BYTES_PER_MEMBER_HOUR × hours (× cities) plus
 #: BYTES_PER_MEMBER_LINE × lines. Measured: peak RSS of demo_city_forecast (3007 lines, serial)
 #: grows by 171 kB per member over 216 h and by 827 kB per member over 1488 h (50-3200 members),
-#: i.e. 516 B per member-hour and 60 kB per member; the 100000-member run that used 16.7 GB fits
-#: (estimate 17.2 GB). What grows: each member's hourly series kept for the bands (emissions,
+#: i.e. 516 B per member-hour and 60 kB per member whatever the hours (20 B per line); the
+#: 100000-member run that used 16.7 GB fits (17.2 GB from these slopes, 18.9 GB with the
+#: constants below). What grows: each member's hourly series kept for the bands (emissions,
 #: levels, line counts: ~115 B/h), the member stacks built for means, percentiles and the PM2.5
 #: projection, and a batch's per-line totals before they are summed (48 B per line and member,
 #: a quarter of the members at a time). Rounded up by 10 %. An extra city adds its own hourly
@@ -207,10 +209,12 @@ def check_scheduler(address: str, timeout_s: float = SCHEDULER_TIMEOUT_S) -> tup
     if hit is None or not 0 < int(hit["port"]) < 65536:
         raise InputError(None, "--scheduler", f"'{address}' is not a scheduler address.", _SCHEDULER_FIX)
     host, port = hit["host"].strip("[]"), int(hit["port"])
+    deadline = time.monotonic() + timeout_s  # one limit for connecting and the handshake together
     try:
         with socket.create_connection((host, port), timeout=timeout_s) as sock:
             head = b""
             while len(head) < 8:
+                sock.settimeout(max(deadline - time.monotonic(), 0.001))
                 chunk = sock.recv(8 - len(head))
                 if not chunk:
                     break
