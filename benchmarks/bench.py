@@ -64,11 +64,12 @@ def ensemble(members: int, lines: int, hours: int, work: Path) -> dict:
     from sim.api import run
     from sim.scenario import load_scenario
     from sim.synth import write_province
+    from sim.yamlio import read_yaml
 
     folder = work / f"city_{lines}"
     if not (folder / "province_season.yaml").exists():
         write_province(folder, 1, lines, 11)
-    raw = yaml.safe_load((folder / "province_season.yaml").read_text(encoding="utf-8"))
+    raw = read_yaml(folder / "province_season.yaml", "scenario")
     raw["period"] = {"start": "2023-12-01T00:00", "end": (__import__("pandas").Timestamp("2023-12-01") + __import__("pandas").Timedelta(hours=hours)).isoformat(timespec="minutes")}
     raw["warnings"] = {"standard": "mee_2019", "forecast": {"error_sigma_by_lead_day": [0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45]}}
     raw["response"]["compliance"] = {"default": 0.95, "D": 0.75}

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -14,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.engine import EngineInputs, EngineResult, Inspections, ScheduledLevel, baseline_run
-from sim.ensemble import BatchOutput, SharedInputs, progress_bar, run_member, run_members
+from sim.ensemble import BatchOutput, SharedInputs, check_memory, progress_bar, run_member, run_members
 from sim.forecast import forecast_template
 from sim.meteorology import load_meteorology
 from sim.aqi import daily_aqi
@@ -471,7 +472,25 @@ def prepare(scenario: Scenario) -> Prepared:
             met = load_meteorology(atmosphere.for_city(city).meteorology) if cfg.forecast.file is None else None
             forecasts[k] = forecast_template(cfg, times, met.times if met else None, met.pm25_baseline_ug_m3 if met else None, scenario.source_file)
     shared = SharedInputs(engine, forecasts, cfg, rule_set, scenario.ensemble.seed)
-    return Prepared(scenario, inventory, measures, other, times, cities, compliance, delay, shared, inventory.notes + measures.notes + calendar_notes)
+    notes = inventory.notes + measures.notes + calendar_notes
+    production = ~inventory.lines.derived.to_numpy(bool)
+    no_value = int((production & ~(inventory.lines.output_value_wan_yuan_per_day.to_numpy(float) > 0)).sum())
+    if no_value:
+        notes += (f"{no_value} of {int(production.sum())} lines have no output value (output_value_wan_yuan_per_day blank or 0): "
+                  "the production loss leaves them out, so it is under-counted",)
+    members = scenario.ensemble.members
+    if members > 1 and not _anything_random(shared, compliance):
+        notes += (f"the {members} ensemble members are identical (fixed or error-free forecast warnings and full compliance: nothing is drawn at random); "
+                  f"ensemble.members: 1 gives the same results in 1/{members} of the time",)
+    return Prepared(scenario, inventory, measures, other, times, cities, compliance, delay, shared, notes)
+
+
+def _anything_random(shared: SharedInputs, compliance: np.ndarray) -> bool:
+    """Whether members can differ: only forecast errors and compliance draws are random
+    (inspections only change lines that do not comply, so with full compliance they change
+    nothing)."""
+    forecast_error = any(not f.from_file and bool(np.any(f.sigma > 0)) for f in shared.forecasts.values())
+    return forecast_error or bool(np.any(compliance < 1.0))
 
 
 def _mean_run(batches: list[BatchOutput], members: int) -> EngineResult:
@@ -510,6 +529,10 @@ def run(scenario: Scenario, *, executor: str = "serial", scheduler: str | None =
     prepared = prepared if prepared is not None else prepare(scenario)
     shared = prepared.shared
     members = scenario.ensemble.members
+    # before the members run, not after they filled the memory (100000 members took 16.7 GB)
+    need = check_memory(members, len(prepared.times), prepared.inventory.size, len(prepared.cities), scenario.source_file)
+    if need > 1e9 and not quiet:  # a long run: say what it will take
+        print(f"note: {members:,} members need about {need / 1e9:,.1f} GB of memory", file=sys.stderr)
     if members == 1:
         member_runs: tuple[EngineResult, ...] = (run_member(shared, 0),)
         scenario_run = member_runs[0]

@@ -45,10 +45,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 from numpy.typing import ArrayLike
 
 from sim.errors import InputError
+from sim.yamlio import parse_yaml, read_yaml
 
 # Stoichiometric mass ratios [g/g].
 SULFATE_PER_SO2 = 96.0 / 64.0
@@ -163,16 +163,10 @@ def load_box_parameters(
     if path is None:
         resource = importlib.resources.files("sim").joinpath("data", "atmosphere.yaml")
         file_name: str | Path = _DEFAULT_FILE
-        text = resource.read_text(encoding="utf-8")
+        raw = parse_yaml(resource.read_text(encoding="utf-8"), file_name)
     else:
         file_name = Path(path)
-        if not file_name.is_file():
-            raise InputError(file_name, None, "the atmosphere parameter file does not exist.", "check the path.")
-        text = file_name.read_text(encoding="utf-8")
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise InputError(file_name, None, f"this is not valid YAML ({err}).", "check indentation, colons and brackets.") from None
+        raw = read_yaml(file_name, "atmosphere parameter")
     values = _parse_parameters(raw, file_name, "", partial=False)
     if overrides:
         changes = _parse_parameters(overrides, overrides_file or "atmosphere parameter overrides", f"{overrides_key}.", partial=True)

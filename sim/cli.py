@@ -145,6 +145,10 @@ def _main(args: argparse.Namespace) -> int:
             raise InputError(None, "--compare", "a comparison needs an output folder.", "add --out DIR.")
         if args.scheduler and args.executor != "dask":
             raise InputError(None, "--scheduler", "a scheduler address is only used with --executor dask.", "add --executor dask or drop --scheduler.")
+        if args.scheduler:
+            from sim.ensemble import check_scheduler
+
+            check_scheduler(args.scheduler)  # a wrong address fails now, in seconds, not after the preparation
         if args.optimize is not None:
             from sim.optimize import run_cli
 

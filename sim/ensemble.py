@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import math
 import os
+import re
+import socket
+import struct
 import sys
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -19,10 +23,17 @@ from typing import Callable
 import numpy as np
 
 from sim.engine import EngineInputs, EngineResult, run_engine
+from sim.errors import InputError
 from sim.forecast import ForecastTemplate
 from sim.scenario import WarningsConfig
 
 EXECUTORS = ("serial", "processes", "dask")
+#: Seconds to wait for a Dask scheduler to accept a connection and to answer the handshake.
+#: Estimate: a scheduler on the same network answers in well under a second; 10 s covers a
+#: slow VPN while a wrong address still fails quickly (Dask's own default is 30 s).
+SCHEDULER_TIMEOUT_S = 10
+_SCHEDULER_FIX = "give the address of a running Dask scheduler as tcp://HOST:PORT (e.g. tcp://10.0.0.5:8786), or leave out --scheduler to run on a local cluster."
+_ADDRESS = re.compile(r"(?:tcp://)?(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})/?")
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,80 @@ class BatchOutput:
     runs: list[EngineResult]
     line_total_sum_kg: np.ndarray
     other_total_sum_kg: np.ndarray
+
+
+#: Memory a run needs per member [bytes]: BYTES_PER_MEMBER_HOUR × hours (× cities) plus
+#: BYTES_PER_MEMBER_LINE × lines. Measured: peak RSS of demo_city_forecast (3007 lines, serial)
+#: grows by 171 kB per member over 216 h and by 827 kB per member over 1488 h (50-3200 members),
+#: i.e. 516 B per member-hour and 60 kB per member whatever the hours (20 B per line); the
+#: 100000-member run that used 16.7 GB fits (17.2 GB from these slopes, 18.9 GB with the
+#: constants below). What grows: each member's hourly series kept for the bands (emissions,
+#: levels, line counts: ~115 B/h), the member stacks built for means, percentiles and the PM2.5
+#: projection, and a batch's per-line totals before they are summed (48 B per line and member,
+#: a quarter of the members at a time). Rounded up by 10 %. An extra city adds its own hourly
+#: series and projection: estimate 120 B per member-hour (kept 48, projection stacks ~60).
+BYTES_PER_MEMBER_HOUR = 570
+BYTES_PER_MEMBER_LINE = 22
+BYTES_PER_MEMBER_HOUR_PER_EXTRA_CITY = 120
+
+
+def memory_estimate(members: int, hours: int, lines: int, cities: int = 1) -> int:
+    """Memory [bytes] that ``members`` members of a run of ``hours`` hours over ``lines``
+    lines in ``cities`` cities add to the process (see :data:`BYTES_PER_MEMBER_HOUR`)."""
+    per_hour = BYTES_PER_MEMBER_HOUR + BYTES_PER_MEMBER_HOUR_PER_EXTRA_CITY * max(cities - 1, 0)
+    return int(members) * (hours * per_hour + lines * BYTES_PER_MEMBER_LINE)
+
+
+def available_memory() -> int | None:
+    """Memory [bytes] this process can still use, or None when it cannot be read.
+
+    Linux: MemAvailable of /proc/meminfo (free memory plus the cache the kernel can drop),
+    capped by a cgroup (container) limit; other POSIX systems: free pages (``SC_AVPHYS_PAGES``)
+    or, where that is missing (macOS), all physical pages. Windows: None (no check)."""
+    found = None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    found = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    if found is None:
+        for name in ("SC_AVPHYS_PAGES", "SC_PHYS_PAGES"):
+            try:
+                pages, size = os.sysconf(name), os.sysconf("SC_PAGE_SIZE")
+            except (AttributeError, ValueError, OSError):
+                continue
+            if pages > 0 and size > 0:
+                found = pages * size
+                break
+    try:  # cgroup v2: a container's limit is lower than the machine's memory
+        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as f:
+            limit = f.read().strip()
+        with open("/sys/fs/cgroup/memory.current", encoding="ascii") as f:
+            used = int(f.read().strip())
+        if limit != "max":
+            left = max(int(limit) - used, 0)
+            found = left if found is None else min(found, left)
+    except (OSError, ValueError):
+        pass
+    return found
+
+
+def check_memory(members: int, hours: int, lines: int, cities: int, file: object, limit: int | None = None) -> int:
+    """The memory estimate [bytes]; InputError when the members would not fit in ``limit``
+    (default: the memory available now)."""
+    limit = available_memory() if limit is None else limit
+    need = memory_estimate(members, hours, lines, cities)
+    if limit is None or need <= limit:
+        return need
+    fits = max(int(limit // max(memory_estimate(1, hours, lines, cities), 1)), 0)
+    gb = lambda n: f"{n / 1e9:,.1f} GB"  # noqa: E731
+    raise InputError(file, "key ensemble.members (or --members)",
+                     f"{members:,} members of {hours:,} h over {lines:,} lines need about {gb(need)} of memory, and {gb(limit)} is available.",
+                     f"run at most {fits:,} members (the bundled forecast scenario uses 200), or use a machine with more memory: every member's hourly series "
+                     "comes back to this process, whatever the executor.")
 
 
 def member_rng(seed: int, index: int) -> np.random.Generator:
@@ -111,6 +196,54 @@ def run_members(
     return [done[k] for k in sorted(done)]
 
 
+def check_scheduler(address: str, timeout_s: float = SCHEDULER_TIMEOUT_S) -> tuple[str, int]:
+    """Check, before any work is done, that ``address`` (``tcp://HOST:PORT`` or ``HOST:PORT``)
+    is well formed and that a Dask scheduler answers there within ``timeout_s``; the host and
+    port. Raises InputError (for ``--scheduler``) otherwise.
+
+    A Dask server sends its handshake as soon as a connection opens, framed by its length as
+    an 8-byte unsigned integer (distributed.comm.tcp); Dask's own client waits for it without
+    a time limit and takes any 8 bytes for that length (an HTTP server's reply asks for 3 EiB).
+    So the first 8 bytes are read here, with the timeout, and must give a handshake's size."""
+    hit = _ADDRESS.fullmatch(address.strip())
+    if hit is None or not 0 < int(hit["port"]) < 65536:
+        raise InputError(None, "--scheduler", f"'{address}' is not a scheduler address.", _SCHEDULER_FIX)
+    host, port = hit["host"].strip("[]"), int(hit["port"])
+    deadline = time.monotonic() + timeout_s  # one limit for connecting and the handshake together
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s) as sock:
+            head = b""
+            while len(head) < 8:
+                sock.settimeout(max(deadline - time.monotonic(), 0.001))
+                chunk = sock.recv(8 - len(head))
+                if not chunk:
+                    break
+                head += chunk
+    except socket.gaierror:
+        raise InputError(None, "--scheduler", f"the host '{host}' of '{address}' is not known.", _SCHEDULER_FIX) from None
+    except ConnectionRefusedError:
+        raise InputError(None, "--scheduler", f"nothing accepts connections at '{address}' (connection refused).", _SCHEDULER_FIX) from None
+    except (TimeoutError, socket.timeout):
+        raise InputError(None, "--scheduler", f"no Dask scheduler answered at '{address}' within {timeout_s:g} s.", _SCHEDULER_FIX) from None
+    except OSError as exc:
+        raise InputError(None, "--scheduler", f"cannot connect to '{address}' ({exc.strerror or exc}).", _SCHEDULER_FIX) from None
+    # a handshake is a few hundred bytes; 1 MiB leaves room for any version of Dask
+    if len(head) < 8 or not 0 < struct.unpack("Q", head)[0] < 2**20:
+        raise InputError(None, "--scheduler", f"the server at '{address}' is not a Dask scheduler (it did not answer with a Dask handshake).", _SCHEDULER_FIX)
+    return host, port
+
+
+def _connect(scheduler: str):
+    """A Dask client of the scheduler at ``scheduler`` (checked first), or InputError."""
+    from dask.distributed import Client
+
+    check_scheduler(scheduler)
+    try:
+        return Client(scheduler, timeout=SCHEDULER_TIMEOUT_S)
+    except Exception as exc:  # whatever the handshake raises means: no usable scheduler there
+        raise InputError(None, "--scheduler", f"the Dask scheduler at '{scheduler}' could not be used ({type(exc).__name__}: {exc}).", _SCHEDULER_FIX) from None
+
+
 def _run_dask(shared: SharedInputs, members: int, scheduler: str | None, tick: Callable[[int], None]) -> dict[int, BatchOutput]:
     from dask.distributed import Client, LocalCluster, as_completed as dask_completed
 
@@ -119,7 +252,7 @@ def _run_dask(shared: SharedInputs, members: int, scheduler: str | None, tick: C
         cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=50)
         client = Client(cluster)
     else:
-        client = Client(scheduler)
+        client = _connect(scheduler)
     try:
         workers = max(1, len(client.scheduler_info().get("workers", {})))
         [remote] = client.scatter([shared], broadcast=True)

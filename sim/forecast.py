@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from sim.aqi import BREAKPOINTS_IAQI, BREAKPOINTS_UG_M3, daily_mean, iaqi_pm25
+from sim.dates import date_problem, parse_times
 from sim.engine import WarningCentre
 from sim.errors import InputError
 from sim.scenario import WarningsConfig
@@ -74,11 +75,15 @@ def forecast_template(config: WarningsConfig, times: pd.DatetimeIndex, baseline_
     missing = [c for c in ("issue_date", "target_date") if c not in table.columns]
     if missing or value is None:
         raise InputError(path, "header", f"missing column(s) {', '.join(missing + ([] if value else ['pm25_ug_m3 or aqi']))}.", "the header must be issue_date,target_date,pm25_ug_m3 (or aqi).")
-    try:
-        issue = pd.to_datetime(table.issue_date).dt.normalize()
-        target = pd.to_datetime(table.target_date).dt.normalize()
-    except (ValueError, TypeError):
-        raise InputError(path, "columns issue_date/target_date", "a date could not be read.", "write dates as YYYY-MM-DD.") from None
+    dates = {}
+    for column in ("issue_date", "target_date"):
+        parsed = parse_times(table[column])  # ISO or YYYY/MM/DD only: 08/12/2024 would be read month first
+        bad = np.flatnonzero(parsed.isna().to_numpy())
+        if len(bad):
+            row = int(bad[0])
+            raise InputError(path, f"row {row + 2}, column {column}", f"{date_problem(table[column].iloc[row], 'date')}.", "write dates as YYYY-MM-DD, e.g. 2024-12-08.")
+        dates[column] = parsed.dt.normalize()
+    issue, target = dates["issue_date"], dates["target_date"]
     numbers = pd.to_numeric(table[value], errors="coerce")
     bad = numbers.isna() | (numbers < 0)
     if bad.any():

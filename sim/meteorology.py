@@ -4,12 +4,12 @@ A meteorology file is an hourly CSV (UTF-8) with the columns
 
 | column | unit | rule |
 |---|---|---|
-| ``time`` | local time ``YYYY-MM-DDTHH:MM`` | on the hour, every hour once, increasing |
-| ``pm25_baseline_ug_m3`` | μg/m³ | observed or forecast PM2.5 without emergency measures, ≥ 0 |
-| ``mixing_height_m`` | m | > 0 |
-| ``wind_speed_m_s`` | m/s | > 0 |
+| ``time`` | local time ``YYYY-MM-DDTHH:MM`` (or ``YYYY/MM/DD HH:MM``) | on the hour, every hour once, increasing |
+| ``pm25_baseline_ug_m3`` | μg/m³ | observed or forecast PM2.5 without emergency measures, 0-2000 |
+| ``mixing_height_m`` | m | 10-5000 |
+| ``wind_speed_m_s`` | m/s | > 0, ≤ 60 |
 | ``rh_pct`` | % | 0-100 |
-| ``temp_c`` | °C | any |
+| ``temp_c`` | °C | -60 to 60 |
 
 Each value describes the hour that starts at ``time``. Extra columns are ignored. Errors name
 the file, the row (spreadsheet numbering: the header is row 1) and the column.
@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.dates import date_problem, parse_times
 from sim.errors import InputError
 from sim.tables import read_text_csv
 
@@ -31,6 +32,27 @@ VALUE_COLUMNS = ("pm25_baseline_ug_m3", "mixing_height_m", "wind_speed_m_s", "rh
 COLUMNS = (TIME_COLUMN, *VALUE_COLUMNS)
 TIME_FORMAT = "%Y-%m-%dT%H:%M"
 HOUR = pd.Timedelta(hours=1)
+#: Plausible range of each value column (inclusive; wind must be above its lower bound).
+#: Estimates, chosen wide enough for any real hour and narrow enough to catch a wrong unit:
+#: - PM2.5 0-2000 μg/m³: hourly maxima reported in the worst Chinese haze are about 900-1000
+#:   μg/m³ (Beijing, January 2013) and dust storms reach 1000-2000; more is a typo or a unit
+#:   slip.
+#: - mixing height 10-5000 m: winter night layers over the North China Plain fall to 50-100 m,
+#:   and ceilometers/lidars do not report below a few tens of metres; convective summer
+#:   layers over deserts reach 4-5 km. Below 10 m is almost surely km (0.643 for 643 m),
+#:   which moved the PM2.5 cut by 14 %, or a slip that collapses the box-model calibration.
+#: - wind 0-60 m/s: the strongest typhoons' sustained surface winds are 60-70 m/s; an hourly
+#:   mean above 60 m/s in a city is km/h or a typo. 0 is refused (the box would not ventilate).
+#: - relative humidity 0-100 %: by definition.
+#: - temperature -60 to 60 °C: China's records are about -53 °C (Mohe) and just above 50 °C
+#:   (Turpan basin); 60 °C is beyond any weather station's record.
+PLAUSIBLE = {
+    "pm25_baseline_ug_m3": (0.0, 2000.0),
+    "mixing_height_m": (10.0, 5000.0),
+    "wind_speed_m_s": (0.0, 60.0),
+    "rh_pct": (0.0, 100.0),
+    "temp_c": (-60.0, 60.0),
+}
 #: Decimals kept when writing generated files.
 ROUNDING = {"pm25_baseline_ug_m3": 1, "mixing_height_m": 0, "wind_speed_m_s": 2, "rh_pct": 1, "temp_c": 1}
 
@@ -111,9 +133,8 @@ def load_meteorology(path: str | Path) -> Meteorology:
     Raises
     ------
     InputError naming the file, row and column for a missing file or column, an empty or
-    non-numeric value, a negative value, a mixing height or wind ≤ 0, a relative humidity
-    outside 0-100, a time that is not on the hour, a duplicated time, or times that do not
-    step by exactly one hour.
+    non-numeric value, a value outside its plausible range (:data:`PLAUSIBLE`), a time that
+    is not on the hour, a duplicated time, or times that do not step by exactly one hour.
     """
     path = Path(path)
     if not path.is_file():
@@ -135,14 +156,12 @@ def _row(index: int) -> str:
 
 
 def _parse_times(text: pd.Series, path: Path) -> pd.DatetimeIndex:
-    fix = "write times as YYYY-MM-DDTHH:MM in local time, one row per hour."
-    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
-    if getattr(parsed.dt, "tz", None) is not None:
-        raise InputError(path, f"column {TIME_COLUMN}", "times carry a UTC offset.", fix)
+    fix = "write times as YYYY-MM-DDTHH:MM in local time (e.g. 2024-12-08T06:00), one row per hour."
+    parsed = parse_times(text)  # ISO or YYYY/MM/DD only: 08/12/2024 would be read month first
     bad = np.flatnonzero(parsed.isna().to_numpy())
     if len(bad):
         i = int(bad[0])
-        raise InputError(path, f"{_row(i)}, column {TIME_COLUMN}", f"'{text.iloc[i]}' is not a time.", fix)
+        raise InputError(path, f"{_row(i)}, column {TIME_COLUMN}", f"{date_problem(text.iloc[i], 'time')}.", fix)
     times = pd.DatetimeIndex(parsed)
     off_hour = np.flatnonzero(times != times.floor("h"))
     if len(off_hour):
@@ -170,14 +189,30 @@ def _parse_values(text: pd.Series, path: Path, column: str) -> np.ndarray:
     for i in np.flatnonzero(~np.isfinite(values))[:1]:
         problem = "the value is empty." if text.iloc[i] == "" else f"'{text.iloc[i]}' is not a number."
         raise InputError(path, f"{_row(int(i))}, column {column}", problem, "write a plain number (fill gaps, e.g. by interpolation).")
-    checks = {
-        "pm25_baseline_ug_m3": (values < 0, "is negative", "PM2.5 must be ≥ 0 μg/m³."),
-        "mixing_height_m": (values <= 0, "is not above zero", "the mixing height must be > 0 m."),
-        "wind_speed_m_s": (values <= 0, "is not above zero", "the wind speed must be > 0 m/s (use e.g. 0.1 for calm)."),
-        "rh_pct": ((values < 0) | (values > 100), "is outside 0-100", "relative humidity is a percentage, 0-100."),
+    lo, hi = PLAUSIBLE[column]
+    checks = {  # (rows at fault, what is wrong, the fix), the first that holds is reported
+        "pm25_baseline_ug_m3": [
+            (values < lo, "is negative", "PM2.5 must be ≥ 0 μg/m³."),
+            (values > hi, f"is above {hi:g} μg/m³, more than any hourly PM2.5 observed, dust storms included",
+             "PM2.5 is in μg/m³: check the value for a typo or a unit (1 mg/m³ = 1000 μg/m³)."),
+        ],
+        "mixing_height_m": [
+            (values <= 0, "is not above zero", f"the mixing height is in metres, between {lo:g} and {hi:g} m."),
+            (values < lo, f"is below {lo:g} m, lower than any mixing layer",
+             f"the mixing height is in metres: a value in km must be multiplied by 1000 (0.643 km = 643 m); plausible values lie between {lo:g} and {hi:g} m."),
+            (values > hi, f"is above {hi:g} m, higher than any mixing layer",
+             f"the mixing height is in metres (a value in feet must be multiplied by 0.3048); plausible values lie between {lo:g} and {hi:g} m."),
+        ],
+        "wind_speed_m_s": [
+            (values <= lo, "is not above zero", "the wind speed must be > 0 m/s (use e.g. 0.1 for calm)."),
+            (values > hi, f"is above {hi:g} m/s, about the sustained wind of the strongest typhoons",
+             "the wind speed is in m/s (a value in km/h must be divided by 3.6)."),
+        ],
+        "rh_pct": [((values < lo) | (values > hi), "is outside 0-100", "relative humidity is a percentage, 0-100.")],
+        "temp_c": [((values < lo) | (values > hi), f"is outside {lo:g} to {hi:g} °C, beyond the records of China",
+                    "the temperature is in °C (a value in °F converts as (°F - 32) × 5/9).")],
     }
-    if column in checks:
-        bad, what, fix = checks[column]
+    for bad, what, fix in checks[column]:
         for i in np.flatnonzero(bad)[:1]:
             raise InputError(path, f"{_row(int(i))}, column {column}", f"'{text.iloc[i]}' {what}.", fix)
     return values

@@ -611,6 +611,21 @@ def _cell_keys(lines: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
     return grouped.ngroup().to_numpy(), grouped.size().reset_index()[cols]
 
 
+def _check_output_values(inventory: Inventory, free: np.ndarray) -> None:
+    """Every line the optimiser may cut needs its output value: the objective is the output
+    value lost, so a line without one (blank, read as 0) would look free and be stopped first,
+    and the "cheaper" list would be an artefact of the gap."""
+    lines = inventory.lines
+    missing = free & ~lines.derived.to_numpy(bool) & ~(lines.output_value_wan_yuan_per_day.to_numpy(float) > 0)
+    if not missing.any():
+        return
+    rows = [int(r) for r in lines.source_row.to_numpy()[missing]]
+    shown = ", ".join(map(str, rows[:5])) + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")
+    raise InputError(inventory.source_file, f"row{'s' if len(rows) > 1 else ''} {shown}, column output_value_wan_yuan_per_day",
+                     f"{len(rows)} line(s) the optimiser may cut have no output value (日产值; blank or 0), so cutting them would look free and they would be stopped first.",
+                     "fill in each line's daily output value in 万元/d (annual output value ÷ operating days will do), then run --optimize again.")
+
+
 def optimize_list(inventory: Inventory, policy: Policy, menu: Menu, other: Any = None, *, granularity: str = "line") -> ListOptimisation:
     """Design the least-costly list under ``menu`` for ``inventory`` and ``policy`` (its
     exemptions and targets), with the other sources ``other`` (an
@@ -668,9 +683,10 @@ def optimize_list(inventory: Inventory, policy: Policy, menu: Menu, other: Any =
         need = np.minimum(need, most * (1.0 - 1e-12))  # as close as the menu allows
     need_free = need - fixed
     notes = list(lm.notes)
-    zero_value = lm.free & (value <= 0)
-    if zero_value.any():
-        notes.append(f"{int(zero_value.sum())} optimised line(s) have no output value: cutting them costs nothing in the objective")
+    _check_output_values(inventory, lm.free)
+    derived_free = lm.free & inventory.lines.derived.to_numpy(bool)
+    if derived_free.any():  # truck rows carry no output value of their own (the bundled menu keeps them at policy)
+        notes.append(f"{int(derived_free.sum())} derived heavy-truck row(s) are optimised: they carry no output value, so cutting them costs nothing in the objective")
     if granularity == "line":
         idx = np.flatnonzero(lm.free)
         unit_of = idx

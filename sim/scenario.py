@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import pandas as pd
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -28,8 +27,10 @@ from pydantic import (
     model_validator,
 )
 
+from sim.dates import DATE_FIX, date_problem, parse_time
 from sim.errors import InputError
 from sim.vocabulary import vocabulary
+from sim.yamlio import read_yaml  # noqa: F401 - the one YAML reader, also used from here by sim.optimize
 
 
 class ProblemAt(ValueError):
@@ -45,22 +46,24 @@ class ProblemAt(ValueError):
 
 
 def _to_datetime(value: Any) -> Any:
-    """Accept YAML dates, datetimes and ISO strings such as ``2023-12-01T00:00`` (local time)."""
-    if isinstance(value, (int, float)):  # pydantic would read a number as seconds since 1970 in UTC
-        raise ProblemAt((), f"{value!r} is a number, not a date or date-time", "write e.g. 2023-12-01T00:00 (local time).")
-    if isinstance(value, (dt.date, str)) and not isinstance(value, bool):
+    """Accept YAML dates and datetimes and the text forms of :mod:`sim.dates` (ISO or
+    ``YYYY/MM/DD``, local time); a day or month before the year is ambiguous and refused."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):  # pydantic would read a number as seconds since 1970 in UTC
+        raise ProblemAt((), f"{value!r} is a number, not a date or date-time", DATE_FIX)
+    if isinstance(value, str):
+        ts = parse_time(value)
+        if ts is None:
+            raise ProblemAt((), date_problem(value), DATE_FIX)
+    elif isinstance(value, dt.date):
         try:
             ts = pd.Timestamp(value)
-        except (ValueError, TypeError):
-            raise ProblemAt((), f"'{value}' is not a date or date-time", "write e.g. 2023-12-01T00:00 (local time, end exclusive).") from None
+        except (ValueError, OverflowError):  # outside pandas' years 1677-2262
+            raise ProblemAt((), f"'{value}' is not a date the simulator can use", DATE_FIX) from None
         if ts.tzinfo is not None:
-            raise ValueError(f"'{value}' carries a time zone; write local time without one")
-        if isinstance(value, str) and not value.strip()[:1].isdigit():  # pandas reads 'now' and 'today' as the clock
-            raise ProblemAt((), f"'{value}' is not a date or date-time", "write e.g. 2023-12-01T00:00 (local time).")
-        if ts.nanosecond:
-            raise ProblemAt((), f"'{value}' is more precise than a microsecond", "write e.g. 2023-12-01T00:00 (local time).")
-        return ts.to_pydatetime()
-    return value
+            raise ProblemAt((), f"'{value}' carries a time zone; times are local, without one", DATE_FIX)
+    else:
+        return value
+    return ts.to_pydatetime()
 
 
 def _to_fraction(value: Any) -> Any:
@@ -537,8 +540,11 @@ class AtmosphereConfig(Frozen):
 
 
 class EnsembleConfig(Frozen):
-    members: int = Field(1, ge=1)
-    seed: int = Field(0, ge=0)
+    """Monte Carlo members and the seed. Strict whole numbers: YAML's ``true`` would otherwise
+    pass as 1 member and ``"200"`` or ``2.0`` as numbers, hiding a slip."""
+
+    members: int = Field(1, ge=1, strict=True)
+    seed: int = Field(0, ge=0, strict=True)
 
 
 class OutputConfig(Frozen):
@@ -616,88 +622,6 @@ def scenario_json_schema() -> dict:
 # --------------------------------------------------------------------------- loading
 
 
-class _DuplicateKey(yaml.constructor.ConstructorError):
-    def __init__(self, key: object, first_line: int, mark: yaml.Mark):
-        super().__init__(None, None, f"the key '{key}' appears twice", mark)
-        self.key, self.first_line = key, first_line
-
-
-class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when installed: ten times faster
-    """``yaml.safe_load`` that refuses a key given twice in one mapping (YAML would silently
-    keep the last one); merge keys (``<<: *anchor``) may still be overridden."""
-
-
-def _mapping_without_duplicates(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: dict[object, int] = {}
-    for key_node, _ in node.value:
-        if key_node.tag == "tag:yaml.org,2002:merge":
-            continue
-        key = loader.construct_object(key_node, deep=deep)
-        try:
-            if key in seen:
-                raise _DuplicateKey(key, seen[key], key_node.start_mark)
-            seen[key] = key_node.start_mark.line + 1
-        except TypeError:  # an unhashable key: construct_mapping reports it
-            pass
-    return loader.construct_mapping(node, deep=deep)
-
-
-def _timestamp(loader: _StrictLoader, node: yaml.ScalarNode) -> object:
-    """YAML dates, with an impossible one (2024-02-30) as a YAML error at its place, not a
-    bare ValueError."""
-    try:
-        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
-    except (ValueError, OverflowError) as exc:
-        raise yaml.constructor.ConstructorError(None, None, f"'{node.value}' is not a valid date ({exc})", node.start_mark) from None
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
-_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
-
-
-def read_yaml(path: Path, what: str, key: str | None = None) -> Any:
-    """Read a YAML file with ``yaml.safe_load`` (a key given twice is an error too), turning
-    every failure into an InputError. ``key``: the scenario key that names the file."""
-    where = f"key {key}" if key else None
-    if not path.exists():
-        raise InputError(path, where, f"the {what} file does not exist.", "check the path (relative paths start at the scenario file's folder).")
-    if path.is_dir():
-        raise InputError(path, where, f"the {what} path is a folder, not a file.", "name the YAML file itself.")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(path, None, f"the file is not UTF-8 text (byte {exc.start}).", "save it as UTF-8.") from None
-    try:
-        # a SafeLoader subclass: exactly yaml.safe_load, plus the duplicate-key and date checks
-        loader = _StrictLoader(text)
-        try:
-            data = loader.get_single_data()
-        finally:
-            loader.dispose()
-    except _DuplicateKey as exc:
-        raise InputError(path, f"line {exc.problem_mark.line + 1}", f"the key '{exc.key}' appears twice (first on line {exc.first_line}); YAML would keep only the last one.",
-                         "keep one of them, with the contents of both.") from None
-    except RecursionError:
-        raise InputError(path, None, "the YAML is nested too deeply.", "check the brackets.") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        line = text.splitlines()[mark.line] if mark is not None and mark.line < len(text.splitlines()) else ""
-        tab = "\t" in line[: mark.column + 1] if mark is not None else False
-        if tab and "tab" not in problem:
-            problem += ": a tab"
-        fix = ("indent with spaces, not tabs." if tab else "write a date that exists, e.g. 2024-02-29." if "not a valid date" in problem
-               else "check indentation, colons and brackets near that place.")
-        raise InputError(path, where, f"this is not valid YAML ({problem}).", fix) from None
-    if data is None:
-        raise InputError(path, None, f"the {what} file is empty.", "write its keys, starting with 'name: ...' (see `run_scenario.py --schema`).")
-    if not isinstance(data, dict):
-        kind = {list: "a list", str: "a single text", int: "a number", float: "a number"}.get(type(data), type(data).__name__)
-        raise InputError(path, None, f"the {what} file must hold a mapping of keys, not {kind}.", "start the file with 'name: ...' and the other keys, without a leading '- '.")
-    return data
-
-
 def _model_names(cls: type = BaseModel) -> set[str]:
     names = set()
     for sub in cls.__subclasses__():
@@ -762,14 +686,18 @@ def validation_to_input_error(exc: ValidationError, path: Path | str | None, mod
     errors = exc.errors(include_url=False)
     # Prefer an error that is not an artefact of trying the other member of a union, and an
     # unknown key over the missing key it was probably meant to be.
-    errors.sort(key=lambda e: (_union_artefact(e, errors), e["type"] != "extra_forbidden"))
+    # sorted() over a copy: list.sort empties the list while it runs, so a key function that
+    # looks at the other errors (as _union_artefact does) would see none.
+    everything = list(errors)
+    errors = sorted(everything, key=lambda e: (_union_artefact(e, everything), e["type"] != "extra_forbidden"))
+    real = [e for e in errors if not _union_artefact(e, everything)] or errors[:1]
     first = errors[0]
     loc = tuple(first["loc"])
     raised = (first.get("ctx") or {}).get("error")
     if isinstance(raised, ProblemAt):
         loc += raised.key
     where = f"key {_loc(loc)}"
-    more = f" ({len(errors) - 1} more problem(s) after this one.)" if len(errors) > 1 else ""
+    more = f" ({len(real) - 1} more problem(s) after this one.)" if len(real) > 1 else ""
     kind = first["type"]
     if kind == "extra_forbidden":
         key = str(loc[-1])
@@ -785,6 +713,8 @@ def validation_to_input_error(exc: ValidationError, path: Path | str | None, mod
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
     given = first.get("input")
+    if kind == "int_type" and isinstance(given, bool):  # strict fields: say why YAML's true is not 1
+        msg = f"{str(given).lower()} is a yes/no value, not a whole number"
     shown = "" if isinstance(given, (dict, list)) or given is None or repr(given) in msg or str(given) in msg else f" (given: {given!r})"
     fix = raised.fix if isinstance(raised, ProblemAt) and raised.fix else _fix_for(kind, first.get("ctx") or {})
     return InputError(path, where, f"{msg}{shown}.{more}", fix)

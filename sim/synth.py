@@ -24,6 +24,7 @@ import pandas as pd
 import yaml
 
 from sim.meteorology import format_csv, generate_episode
+from sim.yamlio import read_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TEMPLATE = ROOT / "enterprises" / "demo_city.csv"
@@ -133,7 +134,7 @@ def write_province(out: Path, cities: int, lines: int, seed: int, template_path:
     table = synthetic_list(template, cities, lines, rng)
     table.to_csv(out / "enterprises.csv", index=False, lineterminator="\n")
     share = table.city.value_counts(normalize=True).reindex(names).fillna(0.0)
-    other = yaml.safe_load(DEFAULT_OTHER.read_text(encoding="utf-8"))
+    other = read_yaml(DEFAULT_OTHER, "other sources")
     base_lines = len(template)
     for k, city in enumerate(names):
         (out / "meteorology" / f"{city}.csv").write_text(format_csv(city_meteorology(k, seed)), encoding="utf-8")

@@ -252,7 +252,10 @@ def with_members(scenario: Scenario, n: int, seed: int | None = None) -> Scenari
     EnsembleConfig(members=40, seed=42)
     """
     seed = scenario.ensemble.seed if seed is None else seed
-    return scenario.replace(ensemble=EnsembleConfig.model_validate({"members": n, "seed": seed}))
+    # numpy integers count as whole numbers here (the strict model takes Python ints only);
+    # anything else, a bool included, goes to the model and fails there
+    whole = lambda v: int(v) if isinstance(v, np.integer) else v  # noqa: E731
+    return scenario.replace(ensemble=EnsembleConfig.model_validate({"members": whole(n), "seed": whole(seed)}))
 
 
 def with_warnings(scenario: Scenario, **changes: Any) -> Scenario:

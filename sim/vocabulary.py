@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-import yaml
+from sim.yamlio import parse_yaml
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def _normalise(text: object) -> str:
 @lru_cache(maxsize=1)
 def vocabulary() -> Vocabulary:
     """The package vocabulary (read once)."""
-    raw = yaml.safe_load(resources.files("sim.data").joinpath("vocabulary.yaml").read_text("utf-8"))
+    raw = parse_yaml(resources.files("sim.data").joinpath("vocabulary.yaml").read_text("utf-8"), "sim/data/vocabulary.yaml")
     columns: dict[str, str] = {}
     for canonical, aliases in raw["columns"].items():
         for name in [canonical, *aliases]:

@@ -14,10 +14,10 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from sim.errors import InputError
 from sim.vocabulary import vocabulary
+from sim.yamlio import parse_yaml, read_yaml
 
 LEVEL_NAMES = ("none", *vocabulary().levels)
 
@@ -129,7 +129,7 @@ def parse_rule_set(key: str, raw: object, file: object) -> RuleSet:
 def builtin_rule_sets() -> dict[str, RuleSet]:
     """The national rule sets shipped with the package (mee_2017, mee_2019, mee_2024)."""
     text = resources.files("sim.data").joinpath("warning_standards.yaml").read_text("utf-8")
-    raw = yaml.safe_load(text)
+    raw = parse_yaml(text, "sim/data/warning_standards.yaml")
     return {key: parse_rule_set(key, value, "sim/data/warning_standards.yaml") for key, value in raw.items()}
 
 
@@ -143,11 +143,8 @@ def load_rule_set(standard: str, base_dir: Path | None, scenario_file: object = 
         path = base_dir / path
     if path.suffix.lower() not in {".yaml", ".yml"} or not path.is_file():
         raise InputError(scenario_file, "key warnings.standard", f"'{standard}' is neither a built-in rule set nor a YAML file.", f"use one of {', '.join(builtin)} or the path of a local rule-set file.")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except yaml.YAMLError as exc:
-        raise InputError(path, None, f"this is not valid YAML ({exc}).", "check indentation, colons and brackets.") from None
-    return parse_rule_set(path.stem, raw, path)
+    # the strict reader: encoding, duplicate keys and nesting are checked as for the scenario
+    return parse_rule_set(path.stem, read_yaml(path, "warning standard", "warnings.standard"), path)
 
 
 # --------------------------------------------------------------------------- decisions

@@ -140,6 +140,18 @@ def test_parameter_file_missing_key(tmp_path) -> None:
         load_box_parameters(tmp_path / "missing.yaml")
 
 
+@pytest.mark.parametrize("raw, words", [
+    ("area_km2: 100\narea_km2: 200\n".encode("utf-8"), "appears twice"),  # YAML alone would keep 200
+    ("area_km2: 100 # 面积\n".encode("gbk"), "not UTF-8"),
+    (("area_km2: " + "[" * 60 + "]" * 60 + "\n").encode("utf-8"), "levels deep"),
+])
+def test_parameter_file_goes_through_the_strict_reader(tmp_path, raw, words) -> None:
+    path = tmp_path / "atm.yaml"
+    path.write_bytes(raw)
+    with pytest.raises(InputError, match=words):
+        load_box_parameters(path)
+
+
 # --------------------------------------------------------------------------- box model
 
 

@@ -270,3 +270,75 @@ def test_unwritable_output_folder_is_an_input_error_before_the_run(tmp_path):
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr and "running" not in proc.stderr
     assert "error: /proc/x: output folder: cannot write here" in proc.stderr and "Fix: choose a folder you can write to" in proc.stderr
+
+
+# --------------------------------------------------------------------------- --scheduler
+
+
+def _closed_port() -> int:
+    """A loopback port that nothing listens on (bound, then released)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _banner_server():
+    """A loopback TCP server that is not Dask: it greets like an SSH server and closes."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+
+    def serve():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:  # closed by the test
+                return
+            with conn:
+                conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n")
+
+    threading.Thread(target=serve, daemon=True).start()
+    return server
+
+
+@pytest.mark.parametrize("kind", ["closed port", "malformed", "no port", "not dask"])
+def test_bad_scheduler_exits_2_in_one_line_within_the_timeout(tmp_path, kind):
+    """A closed port, a malformed address or a server that is not Dask: exit 2 with one line,
+    well within the 10 s handshake timeout (before: exit 1 with tracebacks, one a MemoryError
+    asking for 3 EiB)."""
+    import time
+
+    from sim.ensemble import SCHEDULER_TIMEOUT_S
+
+    server = _banner_server() if kind == "not dask" else None
+    address = {"closed port": f"tcp://127.0.0.1:{_closed_port()}", "malformed": "tcp://127.0.0.1:eighty", "no port": "127.0.0.1",
+               "not dask": f"tcp://127.0.0.1:{server.getsockname()[1] if server else 0}"}[kind]
+    started = time.perf_counter()
+    try:
+        proc = cli(str(_tiny(tmp_path, ensemble={"members": 2})), "--executor", "dask", "--scheduler", address, "--no-report")
+    finally:
+        if server is not None:
+            server.close()
+    assert time.perf_counter() - started < SCHEDULER_TIMEOUT_S + 20  # interpreter start-up on a busy machine included
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    [line] = proc.stderr.strip().splitlines()
+    assert line.startswith("error: --scheduler: ") and "Fix: " in line and "tcp://HOST:PORT" in line, line
+    assert {"closed port": "connection refused", "malformed": "not a scheduler address", "no port": "not a scheduler address",
+            "not dask": "not a Dask scheduler"}[kind] in line, line
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_real_scheduler_passes_the_check():
+    """The handshake check accepts a Dask scheduler (in this process, on loopback)."""
+    from distributed import LocalCluster
+
+    from sim.ensemble import check_scheduler
+
+    with LocalCluster(n_workers=0, processes=False, protocol="tcp", host="127.0.0.1", dashboard_address=":0") as cluster:
+        assert check_scheduler(cluster.scheduler_address)[0] == "127.0.0.1"

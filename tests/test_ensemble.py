@@ -75,3 +75,31 @@ def test_bands_and_statistics(forecast_scenario):
     assert set(res.warnings.member) <= set(range(12))
     e = res.emissions
     assert {"baseline", "scenario", "scenario_p05", "scenario_p50", "scenario_p95"} == set(e.variant)
+
+
+def test_memory_estimate_refuses_what_cannot_fit_and_keeps_the_bundled_ensemble(forecast_scenario):
+    from sim.errors import InputError
+    from sim.ensemble import available_memory, check_memory, memory_estimate
+
+    # the bundled 200-member forecast scenario (216 h, 3007 lines) fits on a small machine
+    need = memory_estimate(200, forecast_scenario.period.hours, 3007)
+    assert need < 100e6
+    assert check_memory(200, forecast_scenario.period.hours, 3007, 1, "f.yaml", limit=int(2e9)) == need
+    # the 100000-member run that took 16.7 GB is estimated near that (the model's calibration)
+    assert 15e9 < memory_estimate(100_000, 216, 3007) < 21e9
+    with pytest.raises(InputError) as err:
+        check_memory(100_000, 216, 3007, 1, "f.yaml", limit=int(8e9))
+    message = err.value.message
+    assert "key ensemble.members" in message and "need about 18.9 GB" in message and "8.0 GB is available" in message
+    assert "run at most 42,266 members" in message  # 8e9 // (216 × 570 + 3007 × 22)
+    assert available_memory() is None or available_memory() > 0
+
+
+def test_run_refuses_members_beyond_the_memory_before_running(forecast_scenario, monkeypatch):
+    """In run(), before any member runs (a billion members would otherwise run for days)."""
+    import sim.ensemble
+    from sim.errors import InputError
+
+    monkeypatch.setattr(sim.ensemble, "run_member", lambda *a: pytest.fail("a member ran"))
+    with pytest.raises(InputError, match="members of 216 h over 3,007 lines need about"):
+        run(_with(forecast_scenario, members=10**9))

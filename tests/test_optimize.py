@@ -361,3 +361,20 @@ def test_optimize_scenario_runs_both_lists(tiny_scenario, write_scenario):
         assert figures.loc[("optimised_line", level), "list_so2"] == pytest.approx(result.runs["line"].metrics["list_ratio"][level]["so2"])
         assert figures.loc[("default", level), "list_so2"] == pytest.approx(result.default.metrics["list_ratio"][level]["so2"])
     assert result.summary()["runs"]["optimised_line"]["production_loss_wan_yuan"] >= 0
+
+
+def test_cli_optimize_refuses_lines_without_output_value(tmp_path, tiny_scenario, write_scenario):
+    """A blank output value (日产值) would make the line look free to cut: an error naming the
+    rows (the first five and a count) for --optimize; a normal run of the same files only notes
+    it (tests/bad_inputs/ok_output_value_blank)."""
+    rows = [_line(i, "cement", "C", nox=2.0 + i, value="" if i % 2 else 10) for i in range(1, 15)]
+    path = _write_list(tmp_path / "list.csv", rows)
+    menu = _write(tmp_path / "menu.yaml", yaml.safe_dump({**MENU, "on_infeasible": "closest"}, allow_unicode=True))
+    scenario = write_scenario(dict(tiny_scenario, inventory={"enterprises": str(path), "emission_factors": str(FIXTURES / "factors")}))
+    out = tmp_path / "opt"
+    proc = _cli(str(scenario), "--optimize", str(menu), "--out", str(out))
+    assert proc.returncode == 2, proc.stderr
+    [error] = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
+    assert "list.csv: rows 2, 4, 6, 8, 10 and 2 more, column output_value_wan_yuan_per_day: 7 line(s)" in error, error
+    assert "Fix: fill in each line's daily output value" in error
+    assert "Traceback" not in proc.stderr and not out.exists()

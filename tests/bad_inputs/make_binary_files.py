@@ -1,4 +1,5 @@
-"""Write the corpus files that are not UTF-8 text: the GBK and UTF-16 lists and the workbooks.
+"""Write the corpus files that are not UTF-8 text: the GBK and UTF-16 lists, the GBK warning
+standard and the workbooks.
 
 Run from the repository root after changing tests/fixtures/tiny_list.csv:
 ``python tests/bad_inputs/make_binary_files.py``. The output is deterministic.
@@ -33,6 +34,10 @@ def main() -> None:
     (HERE / "ok_gbk" / "list.csv").write_bytes(text.replace("\n", "\r\n").encode("gbk"))
     # Excel's "Unicode text": UTF-16 with a byte-order mark.
     (HERE / "list_utf16" / "list.csv").write_bytes(text.encode("utf-16"))
+    # A local warning standard saved by the same software: GBK, not UTF-8.
+    standard = ("name: 本地重污染天气预警分级标准\nsource: 市生态环境局\nstart_above: 200\nlevels:\n"
+                "  yellow: {aqi_above: 200, days: 1}\n  orange: {aqi_above: 200, days: 2}\n  red: {aqi_above: 300, days: 2}\n")
+    (HERE / "standard_gbk" / "local_standard.yaml").write_bytes(standard.replace("\n", "\r\n").encode("gbk"))
 
     rows = [line.split(",") for line in text.splitlines()]
     for case in ("list_xlsx_several_sheets", "ok_xlsx_sheet_given"):
