@@ -14,7 +14,7 @@ import itertools
 import re
 import warnings
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -326,14 +326,18 @@ def _cells_per_record(raw: bytes) -> np.ndarray:
         outside = (np.cumsum(b == ord('"'), dtype=np.uint8) & 1) == 0  # parity survives the uint8 wrap
         sep &= outside
         end &= outside
+    if not b.size:
+        return np.zeros(0, np.int64)
     ends = np.flatnonzero(end)
     if ends.size == 0 or ends[-1] != b.size - 1:
         ends = np.append(ends, b.size)  # a last line without a line end
     starts = np.concatenate(([0], ends[:-1] + 1))
-    return np.add.reduceat(sep, starts, dtype=np.int64) + 1 if b.size else np.zeros(0, np.int64)
+    # each segment holds its line end, so none is empty. uint16 sums are 5x faster than int64; a
+    # line of more than 65535 commas would wrap, and the csv module's confirmation catches that
+    return np.add.reduceat(sep.view(np.uint8), starts, dtype=np.uint16).astype(np.int64) + 1
 
 
-def _check_short_rows(path: Path, text_rows: Iterator[list[str]], cells: np.ndarray | None, first: int, needed: int, skip: np.ndarray, source_row: np.ndarray) -> None:
+def _check_short_rows(path: Path, text_rows: Callable[[], Iterator[list[str]]], cells: np.ndarray | None, first: int, needed: int, skip: np.ndarray, source_row: np.ndarray) -> None:
     """A row with fewer cells than the header (a list cut off in the middle of a row, or a
     cell lost): an error, never a row padded with empty cells. ``cells`` counts the cells of the
     records from index ``first`` on (None if it could not be aligned); ``skip`` marks empty rows."""
@@ -344,7 +348,7 @@ def _check_short_rows(path: Path, text_rows: Iterator[list[str]], cells: np.ndar
         return
     wanted = set(np.flatnonzero(short).tolist())
     confirmed = []
-    for index, record in enumerate(itertools.islice(text_rows, first, None)):
+    for index, record in enumerate(itertools.islice(text_rows(), first, None)):
         if index in wanted and len(record) < needed:
             confirmed.append((index, len(record)))
         if index >= max(wanted):
@@ -479,29 +483,47 @@ def _read_list(path: Path, sheet: str | None, header_row: int | None = None) -> 
         if sheet is not None:
             raise InputError(path, "key inventory.sheet", f"a sheet ('{sheet}') is named, but the list is a CSV file, which has no sheets.", "remove inventory.sheet, or point inventory.enterprises at the workbook.")
         encoding, raw = _csv_encoding(path)
-        if not raw.strip():
-            raise InputError(path, None, "the file is empty.", "write the header row and at least one production line.")
 
-        def text_rows() -> Iterator[list[str]]:
-            return csv.reader(io.StringIO(raw.decode(encoding), newline=""))
+        def text_rows(head: int | None = None) -> Iterator[list[str]]:
+            """Records by the csv module, of the whole file or of about its first ``head`` lines
+            (cut after a line end: no GB18030 or UTF-8 character holds that byte)."""
+            data = raw
+            if head is not None:
+                cut = -1
+                for _ in range(head):
+                    cut = raw.find(b"\n", cut + 1)
+                    if cut < 0:
+                        break
+                data = raw if cut < 0 else raw[:cut + 1]
+            return csv.reader(io.StringIO(data.decode(encoding), newline=""))
 
+        wanted = max(HEADER_SEARCH_ROWS, header_row or 0)
         try:
-            first_rows = list(itertools.islice(text_rows(), max(HEADER_SEARCH_ROWS, header_row or 0)))
+            first_rows = list(itertools.islice(text_rows(4 * wanted), wanted))  # room for line ends inside quoted cells
+            if len(first_rows) < wanted:
+                first_rows = list(itertools.islice(text_rows(), wanted))
         except csv.Error as exc:
             raise InputError(path, None, f"the CSV cannot be parsed ({exc}).", "check the quotes, and save the list as CSV UTF-8.") from None
+        if not any(c.strip() for row in first_rows for c in row):
+            raise InputError(path, None, "the file is empty.", "write the header row and at least one production line.")
         h, where = _locate_header(first_rows, header_row, path)
         header = _header_cells(first_rows[h])
         mapping, ignored, units = _header_mapping(header, path, where)
         numeric = [i for i, canonical in mapping.items() if canonical in NUMERIC_COLUMNS]
         try:
             # by position, so that a row with one cell too many is an error, not a shifted row
-            data = pd.read_csv(
-                io.BytesIO(raw), encoding=encoding, header=None, skiprows=h + 1, skip_blank_lines=False, keep_default_na=False,
-                # text type only where a number-like cell must keep its spelling (id 007, district 0512):
-                # string conversion in the reader costs more than the parse itself on large lists
-                dtype={i: str for i, c in mapping.items() if c in VERBATIM_COLUMNS}, na_values={i: [""] for i in numeric},
-                low_memory=False,  # one pass: no DtypeWarning for a number column with text far down the list
-            )
+            with warnings.catch_warnings():
+                # A number column with text far down a large list is read in chunks of different
+                # types and comes back as object (numbers and strings), which _to_numbers reads
+                # cell by cell; pandas' DtypeWarning about it must not reach the planner.
+                # (low_memory=False would avoid it too, but turns off pandas' parallel reading.)
+                warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+                data = pd.read_csv(
+                    path, encoding=encoding, header=None, skiprows=h + 1, skip_blank_lines=False, keep_default_na=False,
+                    # text type only where a number-like cell must keep its spelling (id 007, district 0512):
+                    # string conversion in the reader costs more than the parse itself on large lists
+                    dtype={i: str for i, c in mapping.items() if c in VERBATIM_COLUMNS}, na_values={i: [""] for i in numeric},
+                )
         except pd.errors.ParserError as exc:
             # pandas says e.g. "Expected 26 fields in line 14, saw 27" (line = row of the file)
             found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
@@ -528,7 +550,7 @@ def _read_list(path: Path, sheet: str | None, header_row: int | None = None) -> 
         empty[maybe] = ~(sub.astype(str).apply(lambda s: s.str.strip()).ne("").to_numpy() & ~sub.isna().to_numpy()).any(axis=1)
     if cells is not None:
         needed = max(i for i, c in enumerate(header) if c) + 1
-        _check_short_rows(path, text_rows(), cells, h + 1, needed, empty, table.source_row.to_numpy())
+        _check_short_rows(path, text_rows, cells, h + 1, needed, empty, table.source_row.to_numpy())
     if empty.any():
         rows_skipped = table.source_row.to_numpy()[empty]
         shown = ", ".join(map(str, rows_skipped[:10])) + (", ..." if rows_skipped.size > 10 else "")
@@ -566,6 +588,8 @@ def _fail(path: Path, mask: np.ndarray, column: str, problem: str, fix: str, tab
     others = int(mask.sum()) - 1
     more = f" ({others} more row(s) alike.)" if others else ""
     value = table[column].iloc[row] if column in table.columns else ""
+    if isinstance(value, str) and value in EXCEL_ERRORS:
+        problem, fix = f"'{{value}}' is an Excel error value ({EXCEL_ERRORS[value]}).", "correct the formula (or type the value) in the workbook and save or export the list again."
     raise InputError(path, f"row {_row_number(table, row)}, column {column}", problem.format(value=value) + more, fix)
 
 
@@ -621,25 +645,26 @@ def _excel_errors(table: pd.DataFrame, columns: tuple[str, ...], path: Path) -> 
                              "correct the formula (or type the value) in the workbook and save or export the list again.")
 
 
-def _industry_keys(table: pd.DataFrame, factors: EmissionFactors) -> None:
+def _industry_keys(table: pd.DataFrame, factors: EmissionFactors) -> tuple[np.ndarray, np.ndarray]:
     """Industry and process names as industries.csv gives them in Chinese (水泥, 熟料烧成(回转窑))
-    become their keys, in place; NFKC and spaces do not matter."""
+    become their keys, in place; NFKC and spaces do not matter. Returns whether each row's
+    industry is known and the row's position in ``factors.processes`` (-1: unknown)."""
     processes = factors.processes
-    if "name_zh" in processes.columns:
-        known = set(factors.industries)
-        unknown = ~table.industry.isin(known).to_numpy()
-        if unknown.any():
-            names = {header_key(n): k for (k, _), n in zip(processes.index, processes.name_zh) if str(n).strip()}
-            names.update({header_key(k): k for k in known})
-            table.loc[unknown, "industry"] = _by_unique(table.industry[unknown], lambda v: names.get(header_key(v), v))
-    if "process_zh" in processes.columns:
+    known = table.industry.isin(factors.industries).to_numpy()
+    if not known.all() and "name_zh" in processes.columns:
+        names = {header_key(n): k for (k, _), n in zip(processes.index, processes.name_zh) if str(n).strip()}
+        names.update({header_key(k): k for k in factors.industries})
+        table.loc[~known, "industry"] = _by_unique(table.industry[~known], lambda v: names.get(header_key(v), v))
+        known = table.industry.isin(factors.industries).to_numpy()
+    key_index = processes.index.get_indexer(pd.MultiIndex.from_arrays([table.industry, table.process]))
+    unknown = key_index < 0
+    if unknown.any() and "process_zh" in processes.columns:
+        names = {(k, header_key(n)): p for (k, p), n in zip(processes.index, processes.process_zh) if str(n).strip()}
+        names.update({(k, header_key(p)): p for k, p in processes.index})
+        pairs = pd.Series(list(zip(table.industry[unknown], table.process[unknown])), dtype=object)
+        table.loc[unknown, "process"] = _by_unique(pairs, lambda kp: names.get((kp[0], header_key(kp[1])), kp[1]))
         key_index = processes.index.get_indexer(pd.MultiIndex.from_arrays([table.industry, table.process]))
-        unknown = key_index < 0
-        if unknown.any():
-            names = {(k, header_key(n)): p for (k, p), n in zip(processes.index, processes.process_zh) if str(n).strip()}
-            names.update({(k, header_key(p)): p for k, p in processes.index})
-            pairs = pd.Series(list(zip(table.industry[unknown], table.process[unknown])), dtype=object)
-            table.loc[unknown, "process"] = _by_unique(pairs, lambda kp: names.get((kp[0], header_key(kp[1])), kp[1]))
+    return known, key_index
 
 
 def _rates_kg_h(numbers: dict[str, np.ndarray], hours: np.ndarray, columns: _ListColumns, table: pd.DataFrame, path: Path, notes: list[str]) -> None:
@@ -692,7 +717,7 @@ def load_inventory(path: str | Path, factors: EmissionFactors, sheet: str | None
     path = Path(path)
     voc = vocabulary()
     table, notes, columns = _read_list(path, sheet, header_row)
-    _excel_errors(table, (*TEXT_COLUMNS, *voc.flags), path)
+    _excel_errors(table, VERBATIM_COLUMNS, path)  # the other text columns must match a vocabulary: _fail names an Excel error there
 
     for col in ("enterprise_id", "line_id", "industry", "process", "city", "enterprise_name"):
         _fail(path, (table[col] == "").to_numpy(), col, "is empty.", f"every row needs a {col}.", table)
@@ -713,9 +738,7 @@ def load_inventory(path: str | Path, factors: EmissionFactors, sheet: str | None
         _fail(path, pd.isna(state), flag, "'{value}' is not a yes/no value.", "write 1 or 0 (是/否 also accepted).", table)
         flags[flag] = state.astype(bool)
 
-    _industry_keys(table, factors)
-    key_index = factors.processes.index.get_indexer(pd.MultiIndex.from_arrays([table.industry, table.process]))
-    known_industry = table.industry.isin(factors.industries).to_numpy()
+    known_industry, key_index = _industry_keys(table, factors)
     _fail(path, ~known_industry, "industry", "industry '{value}' is unknown.", f"use a key of emission_factors/industries.csv ({', '.join(factors.industries)}) or its Chinese name (name_zh there).", table)
     bad_process = key_index < 0
     row = _first_bad(bad_process)
