@@ -435,6 +435,18 @@ def _uncached_formulas(path: Path, sheet: str, rows: list[list[str]], first: int
                         found.append((i, j))
         finally:
             book.close()
+    if found:  # a formula whose stored result is empty text (=IF(..., "", ...)) is marked t="str": not uncached
+        lo, hi = found[0][0], found[-1][0]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            try:
+                ws = book[sheet]
+                ws.reset_dimensions()
+                text = {(lo + k, j) for k, row in enumerate(ws.iter_rows(min_row=lo + 1, max_row=hi + 1)) for j, cell in enumerate(row) if cell.data_type == "str"}
+            finally:
+                book.close()
+        found = [cell for cell in found if cell not in text]
     if found:
         i, j = found[0]
         more = f" ({len(found) - 1} more cell(s) alike.)" if len(found) > 1 else ""

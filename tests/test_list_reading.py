@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+import zipfile
 
 import numpy as np
 import openpyxl
@@ -160,3 +161,23 @@ def test_rates_per_day_keep_the_daily_amount(tmp_path, factors):
     inventory = load_inventory(_write(tmp_path, [header, ROWS[0], _row(3, voc_kg_h="0.072")]), factors)
     voc = inventory.baseline_kg_d[:, POLLUTANTS.index("voc")]
     np.testing.assert_allclose(voc, [0.0, 72.0])
+
+
+def test_formula_with_an_empty_text_result_is_not_uncached(tmp_path, factors):
+    """Excel stores =IF(..., "", ...) as t="str" with an empty value: a result, and an empty cell;
+    a formula written by openpyxl has no type and no value: no result, an error."""
+    path = tmp_path / "list.xlsx"
+    rows = [r.split(",") for r in ROWS]
+    rows[1][COLUMNS.index("truck_trips_per_day")] = '=IF(1,"","")'
+    _workbook(path, [COLUMNS, *rows])
+    with pytest.raises(InputError, match="formula without a stored result") as caught:
+        load_inventory(path, factors)
+    assert caught.value.where == "row 3, column truck_trips_per_day (cell Z3)"
+    saved = tmp_path / "saved.xlsx"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(saved, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b'<c r="Z3"><f>', b'<c r="Z3" t="str"><f>')  # as Excel saves it
+            dst.writestr(item, data)
+    assert load_inventory(saved, factors).size == 4
