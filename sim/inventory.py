@@ -393,6 +393,8 @@ def _read_workbook(path: Path, sheet: str | None) -> tuple[list[list[str]], str]
                 rows = [[_xlsx_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
             finally:
                 book.close()
+        while rows and not any(c.strip() for c in rows[-1]):  # formatted but empty rows below the list
+            rows.pop()
     except InputError:
         raise
     except Exception as exc:  # a damaged workbook: openpyxl and zipfile raise many kinds
@@ -657,15 +659,23 @@ def _excel_errors(table: pd.DataFrame, columns: tuple[str, ...], path: Path) -> 
                              "correct the formula (or type the value) in the workbook and save or export the list again.")
 
 
+def industry_names(factors: EmissionFactors) -> dict[str, str]:
+    """Each industry key and Chinese name (``name_zh`` of industries.csv), as compared
+    (:func:`~sim.vocabulary.header_key`) -> the industry key."""
+    processes = factors.processes
+    names = {header_key(n): k for (k, _), n in zip(processes.index, processes.name_zh) if str(n).strip()} if "name_zh" in processes.columns else {}
+    names.update({header_key(k): k for k in factors.industries})
+    return names
+
+
 def _industry_keys(table: pd.DataFrame, factors: EmissionFactors) -> tuple[np.ndarray, np.ndarray]:
     """Industry and process names as industries.csv gives them in Chinese (水泥, 熟料烧成(回转窑))
     become their keys, in place; NFKC and spaces do not matter. Returns whether each row's
     industry is known and the row's position in ``factors.processes`` (-1: unknown)."""
     processes = factors.processes
     known = table.industry.isin(factors.industries).to_numpy()
-    if not known.all() and "name_zh" in processes.columns:
-        names = {header_key(n): k for (k, _), n in zip(processes.index, processes.name_zh) if str(n).strip()}
-        names.update({header_key(k): k for k in factors.industries})
+    if not known.all():
+        names = industry_names(factors)
         table.loc[~known, "industry"] = _by_unique(table.industry[~known], lambda v: names.get(header_key(v), v))
         known = table.industry.isin(factors.industries).to_numpy()
     key_index = processes.index.get_indexer(pd.MultiIndex.from_arrays([table.industry, table.process]))

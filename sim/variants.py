@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.inventory import _read_workbook, _uncached_formulas
+from sim.inventory import _read_workbook, _uncached_formulas, industry_names, load_emission_factors
 from sim.scenario import (
     CalendarRule,
     EnsembleConfig,
@@ -496,7 +496,8 @@ def with_whitelist(
         flags = table.column("whitelist") if "whitelist" in table.columns else [""] * len(ids)
         truth = vocabulary().flag_true
         on = [f.strip().lower() in truth for f in flags]
-        inds = table.column("industry")
+        names = industry_names(load_emission_factors(scenario.inventory.emission_factors))
+        inds = [names.get(header_key(i), i) for i in table.column("industry")]  # 水泥 in the list is cement
         listed = {i for i, f in zip(ids, on) if f}
         eligible = sorted({i for i, ind in zip(ids, inds) if i and ind in sectors} - listed)
         chosen = set(wanted)

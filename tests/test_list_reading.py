@@ -181,3 +181,16 @@ def test_formula_with_an_empty_text_result_is_not_uncached(tmp_path, factors):
                 data = data.replace(b'<c r="Z3"><f>', b'<c r="Z3" t="str"><f>')  # as Excel saves it
             dst.writestr(item, data)
     assert load_inventory(saved, factors).size == 4
+
+
+def test_whitelist_lever_sees_chinese_industry_names(tmp_path, tiny_scenario, write_scenario, monkeypatch):
+    """工业涂装 in the list is industrial_coating for the white-list lever as for the reader."""
+    from sim.variants import with_whitelist
+
+    monkeypatch.setenv("SIM_CACHE_DIR", str(tmp_path / "cache"))
+    rows = [_row(i, industry="工业涂装") if i >= 2 else ROWS[i] for i in range(4)]
+    tiny_scenario["inventory"]["enterprises"] = str(_write(tmp_path, [HEADER, *rows]))
+    v = with_whitelist(load_scenario(write_scenario(tiny_scenario)), share=1.0, industries=["industrial_coating"])
+    measures = run(v).measures.set_index("enterprise_id")
+    assert list(measures.loc[["E3", "E4"], "whitelist"]) == [1, 1]
+    assert list(measures.loc[["E1", "E2"], "whitelist"]) == [0, 0]
