@@ -315,26 +315,45 @@ def _extra_cells(data: pd.DataFrame, width: int, path: Path, first_row: int) -> 
                          "quote cells that contain commas (or remove the stray cells), so that every row has the header's columns.")
 
 
-def _cells_per_record(raw: bytes) -> np.ndarray:
+def _cells_per_record(raw: bytes, block: int = 1 << 20) -> np.ndarray:
     """Cells in each record of CSV bytes (UTF-8 or GB18030: no multi-byte character holds a
     comma, quote or line-feed byte), counted with numpy: pandas pads a short row silently.
     Commas and line ends between quotes are data; a quote inside an unquoted cell can fool
-    the count, so a short row found here is confirmed with the csv module."""
-    b = np.frombuffer(raw, np.uint8)
-    sep, end = b == ord(","), b == ord("\n")
-    if b'"' in raw:
-        outside = (np.cumsum(b == ord('"'), dtype=np.uint8) & 1) == 0  # parity survives the uint8 wrap
-        sep &= outside
-        end &= outside
-    if not b.size:
-        return np.zeros(0, np.int64)
-    ends = np.flatnonzero(end)
-    if ends.size == 0 or ends[-1] != b.size - 1:
-        ends = np.append(ends, b.size)  # a last line without a line end
-    starts = np.concatenate(([0], ends[:-1] + 1))
-    # each segment holds its line end, so none is empty. uint16 sums are 5x faster than int64; a
-    # line of more than 65535 commas would wrap, and the csv module's confirmation catches that
-    return np.add.reduceat(sep.view(np.uint8), starts, dtype=np.uint16).astype(np.int64) + 1
+    the count, so a short row found here is confirmed with the csv module.
+
+    Counted in blocks of ``block`` bytes: arrays of a whole 1M-row list (150 MB) cost more in
+    fresh memory than the counting itself."""
+    quoted = b'"' in raw
+    counts: list[np.ndarray] = []
+    carry = 0  # commas of a record begun in an earlier block
+    parity = 0  # quotes before the block, mod 2
+    pending = False  # bytes after the last line end
+    for lo in range(0, len(raw), block):
+        b = np.frombuffer(raw, np.uint8, count=min(block, len(raw) - lo), offset=lo)
+        sep, end = b == ord(","), b == ord("\n")
+        if quoted:
+            quotes = np.cumsum(b == ord('"'), dtype=np.uint8)  # parity survives the uint8 wrap
+            outside = ((quotes + parity) & 1) == 0
+            parity = (parity + int(quotes[-1])) & 1
+            sep &= outside
+            end &= outside
+        ends = np.flatnonzero(end)
+        if not ends.size:
+            carry += int(np.count_nonzero(sep))
+            pending = True
+            continue
+        starts = np.concatenate(([0], ends[:-1] + 1))
+        # segments end at their line end (never empty); uint16 sums are 5x faster than int64, and a
+        # line of more than 65535 commas would wrap: the csv module's confirmation catches that
+        c = np.add.reduceat(sep.view(np.uint8), starts, dtype=np.uint16).astype(np.int64)
+        tail = int(np.count_nonzero(sep[ends[-1] + 1:]))
+        c[-1] -= tail
+        c[0] += carry
+        counts.append(c)
+        carry, pending = tail, bool(ends[-1] + 1 < b.size)
+    if pending:  # a last line without a line end
+        counts.append(np.array([carry], np.int64))
+    return np.concatenate(counts) + 1 if counts else np.zeros(0, np.int64)
 
 
 def _check_short_rows(path: Path, text_rows: Callable[[], Iterator[list[str]]], cells: np.ndarray | None, first: int, needed: int, skip: np.ndarray, source_row: np.ndarray) -> None:
@@ -713,21 +732,19 @@ def _rates_kg_h(numbers: dict[str, np.ndarray], hours: np.ndarray, columns: _Lis
         numbers[col] = values
 
 
-def _implausible_rates(direct_kg_d: np.ndarray, factor_kg_d: np.ndarray, table: pd.DataFrame, path: Path) -> str | None:
+def _implausible_rates(direct_kg_d: np.ndarray, factor_kg_d: np.ndarray, rows: np.ndarray, table: pd.DataFrame, path: Path) -> str | None:
     """A note naming the rows whose given rate is far from the factor-based estimate (a number
-    in the wrong unit), or None. Only lines with both a rate above 0 and activity are compared."""
-    both = (direct_kg_d > 0) & (factor_kg_d > 0)
-    if not both.any():
+    in the wrong unit), or None. ``rows`` are the positions of the lines with a given rate and
+    activity (the arrays hold those rows); only rates above 0 are compared."""
+    both = (direct_kg_d > 0) & (factor_kg_d > 0)  # NaN (no rate given) compares False
+    odd = both & ((direct_kg_d > IMPLAUSIBLE_FACTOR * factor_kg_d) | (direct_kg_d * IMPLAUSIBLE_FACTOR < factor_kg_d))
+    flagged = rows[odd.any(axis=1)]
+    if not flagged.size:
         return None
-    ratio = np.divide(direct_kg_d, factor_kg_d, out=np.ones_like(direct_kg_d), where=both)
-    odd = (ratio > IMPLAUSIBLE_FACTOR) | (ratio < 1.0 / IMPLAUSIBLE_FACTOR)
-    rows = np.flatnonzero(odd.any(axis=1))
-    if not rows.size:
-        return None
-    shown = ", ".join(str(_row_number(table, int(r))) for r in rows[:5]) + (f" and {rows.size - 5} more" if rows.size > 5 else "")
+    shown = ", ".join(str(_row_number(table, int(r))) for r in flagged[:5]) + (f" and {flagged.size - 5} more" if flagged.size > 5 else "")
     cols = ", ".join(RATE_COLUMNS[j] for j in np.flatnonzero(odd.any(axis=0)))
     return (f"{path.name}: given rates ({cols}) differ from the estimate by activity and emission factor by more than {IMPLAUSIBLE_FACTOR:g}x "
-            f"in {rows.size} row(s): rows {shown}; check the units (a t/a, kg/a or g/h number under a kg/h header?)")
+            f"in {flagged.size} row(s): rows {shown}; check the units (a t/a, kg/a or g/h number under a kg/h header?)")
 
 
 def load_inventory(path: str | Path, factors: EmissionFactors, sheet: str | None = None, header_row: int | None = None) -> Inventory:
@@ -796,7 +813,8 @@ def load_inventory(path: str | Path, factors: EmissionFactors, sheet: str | None
     # daily emission [kg/d]: direct rates run for hours_per_day; factor rates follow activity
     factor_kg_d = np.where(has_activity, activity * np.nan_to_num(multiplier), 0.0)[:, None] * factors.factor_kg_per_unit[key_index]
     kg_d = np.where(has_direct, direct * hours[:, None], factor_kg_d)
-    odd = _implausible_rates(np.where(has_direct, kg_d, 0.0), factor_kg_d, table, path)
+    both = np.flatnonzero(has_activity & has_direct.any(axis=1))
+    odd = _implausible_rates(direct[both] * hours[both, None], factor_kg_d[both], both, table, path) if both.size else None
     if odd:
         notes.append(odd)
 
