@@ -365,18 +365,14 @@ def _check_short_rows(path: Path, text_rows: Callable[[], Iterator[list[str]]], 
     short = (cells < needed) & ~skip
     if not short.any():
         return
-    wanted = set(np.flatnonzero(short).tolist())
-    confirmed = []
-    for index, record in enumerate(itertools.islice(text_rows(), first, None)):
-        if index in wanted and len(record) < needed:
-            confirmed.append((index, len(record)))
-        if index >= max(wanted):
-            break
-    if confirmed:
-        row, count = confirmed[0]
-        more = f" ({len(confirmed) - 1} more row(s) alike.)" if len(confirmed) > 1 else ""
-        raise InputError(path, f"row {int(source_row[row])}", f"the row has {count} cell(s), the header {needed}.{more}",
-                         "give every row the header's number of cells (empty cells keep their commas); if the file was cut off, export the list again.")
+    flagged = np.flatnonzero(short)
+    wanted, last = set(flagged.tolist()), int(flagged[-1])
+    for index, record in enumerate(itertools.islice(text_rows(), first, first + last + 1)):
+        if index in wanted and len(record) < needed:  # the first short row the csv module confirms
+            others = int((flagged > index).sum())  # counted on the bytes: exact unless a quote fooled it
+            more = f" ({others} more row(s) alike.)" if others else ""
+            raise InputError(path, f"row {int(source_row[index])}", f"the row has {len(record)} cell(s), the header {needed}.{more}",
+                             "give every row the header's number of cells (empty cells keep their commas); if the file was cut off, export the list again.")
 
 
 def _xlsx_text(value: object) -> str:

@@ -8,6 +8,8 @@ taken for a short row, a title row in a workbook, and the one note on implausibl
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import threading
 import zipfile
@@ -17,7 +19,7 @@ import openpyxl
 import pytest
 
 from sim import InputError, load_scenario, run
-from sim.inventory import IMPLAUSIBLE_FACTOR, POLLUTANTS, load_emission_factors, load_inventory
+from sim.inventory import IMPLAUSIBLE_FACTOR, POLLUTANTS, _cells_per_record, load_emission_factors, load_inventory
 from sim.variants import with_grade_upgrades
 
 from conftest import FIXTURES
@@ -194,3 +196,20 @@ def test_whitelist_lever_sees_chinese_industry_names(tmp_path, tiny_scenario, wr
     measures = run(v).measures.set_index("enterprise_id")
     assert list(measures.loc[["E3", "E4"], "whitelist"]) == [1, 1]
     assert list(measures.loc[["E1", "E2"], "whitelist"]) == [0, 0]
+
+
+@pytest.mark.parametrize("block", [1, 2, 5, 64])
+def test_cells_counted_across_blocks(block):
+    """The byte count of cells per record agrees with the csv module wherever the blocks end:
+    quoted commas and line ends, a blank line, a last line without a line end."""
+    raw = '甲,"b,c",d\n\n"x\ny",2\n,,\n"q""q",1,2,3'.encode("gb18030")
+    want = [max(len(r), 1) for r in csv.reader(io.StringIO(raw.decode("gb18030"), newline=""))]
+    assert list(_cells_per_record(raw, block)) == want == [3, 1, 2, 3, 4]
+
+
+def test_many_short_rows_are_counted(tmp_path, factors):
+    cut = ",".join(ROWS[1].split(",")[:20])
+    lines = [HEADER, ROWS[0], *[cut.replace("E2", f"E{i}", 1) for i in range(5, 505)]]
+    with pytest.raises(InputError, match=r"has 20 cell\(s\), the header 26. \(499 more row\(s\) alike.\)") as caught:
+        load_inventory(_write(tmp_path, lines), factors)
+    assert caught.value.where == "row 3"
