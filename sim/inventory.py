@@ -657,7 +657,8 @@ def _to_numbers(table: pd.DataFrame, col: str, path: Path) -> np.ndarray:
         if value in EXCEL_ERRORS:
             raise InputError(path, where, f"'{value}' is an Excel error value ({EXCEL_ERRORS[value]}), not a number.{more}", "correct the formula (or type the value) in the workbook and save or export the list again.")
         if decimal_comma[np.searchsorted(idx, row)]:
-            raise InputError(path, where, f"'{value}' has a comma that is not a thousands separator.{more}", "use a point as decimal separator (26.99); commas may only group thousands (1,234.5).")
+            example = value.replace(",", ".") if value.count(",") == 1 and "." not in value else "26.99"
+            raise InputError(path, where, f"'{value}' has a comma that is not a thousands separator.{more}", f"use a point as decimal separator ({example}); commas may only group thousands (1,234.5).")
         raise InputError(path, where, f"'{value}' is not a number.{more}", "write a plain number (or leave the cell empty).")
     return values
 
