@@ -75,11 +75,12 @@ def vocabulary() -> Vocabulary:
             grade_aliases[_normalise(name)] = canonical
     rate_headers: dict[str, tuple[str, str, str, float]] = {}
     for pollutant, names in raw["pollutant_names"].items():
-        for name in [pollutant, *names]:
+        for name in [header_key(f"{n}{w}") for n in [pollutant, *names] for w in ["", *raw.get("rate_words", [])]]:
             for unit, (per, kg) in raw["rate_units"].items():
                 u = header_key(unit)
+                # parts already normalised (ASCII brackets and separators): no NFKC per form
                 for form in (f"{name}({u})", f"{name}[{u}]", f"{name}_{u.replace('/', '_')}", f"{name}{u}", f"{name}_{u}"):
-                    rate_headers.setdefault(header_key(form), (f"{pollutant}_kg_h", unit, per, float(kg)))
+                    rate_headers.setdefault(form, (f"{pollutant}_kg_h", unit, per, float(kg)))
     level_aliases: dict[str, str] = {}
     for canonical, aliases in raw["levels"].items():
         for name in [canonical, *aliases]:

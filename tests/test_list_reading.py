@@ -213,3 +213,22 @@ def test_many_short_rows_are_counted(tmp_path, factors):
     with pytest.raises(InputError, match=r"has 20 cell\(s\), the header 26. \(499 more row\(s\) alike.\)") as caught:
         load_inventory(_write(tmp_path, lines), factors)
     assert caught.value.where == "row 3"
+
+
+@pytest.mark.parametrize("header, column, unit", [
+    ("二氧化硫（kg/h）", "so2_kg_h", None), ("VOCs（kg/h）", "voc_kg_h", None), ("二氧化硫(千克/小时)", "so2_kg_h", None),
+    ("ＮＯｘ （ ｋｇ／ｈ ）", "nox_kg_h", None), ("so2_t_d", "so2_kg_h", ("t/d", "day", 1000.0)), ("PM2.5(t/a)", "pm25_kg_h", ("t/a", "year", 1000.0)),
+    ("二氧化硫排放量（吨/年）", "so2_kg_h", ("吨/年", "year", 1000.0)), ("颗粒物排放速率(kg/h)", "pm10_kg_h", None),
+    ("氨（千克/天）", "nh3_kg_h", ("千克/天", "day", 1.0)), ("年运行小时数", "operating_hours_per_year", None),
+])
+def test_rate_and_unit_headers(header, column, unit):
+    from sim.vocabulary import vocabulary
+
+    assert vocabulary().column(header) == (column, unit)
+
+
+@pytest.mark.parametrize("header", ["so2_kg_hr", "二氧化硫(mg/m3)", "SO2(t/h)", "二氧化硫浓度(kg/h)"])
+def test_headers_not_taken_for_rates(header):
+    from sim.vocabulary import vocabulary
+
+    assert vocabulary().column(header) is None
