@@ -410,7 +410,7 @@ class Prepared:
 def prepare(scenario: Scenario) -> Prepared:
     """Load the list and factors, apply the policy and build the engine's arrays."""
     factors = load_emission_factors(scenario.inventory.emission_factors)
-    inventory = load_inventory(scenario.inventory.enterprises, factors, scenario.inventory.sheet)
+    inventory = load_inventory(scenario.inventory.enterprises, factors, scenario.inventory.sheet, scenario.inventory.header_row)
     measures = assign_measures(inventory, scenario.resolved_policy)
     start = pd.Timestamp(scenario.period.start)
     hours = scenario.period.hours

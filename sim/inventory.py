@@ -7,25 +7,51 @@ from activity × emission factor × (1 − control efficiency). Every problem in
 
 from __future__ import annotations
 
+import csv
 import difflib
+import io
+import itertools
 import re
 import warnings
+import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import openpyxl
 import pandas as pd
+from openpyxl.utils import get_column_letter
 
 from sim.errors import InputError
 from sim.tables import read_text_csv
-from sim.vocabulary import vocabulary
+from sim.vocabulary import header_key, vocabulary
 
 POLLUTANTS: tuple[str, ...] = vocabulary().pollutants
 RATE_COLUMNS = tuple(f"{p}_kg_h" for p in POLLUTANTS)
-NUMERIC_COLUMNS = ("lat", "lon", "activity", *RATE_COLUMNS, "hours_per_day", "output_value_wan_yuan_per_day", "truck_trips_per_day")
+NUMERIC_COLUMNS = ("lat", "lon", "activity", *RATE_COLUMNS, "hours_per_day", "operating_hours_per_year", "output_value_wan_yuan_per_day", "truck_trips_per_day")
 VERBATIM_COLUMNS = ("enterprise_id", "enterprise_name", "city", "district", "line_id")
 TEXT_COLUMNS = ("enterprise_id", "enterprise_name", "city", "district", "industry", "grade", "line_id", "process", "activity_unit")
 TRANSPORT_INDUSTRY, TRANSPORT_PROCESS, TRANSPORT_LINE = "road_transport", "heavy_truck", "road_transport"
+#: Rows searched for the header when row 1 is not it (a title row, notes above the table).
+HEADER_SEARCH_ROWS = 10
+#: A given rate this many times above (or below 1/this of) the factor-based estimate of the same
+#: line is named in a note. Controlled factors stand for an average plant; plants of one process
+#: differ from it by up to about an order of magnitude (control efficiency 90 % vs 99.5 %, grade
+#: A vs D, load), so a narrower band would flag real plants. 50x still catches the thousandfold
+#: slips of units (g/h or kg/a typed as kg/h, t as kg); a t/a number under a kg/h header is only
+#: ~9x off (8760 h / 1000) and cannot be told from plant spread by this comparison alone.
+IMPLAUSIBLE_FACTOR = 50.0
+#: Operating hours per year run at most through a leap year.
+MAX_HOURS_PER_YEAR = 8784.0
+#: Excel's error values, as a workbook stores them and as a CSV export writes them.
+EXCEL_ERRORS = {
+    "#DIV/0!": "division by zero", "#N/A": "value not available", "#VALUE!": "wrong type of argument", "#REF!": "reference to a deleted cell",
+    "#NAME?": "unknown name in a formula", "#NUM!": "invalid number", "#NULL!": "empty intersection", "#SPILL!": "spill range blocked",
+    "#CALC!": "calculation error", "#GETTING_DATA": "value still loading",
+}
+#: Well-formed thousands separators (1,234.5; 12,345,678): any other comma is a decimal comma or a typo.
+THOUSANDS = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?"
 
 
 # --------------------------------------------------------------------------- emission factors
@@ -135,7 +161,7 @@ def load_emission_factors(folder: str | Path) -> EmissionFactors:
 
 
 def _unit_key(unit: str) -> str:
-    return str(unit).strip().replace(" ", "").lower()
+    return header_key(unit)  # 吨／天 typed full-width is t/d
 
 
 # --------------------------------------------------------------------------- inventory
@@ -177,123 +203,356 @@ class Inventory:
         return out
 
 
-def _csv_encoding(path: Path) -> str:
+def _csv_encoding(path: Path) -> tuple[str, bytes]:
     raw = path.read_bytes()
     for encoding in ("utf-8-sig", "gb18030"):  # GB18030 (a superset of GBK) is common in exports from Chinese office software
         try:
             raw.decode(encoding)
-            return encoding
+            return encoding, raw
         except UnicodeDecodeError:
             continue
     raise InputError(path, None, "the file is neither UTF-8 nor GBK/GB18030 text.", "save it as 'CSV UTF-8'.")
 
 
-def _header_mapping(columns: list[str], path: Path) -> tuple[dict[int, str], list[str]]:
-    """Position of each column the simulator reads -> its canonical name, and the headers of
-    the columns it does not read (contacts, remarks ...).
+def _script(text: str) -> str:
+    return "zh" if re.search(r"[\u3400-\u9fff]", text) else "latin"
+
+
+def _header_mapping(columns: list[str], path: Path, where: str) -> tuple[dict[int, str], list[str], dict[str, tuple[str, str, str, float]]]:
+    """Position of each column the simulator reads -> its canonical name, the headers of the
+    columns it does not read (contacts, remarks ...), and the rate columns given in a unit other
+    than kg/h (canonical -> (header, unit, per, kg per unit)).
 
     Two headers meaning the same column are an error, and so is an unknown header that looks
-    like a misspelled column name (it would otherwise be ignored without a word).
+    like a misspelled column name (it would otherwise be ignored without a word). Suggestions
+    come from names in the header's own script: a Chinese typo gets the Chinese alias.
     """
     voc = vocabulary()
     mapping: dict[int, str] = {}
     seen: dict[str, int] = {}
+    units: dict[str, tuple[str, str, str, float]] = {}
     unknown: list[int] = []
     for i, col in enumerate(columns):
-        canonical = voc.column_aliases.get(col.lower())
-        if canonical is None:
+        found = voc.column(col) if col else None
+        if found is None:
             if col:
                 unknown.append(i)
             continue
+        canonical, unit = found
         if canonical in seen:
             first = columns[seen[canonical]]
-            what = f"the column '{col}' appears twice" if first.lower() == col.lower() else f"columns '{first}' and '{col}' both mean {canonical}"
-            raise InputError(path, "header", f"{what} (columns {seen[canonical] + 1} and {i + 1}).", "keep one of them.")
+            what = f"the column '{col}' appears twice" if header_key(first) == header_key(col) else f"columns '{first}' and '{col}' both mean {canonical}"
+            raise InputError(path, where, f"{what} (columns {seen[canonical] + 1} and {i + 1}).", "keep one of them.")
         seen[canonical] = i
         mapping[i] = canonical
+        if unit is not None:
+            units[canonical] = (col, *unit)
     names = {alias: canonical for alias, canonical in voc.column_aliases.items() if canonical not in seen}
     for i in unknown:
-        close = difflib.get_close_matches(columns[i].lower(), list(names), n=1, cutoff=0.85)
+        key = header_key(columns[i])
+        close = difflib.get_close_matches(key, [n for n in names if _script(n) == _script(key)], n=1, cutoff=0.85)
         if close:
-            raise InputError(path, "header", f"column '{columns[i]}' (column {i + 1}) is not a column name the simulator knows, so it would be ignored.",
+            raise InputError(path, where, f"column '{columns[i]}' (column {i + 1}) is not a column name the simulator knows, so it would be ignored.",
                              f"did you mean '{close[0]}'? Rename the header (names and Chinese aliases: sim/data/vocabulary.yaml).")
     missing = [c for c in voc.required_columns if c not in seen]
     if missing:
+        chinese = {c: next((a for a, k in voc.column_aliases.items() if k == c and _script(a) == "zh"), None) for c in missing}
+        listed = ", ".join(f"{c} ({chinese[c]})" if chinese[c] else c for c in missing)
+        # a misspelt required header (企业名陈): the closest alias of the same script, looser than above
+        guesses = []
+        for c in missing:
+            scored = [(difflib.SequenceMatcher(None, header_key(columns[i]), a).ratio(), i, a) for i in unknown for a, k in voc.column_aliases.items()
+                      if k == c and _script(a) == _script(header_key(columns[i]))]
+            best = max(scored, default=None)
+            if best is not None and best[0] >= 0.6:
+                guesses.append(f"'{best[2]}' for the header '{columns[best[1]]}' (column {best[1] + 1})")
+        if guesses:
+            raise InputError(path, where, f"missing required column(s): {listed}.", f"did you mean {'; '.join(guesses)}? Rename the header (names and Chinese aliases: sim/data/vocabulary.yaml).")
         hint = " The header looks separated by tabs or semicolons; save the file as comma-separated CSV." if len(columns) == 1 and any(s in columns[0] for s in "\t;") else ""
-        raise InputError(path, "header", f"missing required column(s): {', '.join(missing)}.", f"add them (English names or the Chinese aliases in sim/data/vocabulary.yaml).{hint}")
+        raise InputError(path, where, f"missing required column(s): {listed}.", f"add them (English names or the Chinese aliases in sim/data/vocabulary.yaml).{hint}")
     if "activity" not in seen and not any(c in seen for c in RATE_COLUMNS):
-        raise InputError(path, "header", "neither 'activity' nor any *_kg_h rate column is present.", "give activity with activity_unit, or direct rates such as so2_kg_h.")
-    return mapping, [columns[i] for i in unknown]
+        raise InputError(path, where, "neither 'activity' nor any *_kg_h rate column is present.", "give activity with activity_unit, or direct rates such as so2_kg_h.")
+    return mapping, [columns[i] for i in unknown], units
 
 
 def _header_cells(values: object) -> list[str]:
     return ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip() for v in values]
 
 
-def _extra_cells(data: pd.DataFrame, width: int, path: Path) -> None:
+def _locate_header(rows: list[list[str]], header_row: int | None, path: Path) -> tuple[int, str]:
+    """Index of the header among ``rows`` (the first rows of the list) and how errors name it.
+
+    A title row above the header (市重污染天气应急减排清单) would otherwise read as a header
+    missing every column: when row 1 lacks required columns that a row below holds, say so.
+    """
+    if header_row is not None:
+        if header_row > len(rows):
+            raise InputError(path, "key inventory.header_row", f"the list has {len(rows)} row(s), so row {header_row} cannot be its header.", "give the row number of the header (the first row is 1), or remove inventory.header_row.")
+        return header_row - 1, "header" if header_row == 1 else f"header (row {header_row})"
+    voc = vocabulary()
+    required = set(voc.required_columns)
+
+    def found(row: list[str]) -> int:
+        return len(required & {c[0] for c in map(voc.column, row) if c is not None})
+
+    first = found(_header_cells(rows[0])) if rows else 0
+    if first < len(required):
+        for k, row in enumerate(rows[1:HEADER_SEARCH_ROWS], start=2):
+            if found(_header_cells(row)) > max(first, len(required) // 2):
+                raise InputError(path, "header", f"row 1 is not the header: the column names stand in row {k} (a title or notes above them?).",
+                                 f"delete the row(s) above the header, or set 'header_row: {k}' under inventory in the scenario.")
+    return 0, "header"
+
+
+def _extra_cells(data: pd.DataFrame, width: int, path: Path, first_row: int) -> None:
     """Cells to the right of the last header: a shifted row (an unquoted comma) or stray data."""
     if data.shape[1] <= width:
         return
     extra = data.iloc[:, width:].astype(str).apply(lambda s: s.str.strip()).ne("").to_numpy() & ~data.iloc[:, width:].isna().to_numpy()
     row = _first_bad(extra.any(axis=1))
     if row is not None:
-        raise InputError(path, f"row {row + 2}", f"the row has cells beyond the header's {width} columns (column {width + 1 + int(np.flatnonzero(extra[row])[0])}).",
+        raise InputError(path, f"row {row + first_row}", f"the row has cells beyond the header's {width} columns (column {width + 1 + int(np.flatnonzero(extra[row])[0])}).",
                          "quote cells that contain commas (or remove the stray cells), so that every row has the header's columns.")
 
 
-def _read_list(path: Path, sheet: str | None) -> tuple[pd.DataFrame, list[str]]:
-    """The list with canonical column names (text and flag columns as strings, numeric ones
-    as numbers where the file holds plain numbers, else as strings checked later), its
-    spreadsheet row numbers in ``source_row`` (the header is row 1), and notes: empty rows
-    skipped, columns not read."""
+def _cells_per_record(raw: bytes, block: int = 1 << 20) -> np.ndarray:
+    """Cells in each record of CSV bytes (UTF-8 or GB18030: no multi-byte character holds a
+    comma, quote or line-feed byte), counted with numpy: pandas pads a short row silently.
+    Commas and line ends between quotes are data; a quote inside an unquoted cell can fool
+    the count, so a short row found here is confirmed with the csv module.
+
+    Counted in blocks of ``block`` bytes: arrays of a whole 1M-row list (150 MB) cost more in
+    fresh memory than the counting itself."""
+    quoted = b'"' in raw
+    counts: list[np.ndarray] = []
+    carry = 0  # commas of a record begun in an earlier block
+    parity = 0  # quotes before the block, mod 2
+    pending = False  # bytes after the last line end
+    for lo in range(0, len(raw), block):
+        b = np.frombuffer(raw, np.uint8, count=min(block, len(raw) - lo), offset=lo)
+        sep, end = b == ord(","), b == ord("\n")
+        if quoted:
+            quotes = np.cumsum(b == ord('"'), dtype=np.uint8)  # parity survives the uint8 wrap
+            outside = ((quotes + parity) & 1) == 0
+            parity = (parity + int(quotes[-1])) & 1
+            sep &= outside
+            end &= outside
+        ends = np.flatnonzero(end)
+        if not ends.size:
+            carry += int(np.count_nonzero(sep))
+            pending = True
+            continue
+        starts = np.concatenate(([0], ends[:-1] + 1))
+        # segments end at their line end (never empty); uint16 sums are 5x faster than int64, and a
+        # line of more than 65535 commas would wrap: the csv module's confirmation catches that
+        c = np.add.reduceat(sep.view(np.uint8), starts, dtype=np.uint16).astype(np.int64)
+        tail = int(np.count_nonzero(sep[ends[-1] + 1:]))
+        c[-1] -= tail
+        c[0] += carry
+        counts.append(c)
+        carry, pending = tail, bool(ends[-1] + 1 < b.size)
+    if pending:  # a last line without a line end
+        counts.append(np.array([carry], np.int64))
+    return np.concatenate(counts) + 1 if counts else np.zeros(0, np.int64)
+
+
+def _check_short_rows(path: Path, text_rows: Callable[[], Iterator[list[str]]], cells: np.ndarray | None, first: int, needed: int, skip: np.ndarray, source_row: np.ndarray) -> None:
+    """A row with fewer cells than the header (a list cut off in the middle of a row, or a
+    cell lost): an error, never a row padded with empty cells. ``cells`` counts the cells of the
+    records from index ``first`` on (None if it could not be aligned); ``skip`` marks empty rows."""
+    if cells is None:
+        return
+    short = (cells < needed) & ~skip
+    if not short.any():
+        return
+    flagged = np.flatnonzero(short)
+    wanted, last = set(flagged.tolist()), int(flagged[-1])
+    for index, record in enumerate(itertools.islice(text_rows(), first, first + last + 1)):
+        if index in wanted and len(record) < needed:  # the first short row the csv module confirms
+            others = int((flagged > index).sum())  # counted on the bytes: exact unless a quote fooled it
+            more = f" ({others} more row(s) alike.)" if others else ""
+            raise InputError(path, f"row {int(source_row[index])}", f"the row has {len(record)} cell(s), the header {needed}.{more}",
+                             "give every row the header's number of cells (empty cells keep their commas); if the file was cut off, export the list again.")
+
+
+def _xlsx_text(value: object) -> str:
+    if value is None:
+        return ""
+    if type(value) is float and value.is_integer():
+        return str(int(value))  # 24.0 -> '24', as the cell shows it
+    return str(value)
+
+
+def _read_workbook(path: Path, sheet: str | None) -> tuple[list[list[str]], str]:
+    """The chosen sheet as rows of text (values as last calculated, error cells as their text
+    #DIV/0! ...) and its name."""
+    if not zipfile.is_zipfile(path):
+        with path.open("rb") as f:
+            head = f.read(8)
+        what = ("the workbook is password-protected (encrypted), or an old .xls file renamed to .xlsx" if head == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+                else "the file is not an .xlsx workbook (not a zip archive: a CSV or other file renamed to .xlsx?)")
+        raise InputError(path, None, f"{what}.", "save it from Excel/WPS as .xlsx without a password, or as CSV UTF-8, and point inventory.enterprises at that file.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl's remarks on styles and data validation of exported workbooks
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            try:
+                names = [str(n) for n in book.sheetnames]
+                if sheet is None and len(names) > 1:
+                    raise InputError(path, "sheets", f"the workbook has {len(names)} sheets ({', '.join(names)}).", "name the one to read with 'inventory.sheet', or keep a single sheet.")
+                chosen = sheet if sheet is not None else names[0]
+                if chosen not in names:
+                    raise InputError(path, "sheets", f"no sheet named '{chosen}' (sheets: {', '.join(names)}).", "correct inventory.sheet.")
+                ws = book[chosen]
+                ws.reset_dimensions()  # the stored size may be wrong: read the rows there are
+                rows = [[_xlsx_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+            finally:
+                book.close()
+        while rows and not any(c.strip() for c in rows[-1]):  # formatted but empty rows below the list
+            rows.pop()
+    except InputError:
+        raise
+    except Exception as exc:  # a damaged workbook: openpyxl and zipfile raise many kinds
+        raise InputError(path, None, f"the workbook cannot be read ({type(exc).__name__}: {exc}).", "open it in a spreadsheet program and save it again as .xlsx (or export a CSV UTF-8 file).") from None
+    return rows, chosen
+
+
+def _has_formulas(path: Path) -> bool:
+    """Whether any sheet of the workbook holds a formula (<f> element), read in chunks."""
+    pattern = re.compile(rb"<(?:\w+:)?f[\s>/]")
+    with zipfile.ZipFile(path) as book:
+        for name in book.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                with book.open(name) as part:
+                    tail = b""
+                    while chunk := part.read(1 << 20):
+                        if pattern.search(tail + chunk):
+                            return True
+                        tail = chunk[-16:]
+    return False
+
+
+def _uncached_formulas(path: Path, sheet: str, rows: list[list[str]], first: int, columns: dict[int, str]) -> None:
+    """A formula without a stored result (a workbook written by a script, e.g. openpyxl, and
+    never opened in Excel) reads as an empty cell: an error, not a silent factor-based rate."""
+    if not _has_formulas(path):
+        return
+    found = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        try:
+            ws = book[sheet]
+            ws.reset_dimensions()
+            for i, row in enumerate(ws.iter_rows(values_only=True)):
+                if i < first or i >= len(rows):
+                    continue
+                for j, value in enumerate(row):
+                    if j in columns and value is not None and rows[i][j] == "" and (not isinstance(value, str) or value.startswith("=")):
+                        found.append((i, j))
+        finally:
+            book.close()
+    if found:  # a formula whose stored result is empty text (=IF(..., "", ...)) is marked t="str": not uncached
+        lo, hi = found[0][0], found[-1][0]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            try:
+                ws = book[sheet]
+                ws.reset_dimensions()
+                text = {(lo + k, j) for k, row in enumerate(ws.iter_rows(min_row=lo + 1, max_row=hi + 1)) for j, cell in enumerate(row) if cell.data_type == "str"}
+            finally:
+                book.close()
+        found = [cell for cell in found if cell not in text]
+    if found:
+        i, j = found[0]
+        more = f" ({len(found) - 1} more cell(s) alike.)" if len(found) > 1 else ""
+        raise InputError(path, f"row {i + 1}, column {columns[j]} (cell {get_column_letter(j + 1)}{i + 1})",
+                         f"the cell holds a formula without a stored result (the workbook was written by a program that does not calculate), so it would read as empty.{more}",
+                         "open and save the workbook in Excel/WPS so the values are stored (or paste the cells as values).")
+
+
+def _check_file(path: Path) -> None:
     if not path.exists():
         raise InputError(path, "inventory.enterprises", "the enterprise list does not exist.", "check the path (relative to the scenario file).")
     if path.is_dir():
         raise InputError(path, "inventory.enterprises", "this is a folder, not a list.", "name the .csv or .xlsx file itself.")
+    if not path.is_file():
+        raise InputError(path, "inventory.enterprises", "this is not a regular file (a device, pipe or socket), so it cannot be read as a list.",
+                         "point inventory.enterprises at the .csv or .xlsx file itself (save the data to a file first).")
+
+
+@dataclass(frozen=True)
+class _ListColumns:
+    present: frozenset[str]  # canonical columns the list's header has
+    units: dict[str, tuple[str, str, str, float]]  # rate column -> (header, unit, per, kg per unit), units other than kg/h
+
+
+def _read_list(path: Path, sheet: str | None, header_row: int | None = None) -> tuple[pd.DataFrame, list[str], _ListColumns]:
+    """The list with canonical column names (text and flag columns as strings, numeric ones
+    as numbers where the file holds plain numbers, else as strings checked later), its
+    spreadsheet row numbers in ``source_row``, notes (empty rows skipped, columns not read) and
+    what its header holds."""
+    _check_file(path)
     suffix = path.suffix.lower()
     if suffix in {".xlsx", ".xlsm"}:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # openpyxl's remarks on styles and data validation of exported workbooks
-                with pd.ExcelFile(path, engine="openpyxl") as book:
-                    names = [str(n) for n in book.sheet_names]
-                    if sheet is None and len(names) > 1:
-                        raise InputError(path, "sheets", f"the workbook has {len(names)} sheets ({', '.join(names)}).", "name the one to read with 'inventory.sheet', or keep a single sheet.")
-                    chosen = sheet if sheet is not None else names[0]
-                    if chosen not in names:
-                        raise InputError(path, "sheets", f"no sheet named '{chosen}' (sheets: {', '.join(names)}).", "correct inventory.sheet.")
-                    grid = pd.read_excel(book, sheet_name=chosen, header=None, dtype=str, keep_default_na=False)
-        except InputError:
-            raise
-        except Exception as exc:  # not a zip, a damaged or encrypted workbook: openpyxl and zipfile raise many kinds
-            raise InputError(path, None, f"the workbook cannot be read ({type(exc).__name__}: {exc}).", "open it in a spreadsheet program and save it again as .xlsx (or export a CSV UTF-8 file).") from None
-        if grid.empty:
+        rows, chosen = _read_workbook(path, sheet)
+        if not rows:
             raise InputError(path, None, "the sheet is empty.", "write the header row and at least one production line.")
-        header = _header_cells(grid.iloc[0])
-        mapping, ignored = _header_mapping(header, path)
-        data = grid.iloc[1:].reset_index(drop=True)
-        _extra_cells(data, len(header), path)
-        table = data[list(mapping)].rename(columns=mapping).astype(str)
+        h, where = _locate_header(rows, header_row, path)
+        header = _header_cells(rows[h])
+        mapping, ignored, units = _header_mapping(header, path, where)
+        width = max(map(len, rows))
+        data = pd.DataFrame([r + [""] * (width - len(r)) for r in rows[h + 1:]], columns=range(width), dtype=object)
+        _extra_cells(data, len(header), path, h + 2)
+        _uncached_formulas(path, chosen, rows, h + 1, mapping)
+        table = data[list(mapping)].rename(columns=mapping).astype(str) if len(data) else pd.DataFrame(columns=list(mapping.values()), dtype=str)
+        cells = None
     elif suffix in {".csv", ".txt"}:
         if sheet is not None:
             raise InputError(path, "key inventory.sheet", f"a sheet ('{sheet}') is named, but the list is a CSV file, which has no sheets.", "remove inventory.sheet, or point inventory.enterprises at the workbook.")
-        encoding = _csv_encoding(path)
+        encoding, raw = _csv_encoding(path)
+
+        def text_rows(head: int | None = None) -> Iterator[list[str]]:
+            """Records by the csv module, of the whole file or of about its first ``head`` lines
+            (cut after a line end: no GB18030 or UTF-8 character holds that byte)."""
+            data = raw
+            if head is not None:
+                cut = -1
+                for _ in range(head):
+                    cut = raw.find(b"\n", cut + 1)
+                    if cut < 0:
+                        break
+                data = raw if cut < 0 else raw[:cut + 1]
+            return csv.reader(io.StringIO(data.decode(encoding), newline=""))
+
+        wanted = max(HEADER_SEARCH_ROWS, header_row or 0)
         try:
-            header = _header_cells(pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False, skip_blank_lines=False, encoding=encoding).iloc[0])
-        except pd.errors.EmptyDataError:
-            raise InputError(path, None, "the file is empty.", "write the header row and at least one production line.") from None
-        except pd.errors.ParserError as exc:
-            raise InputError(path, "row 1", f"the header cannot be parsed ({str(exc).strip()}).", "check the quotes in the header row.") from None
-        mapping, ignored = _header_mapping(header, path)
+            first_rows = list(itertools.islice(text_rows(4 * wanted), wanted))  # room for line ends inside quoted cells
+            if len(first_rows) < wanted:
+                first_rows = list(itertools.islice(text_rows(), wanted))
+        except csv.Error as exc:
+            raise InputError(path, None, f"the CSV cannot be parsed ({exc}).", "check the quotes, and save the list as CSV UTF-8.") from None
+        if not any(c.strip() for row in first_rows for c in row):
+            raise InputError(path, None, "the file is empty.", "write the header row and at least one production line.")
+        h, where = _locate_header(first_rows, header_row, path)
+        header = _header_cells(first_rows[h])
+        mapping, ignored, units = _header_mapping(header, path, where)
         numeric = [i for i, canonical in mapping.items() if canonical in NUMERIC_COLUMNS]
         try:
             # by position, so that a row with one cell too many is an error, not a shifted row
-            data = pd.read_csv(
-                path, encoding=encoding, header=None, skiprows=1, skip_blank_lines=False, keep_default_na=False,
-                # text type only where a number-like cell must keep its spelling (id 007, district 0512):
-                # string conversion in the reader costs more than the parse itself on large lists
-                dtype={i: str for i, c in mapping.items() if c in VERBATIM_COLUMNS}, na_values={i: [""] for i in numeric},
-            )
+            with warnings.catch_warnings():
+                # A number column with text far down a large list is read in chunks of different
+                # types and comes back as object (numbers and strings), which _to_numbers reads
+                # cell by cell; pandas' DtypeWarning about it must not reach the planner.
+                # (low_memory=False would avoid it too, but turns off pandas' parallel reading.)
+                warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+                data = pd.read_csv(
+                    path, encoding=encoding, header=None, skiprows=h + 1, skip_blank_lines=False, keep_default_na=False,
+                    # text type only where a number-like cell must keep its spelling (id 007, district 0512):
+                    # string conversion in the reader costs more than the parse itself on large lists
+                    dtype={i: str for i, c in mapping.items() if c in VERBATIM_COLUMNS}, na_values={i: [""] for i in numeric},
+                )
         except pd.errors.ParserError as exc:
             # pandas says e.g. "Expected 26 fields in line 14, saw 27" (line = row of the file)
             found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
@@ -302,23 +561,29 @@ def _read_list(path: Path, sheet: str | None) -> tuple[pd.DataFrame, list[str]]:
             raise InputError(path, None, f"the CSV cannot be parsed ({str(exc).strip()}).", "quote fields that contain commas, and give every row the header's number of columns.") from None
         except pd.errors.EmptyDataError:
             raise InputError(path, None, "the enterprise list has no rows.", "add at least one production line.") from None
-        _extra_cells(data, len(header), path)
-        for i in range(data.shape[1], len(header)):  # every row shorter than the header: its last cells are empty
+        _extra_cells(data, len(header), path, h + 2)
+        for i in range(data.shape[1], len(header)):  # every row shorter than the header: checked below, then its last cells are empty
             data[i] = np.nan if i in numeric else ""
         table = data[list(mapping)].rename(columns=mapping)
+        cells = _cells_per_record(raw)[h + 1:]
+        if cells.size != len(data):  # e.g. old Mac line ends: the count does not align, leave the check out
+            cells = None
     else:
         raise InputError(path, None, f"unknown list format '{suffix}'.", "give a .csv or .xlsx file.")
-    table["source_row"] = np.arange(len(table)) + 2
+    table["source_row"] = np.arange(len(table)) + h + 2
     notes = []
     empty = np.zeros(len(table), dtype=bool)
-    maybe = np.flatnonzero(table.enterprise_id.fillna("").astype(str).str.strip().eq("").to_numpy())
+    maybe = np.flatnonzero(table.enterprise_id.fillna("").astype(str).str.strip().eq("").to_numpy()) if len(table) else np.zeros(0, int)
     if maybe.size:  # rows without an id: skipped if every cell is empty, else an error below
         sub = data.iloc[maybe]
         empty[maybe] = ~(sub.astype(str).apply(lambda s: s.str.strip()).ne("").to_numpy() & ~sub.isna().to_numpy()).any(axis=1)
+    if cells is not None:
+        needed = max(i for i, c in enumerate(header) if c) + 1
+        _check_short_rows(path, text_rows, cells, h + 1, needed, empty, table.source_row.to_numpy())
     if empty.any():
-        rows = table.source_row.to_numpy()[empty]
-        shown = ", ".join(map(str, rows[:10])) + (", ..." if rows.size > 10 else "")
-        notes.append(f"{path.name}: {rows.size} empty row(s) skipped (rows {shown})")
+        rows_skipped = table.source_row.to_numpy()[empty]
+        shown = ", ".join(map(str, rows_skipped[:10])) + (", ..." if rows_skipped.size > 10 else "")
+        notes.append(f"{path.name}: {rows_skipped.size} empty row(s) skipped (rows {shown})")
         table = table[~empty]
     if table.empty:
         raise InputError(path, None, "the enterprise list has no rows.", "add at least one production line.")
@@ -326,11 +591,11 @@ def _read_list(path: Path, sheet: str | None) -> tuple[pd.DataFrame, list[str]]:
         notes.append(f"{path.name}: column(s) not used by the simulator: {', '.join(ignored)}")
     voc = vocabulary()
     for col in (*TEXT_COLUMNS, *voc.flags):
-        table[col] = table[col].astype(str).str.strip() if col in table.columns else ""
+        table[col] = table[col].fillna("").astype(str).str.strip() if col in table.columns else ""
     for col in NUMERIC_COLUMNS:
         if col not in table.columns:
             table[col] = np.nan
-    return table.reset_index(drop=True), notes
+    return table.reset_index(drop=True), notes, _ListColumns(frozenset(mapping.values()), units)
 
 
 def _by_unique(values: pd.Series, func) -> np.ndarray:
@@ -352,6 +617,8 @@ def _fail(path: Path, mask: np.ndarray, column: str, problem: str, fix: str, tab
     others = int(mask.sum()) - 1
     more = f" ({others} more row(s) alike.)" if others else ""
     value = table[column].iloc[row] if column in table.columns else ""
+    if isinstance(value, str) and value in EXCEL_ERRORS:
+        problem, fix = f"'{{value}}' is an Excel error value ({EXCEL_ERRORS[value]}).", "correct the formula (or type the value) in the workbook and save or export the list again."
     raise InputError(path, f"row {_row_number(table, row)}, column {column}", problem.format(value=value) + more, fix)
 
 
@@ -360,27 +627,140 @@ def _row_number(table: pd.DataFrame, row: int) -> int:
     return int(table.source_row.iloc[row]) if "source_row" in table.columns else row + 2
 
 
-def load_inventory(path: str | Path, factors: EmissionFactors, sheet: str | None = None) -> Inventory:
+def _to_numbers(table: pd.DataFrame, col: str, path: Path) -> np.ndarray:
+    """The numbers of a number column; a cell that is not one is an error naming it.
+
+    Text is read as written after NFKC (full-width digits); commas only as thousands
+    separators (1,234.5): a decimal comma (26,99) would otherwise become 2699.
+    """
+    column = table[col]
+    if pd.api.types.is_numeric_dtype(column.dtype):
+        return column.to_numpy(float)
+    text = column.fillna("").astype(str).str.strip()  # pandas 3 keeps NaN through astype(str): blank cells must not count as text
+    values = np.array(pd.to_numeric(text, errors="coerce"), dtype=float)  # a writable copy
+    retry = np.isnan(values) & ~text.isin(["", "nan"]).to_numpy()
+    if not retry.any():
+        return values
+    idx = np.flatnonzero(retry)
+    sub = text.iloc[idx].str.normalize("NFKC").str.strip()
+    comma = sub.str.contains(",", regex=False).to_numpy()
+    decimal_comma = comma & ~sub.str.fullmatch(THOUSANDS).to_numpy()
+    values[idx] = pd.to_numeric(sub.str.replace(",", "", regex=False).where(~decimal_comma, "x"), errors="coerce").to_numpy(float)
+    bad = np.zeros(len(text), dtype=bool)
+    bad[idx] = np.isnan(values[idx])
+    row = _first_bad(bad)
+    if row is not None:
+        others = int(bad.sum()) - 1
+        more = f" ({others} more row(s) alike.)" if others else ""
+        value = text.iloc[row]
+        where = f"row {_row_number(table, row)}, column {col}"
+        if value in EXCEL_ERRORS:
+            raise InputError(path, where, f"'{value}' is an Excel error value ({EXCEL_ERRORS[value]}), not a number.{more}", "correct the formula (or type the value) in the workbook and save or export the list again.")
+        if decimal_comma[np.searchsorted(idx, row)]:
+            example = value.replace(",", ".") if value.count(",") == 1 and "." not in value else "26.99"
+            raise InputError(path, where, f"'{value}' has a comma that is not a thousands separator.{more}", f"use a point as decimal separator ({example}); commas may only group thousands (1,234.5).")
+        raise InputError(path, where, f"'{value}' is not a number.{more}", "write a plain number (or leave the cell empty).")
+    return values
+
+
+def _excel_errors(table: pd.DataFrame, columns: tuple[str, ...], path: Path) -> None:
+    """An Excel error value (#N/A, #REF! ...) in a text column would pass as a name or an id."""
+    for col in columns:
+        mask = table[col].isin(EXCEL_ERRORS).to_numpy()
+        row = _first_bad(mask)
+        if row is not None:
+            value = table[col].iloc[row]
+            more = f" ({int(mask.sum()) - 1} more row(s) alike.)" if mask.sum() > 1 else ""
+            raise InputError(path, f"row {_row_number(table, row)}, column {col}", f"'{value}' is an Excel error value ({EXCEL_ERRORS[value]}).{more}",
+                             "correct the formula (or type the value) in the workbook and save or export the list again.")
+
+
+def industry_names(factors: EmissionFactors) -> dict[str, str]:
+    """Each industry key and Chinese name (``name_zh`` of industries.csv), as compared
+    (:func:`~sim.vocabulary.header_key`) -> the industry key."""
+    processes = factors.processes
+    names = {header_key(n): k for (k, _), n in zip(processes.index, processes.name_zh) if str(n).strip()} if "name_zh" in processes.columns else {}
+    names.update({header_key(k): k for k in factors.industries})
+    return names
+
+
+def _industry_keys(table: pd.DataFrame, factors: EmissionFactors) -> tuple[np.ndarray, np.ndarray]:
+    """Industry and process names as industries.csv gives them in Chinese (水泥, 熟料烧成(回转窑))
+    become their keys, in place; NFKC and spaces do not matter. Returns whether each row's
+    industry is known and the row's position in ``factors.processes`` (-1: unknown)."""
+    processes = factors.processes
+    known = table.industry.isin(factors.industries).to_numpy()
+    if not known.all():
+        names = industry_names(factors)
+        table.loc[~known, "industry"] = _by_unique(table.industry[~known], lambda v: names.get(header_key(v), v))
+        known = table.industry.isin(factors.industries).to_numpy()
+    key_index = processes.index.get_indexer(pd.MultiIndex.from_arrays([table.industry, table.process]))
+    unknown = key_index < 0
+    if unknown.any() and "process_zh" in processes.columns:
+        names = {(k, header_key(n)): p for (k, p), n in zip(processes.index, processes.process_zh) if str(n).strip()}
+        names.update({(k, header_key(p)): p for k, p in processes.index})
+        pairs = pd.Series(list(zip(table.industry[unknown], table.process[unknown])), dtype=object)
+        table.loc[unknown, "process"] = _by_unique(pairs, lambda kp: names.get((kp[0], header_key(kp[1])), kp[1]))
+        key_index = processes.index.get_indexer(pd.MultiIndex.from_arrays([table.industry, table.process]))
+    return known, key_index
+
+
+def _rates_kg_h(numbers: dict[str, np.ndarray], hours: np.ndarray, columns: _ListColumns, table: pd.DataFrame, path: Path, notes: list[str]) -> None:
+    """Rates given per day or per year (SO2(t/d), 二氧化硫（吨/年）) as kg/h while running, in place.
+
+    Per day: over the line's hours_per_day (24 h where empty), so the daily amount is kept. Per
+    year: over its operating_hours_per_year, which the list must then give.
+    """
+    annual = numbers["operating_hours_per_year"]
+    _fail(path, (annual <= 0) | (annual > MAX_HOURS_PER_YEAR), "operating_hours_per_year", "'{value}' is outside (0, 8784].", "give the hours the line runs in a year (at most 8784, a leap year).", table)
+    for col, (header, unit, per, kg) in columns.units.items():
+        values = numbers[col] * kg
+        if per == "day":
+            values = values / hours
+            notes.append(f"{path.name}: rates in '{header}' read as {unit} and converted to kg/h over each line's hours_per_day (24 h where empty)")
+        elif per == "year":
+            if "operating_hours_per_year" not in columns.present:
+                raise InputError(path, f"column {header}", f"the column gives annual amounts ({unit}); a rate in kg/h needs each line's operating hours per year, and the list has no such column.",
+                                 "add a column operating_hours_per_year (年运行小时数) with the hours each line runs in a year, or give the rates in kg/h.")
+            given = ~np.isnan(values)
+            _fail(path, given & np.isnan(annual), "operating_hours_per_year", f"the cell is empty, but the row gives an annual amount under '{header}'.", "fill the hours the line runs in a year (e.g. 7200).", table)
+            values = np.divide(values, annual, out=np.full_like(values, np.nan), where=given)
+            notes.append(f"{path.name}: rates in '{header}' read as {unit} and converted to kg/h over each line's operating_hours_per_year")
+        numbers[col] = values
+
+
+def _implausible_rates(direct_kg_d: np.ndarray, factor_kg_d: np.ndarray, rows: np.ndarray, table: pd.DataFrame, path: Path) -> str | None:
+    """A note naming the rows whose given rate is far from the factor-based estimate (a number
+    in the wrong unit), or None. ``rows`` are the positions of the lines with a given rate and
+    activity (the arrays hold those rows); only rates above 0 are compared."""
+    both = (direct_kg_d > 0) & (factor_kg_d > 0)  # NaN (no rate given) compares False
+    odd = both & ((direct_kg_d > IMPLAUSIBLE_FACTOR * factor_kg_d) | (direct_kg_d * IMPLAUSIBLE_FACTOR < factor_kg_d))
+    flagged = rows[odd.any(axis=1)]
+    if not flagged.size:
+        return None
+    shown = ", ".join(str(_row_number(table, int(r))) for r in flagged[:5]) + (f" and {flagged.size - 5} more" if flagged.size > 5 else "")
+    cols = ", ".join(RATE_COLUMNS[j] for j in np.flatnonzero(odd.any(axis=0)))
+    return (f"{path.name}: given rates ({cols}) differ from the estimate by activity and emission factor by more than {IMPLAUSIBLE_FACTOR:g}x "
+            f"in {flagged.size} row(s): rows {shown}; check the units (a t/a, kg/a or g/h number under a kg/h header?)")
+
+
+def load_inventory(path: str | Path, factors: EmissionFactors, sheet: str | None = None, header_row: int | None = None) -> Inventory:
     """Load and validate an enterprise list (CSV or XLSX) into an :class:`Inventory`.
 
-    Row numbers in errors count the header as row 1, as a spreadsheet shows them.
+    Row numbers in errors are those a spreadsheet shows (the first row of the file is row 1);
+    ``header_row`` is the 1-based row of the header when title rows stand above it.
     """
     path = Path(path)
     voc = vocabulary()
-    table, notes = _read_list(path, sheet)
+    table, notes, columns = _read_list(path, sheet, header_row)
+    _excel_errors(table, VERBATIM_COLUMNS, path)  # the other text columns must match a vocabulary: _fail names an Excel error there
 
     for col in ("enterprise_id", "line_id", "industry", "process", "city", "enterprise_name"):
         _fail(path, (table[col] == "").to_numpy(), col, "is empty.", f"every row needs a {col}.", table)
 
     numbers = {}
     for col in NUMERIC_COLUMNS:
-        column = table[col]
-        if pd.api.types.is_numeric_dtype(column.dtype):
-            values = column.to_numpy(float)
-        else:  # text in a number column (thousands separators, stray spaces, typos): check each cell
-            text = column.astype(str).str.strip()
-            values = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce").to_numpy(float)
-            _fail(path, ~text.isin(["", "nan"]).to_numpy() & np.isnan(values), col, "'{value}' is not a number.", "write a plain number (or leave the cell empty).", table)
+        values = _to_numbers(table, col, path)
         _fail(path, values < 0, col, "'{value}' is negative.", "emission rates, activity and counts cannot be negative.", table)
         _fail(path, np.isinf(values), col, "'{value}' is not a finite number.", "write a plain number.", table)
         numbers[col] = values
@@ -394,15 +774,14 @@ def load_inventory(path: str | Path, factors: EmissionFactors, sheet: str | None
         _fail(path, pd.isna(state), flag, "'{value}' is not a yes/no value.", "write 1 or 0 (是/否 also accepted).", table)
         flags[flag] = state.astype(bool)
 
-    key_index = factors.processes.index.get_indexer(pd.MultiIndex.from_arrays([table.industry, table.process]))
-    known_industry = table.industry.isin(factors.industries).to_numpy()
-    _fail(path, ~known_industry, "industry", "industry '{value}' is unknown.", f"use a key of emission_factors/industries.csv ({', '.join(factors.industries)}).", table)
+    known_industry, key_index = _industry_keys(table, factors)
+    _fail(path, ~known_industry, "industry", "industry '{value}' is unknown.", f"use a key of emission_factors/industries.csv ({', '.join(factors.industries)}) or its Chinese name (name_zh there).", table)
     bad_process = key_index < 0
     row = _first_bad(bad_process)
     if row is not None:
         ind = table.industry.iloc[row]
         allowed = ", ".join(factors.processes.loc[ind].index)
-        raise InputError(path, f"row {_row_number(table, row)}, column process", f"process '{table.process.iloc[row]}' is not a process of industry '{ind}'.", f"use one of: {allowed}.")
+        raise InputError(path, f"row {_row_number(table, row)}, column process", f"process '{table.process.iloc[row]}' is not a process of industry '{ind}'.", f"use one of: {allowed} (or its Chinese name, process_zh in emission_factors/industries.csv).")
 
     activity = numbers["activity"]
     has_activity = ~np.isnan(activity)
@@ -420,6 +799,7 @@ def load_inventory(path: str | Path, factors: EmissionFactors, sheet: str | None
     hours = numbers["hours_per_day"]
     hours = np.where(np.isnan(hours), 24.0, hours)
     _fail(path, (hours <= 0) | (hours > 24), "hours_per_day", "'{value}' is outside (0, 24].", "give operating hours per day between 0 and 24.", table)
+    _rates_kg_h(numbers, hours, columns, table, path, notes)
 
     direct = np.column_stack([numbers[c] for c in RATE_COLUMNS])
     has_direct = ~np.isnan(direct)
@@ -430,6 +810,10 @@ def load_inventory(path: str | Path, factors: EmissionFactors, sheet: str | None
     # daily emission [kg/d]: direct rates run for hours_per_day; factor rates follow activity
     factor_kg_d = np.where(has_activity, activity * np.nan_to_num(multiplier), 0.0)[:, None] * factors.factor_kg_per_unit[key_index]
     kg_d = np.where(has_direct, direct * hours[:, None], factor_kg_d)
+    both = np.flatnonzero(has_activity & has_direct.any(axis=1))
+    odd = _implausible_rates(direct[both] * hours[both, None], factor_kg_d[both], both, table, path) if both.size else None
+    if odd:
+        notes.append(odd)
 
     trips = numbers["truck_trips_per_day"]
     bulk = flags["bulk_transport"]

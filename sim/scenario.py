@@ -339,6 +339,7 @@ class InventoryConfig(Frozen):
     emission_factors: FilePath
     other_sources: FilePath | OtherSources | list[FilePath | OtherSources] | None = None
     sheet: str | None = Field(None, description="worksheet to read when the list is an .xlsx with several sheets")
+    header_row: int | None = Field(None, ge=1, strict=True, description="row number (1 = first row) of the list's header, when title rows stand above it")
 
 
 class ScheduledWarning(Frozen):
@@ -765,12 +766,23 @@ def load_other_sources(path: Path, key: str | None = None) -> OtherSources:
     return other.model_copy(update={"file": path})
 
 
+def _not_a_file(path: Path, fix: str) -> tuple[str, str]:
+    """Why ``path`` (not a regular file) cannot be read, and the fix: /dev/zero or a pipe exists
+    but is no file."""
+    if not path.exists():
+        return "does not exist.", fix
+    if path.is_dir():
+        return "is a folder, not a file.", fix
+    return "is not a regular file (a device, pipe or socket), so it cannot be read.", "give a file saved on disk (save the data to a .csv or .xlsx file first)."
+
+
 def _check_data_files(scenario: Scenario) -> None:
     """Every data file the scenario names exists (before any is read), named with its key."""
     fix = "check the path (relative paths start at the scenario file's folder)."
     inv = scenario.inventory
     if not Path(inv.enterprises).is_file():
-        raise InputError(inv.enterprises, "key inventory.enterprises", "the enterprise list " + ("is a folder, not a file." if Path(inv.enterprises).is_dir() else "does not exist."), fix)
+        problem, fix = _not_a_file(Path(inv.enterprises), fix)
+        raise InputError(inv.enterprises, "key inventory.enterprises", "the enterprise list " + problem, fix)
     if not Path(inv.emission_factors).is_dir():
         raise InputError(inv.emission_factors, "key inventory.emission_factors", "this is not a folder.", "point emission_factors at the folder holding industries.csv, factors.csv, units.csv and profiles.csv.")
     named = []
@@ -780,7 +792,8 @@ def _check_data_files(scenario: Scenario) -> None:
     named.append(("warnings.forecast.file", scenario.warnings.forecast.file))
     for key, file in named:
         if file is not None and not Path(file).is_file():
-            raise InputError(file, f"key {key}", "the file does not exist." if not Path(file).exists() else "this is a folder, not a file.", fix)
+            problem, fix = _not_a_file(Path(file), fix)
+            raise InputError(file, f"key {key}", "the file " + problem, fix)
 
 
 def load_scenario(path: str | Path) -> Scenario:

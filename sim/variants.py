@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.inventory import _read_workbook, _uncached_formulas, industry_names, load_emission_factors
 from sim.scenario import (
     CalendarRule,
     EnsembleConfig,
@@ -61,7 +62,7 @@ from sim.scenario import (
     Scenario,
     WarningsConfig,
 )
-from sim.vocabulary import vocabulary
+from sim.vocabulary import header_key, vocabulary
 
 __all__ = [
     "cache_dir",
@@ -286,15 +287,17 @@ def cache_dir() -> Path:
 class _Table:
     """An enterprise list as text cells, written back unchanged except for edited cells."""
 
-    def __init__(self, path: Path, sheet: str | None):
+    def __init__(self, path: Path, sheet: str | None, header_row: int | None = None):
         self.path = path
+        self.header = (header_row or 1) - 1  # title rows above it are written back as they are
         suffix = path.suffix.lower()
         if suffix in {".xlsx", ".xlsm"}:
-            with pd.ExcelFile(path, engine="openpyxl") as book:
-                if sheet is None and len(book.sheet_names) > 1:
-                    raise ValueError(f"{path}: the workbook has several sheets; name one with inventory.sheet")
-                grid = pd.read_excel(book, sheet_name=sheet or 0, header=None, dtype=str, keep_default_na=False)
-            self.rows = [[str(c) for c in row] for row in grid.itertuples(index=False)]
+            # the list reader's workbook reading: error cells keep their text (#DIV/0!) and a
+            # formula without a stored result is an error, not an empty cell in the copy
+            self.rows, chosen = _read_workbook(path, sheet)
+            if len(self.rows) > self.header:
+                named = {j: h for j, h in enumerate(self.rows[self.header]) if h.strip()}
+                _uncached_formulas(path, chosen, self.rows, self.header + 1, named)
             self.encoding, self.bom, self.newline, self.name = "utf-8", False, "\n", path.with_suffix(".csv").name
         else:
             raw = path.read_bytes()
@@ -309,30 +312,30 @@ class _Table:
             self.newline = "\r\n" if first.endswith("\r") else "\n"
             self.rows = list(csv.reader(io.StringIO(text, newline="")))
             self.name = path.name
-        if not self.rows:
+        if len(self.rows) <= self.header:
             raise ValueError(f"{path}: the enterprise list is empty")
         aliases = vocabulary().column_aliases
-        self.columns = {aliases.get(c.strip().lower()): i for i, c in enumerate(self.rows[0]) if aliases.get(c.strip().lower())}
+        self.columns = {aliases.get(header_key(c)): i for i, c in enumerate(self.rows[self.header]) if aliases.get(header_key(c))}
         for needed in ("enterprise_id", "grade", "industry"):
             if needed not in self.columns:
                 raise ValueError(f"{path}: the enterprise list has no {needed} column")
 
     def column(self, name: str) -> list[str]:
         i = self.columns[name]
-        return [row[i].strip() if i < len(row) else "" for row in self.rows[1:]]
+        return [row[i].strip() if i < len(row) else "" for row in self.rows[self.header + 1:]]
 
     def data_rows(self) -> range:
         """Positions of the rows below the header (as in :meth:`column` and :meth:`set`)."""
-        return range(len(self.rows) - 1)
+        return range(len(self.rows) - self.header - 1)
 
     def set(self, row: int, name: str, value: str) -> None:
         if name not in self.columns:
-            self.columns[name] = len(self.rows[0])
-            self.rows[0].append(name)
-            for r in self.rows[1:]:
+            self.columns[name] = len(self.rows[self.header])
+            self.rows[self.header].append(name)
+            for r in self.rows[self.header + 1:]:
                 r.append("0" if any(c.strip() for c in r) else "")
         i = self.columns[name]
-        line = self.rows[row + 1]
+        line = self.rows[row + self.header + 1]
         line.extend([""] * (i + 1 - len(line)))
         line[i] = value
 
@@ -348,8 +351,9 @@ def _edited_list(scenario: Scenario, edit: dict[str, Any], apply: Callable[[_Tab
     sheet = scenario.inventory.sheet
     key = hashlib.sha256()
     key.update(source.read_bytes())
-    key.update(json.dumps({"sheet": sheet, **edit}, sort_keys=True, ensure_ascii=False).encode())
-    table = _Table(source, sheet)
+    header_row = scenario.inventory.header_row
+    key.update(json.dumps({"sheet": sheet, **({"header_row": header_row} if header_row else {}), **edit}, sort_keys=True, ensure_ascii=False).encode())
+    table = _Table(source, sheet, header_row)
     target = cache_dir() / key.hexdigest()[:24] / table.name
     if not target.is_file():
         apply(table)
@@ -495,7 +499,8 @@ def with_whitelist(
         flags = table.column("whitelist") if "whitelist" in table.columns else [""] * len(ids)
         truth = vocabulary().flag_true
         on = [f.strip().lower() in truth for f in flags]
-        inds = table.column("industry")
+        names = industry_names(load_emission_factors(scenario.inventory.emission_factors))
+        inds = [names.get(header_key(i), i) for i in table.column("industry")]  # 水泥 in the list is cement
         listed = {i for i, f in zip(ids, on) if f}
         eligible = sorted({i for i, ind in zip(ids, inds) if i and ind in sectors} - listed)
         chosen = set(wanted)

@@ -5,6 +5,8 @@ Loaded once from ``sim/data/vocabulary.yaml`` so that a city's own spellings are
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -25,6 +27,7 @@ class Vocabulary:
     levels: tuple[str, ...]  # lowest first
     pollutants: tuple[str, ...]
     ratio_pollutants: dict[str, str]  # ratio key -> inventory pollutant
+    rate_headers: dict[str, tuple[str, str, str, float]]  # header key -> (rate column, unit, per hour/day/year, kg per unit)
 
     def canonical_grade(self, text: object) -> str | None:
         """The canonical grade for a spelling such as ``A级`` or ``引领性``; None if unknown."""
@@ -35,8 +38,27 @@ class Vocabulary:
         return self.level_aliases.get(_normalise(text))
 
 
+    def column(self, header: object) -> tuple[str, tuple[str, str, float] | None] | None:
+        """The canonical column a header names, with the rate unit when the header gives one
+        other than kg/h (``二氧化硫（吨/年）`` -> so2_kg_h, ('吨/年', 'year', 1000)); None if unknown."""
+        key = header_key(header)
+        if key in self.column_aliases:
+            return self.column_aliases[key], None
+        rate = self.rate_headers.get(key)
+        if rate is None:
+            return None
+        column, unit, per, kg = rate
+        return column, (None if per == "hour" and kg == 1 else (unit, per, kg))
+
+
+def header_key(text: object) -> str:
+    """A header as compared: NFKC (full-width brackets, letters and digits as a Chinese keyboard
+    types them become ASCII), no whitespace, lower case."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text))).lower()
+
+
 def _normalise(text: object) -> str:
-    return str(text).strip().replace(" ", "").replace("　", "").lower()
+    return header_key(text)
 
 
 @lru_cache(maxsize=1)
@@ -46,11 +68,19 @@ def vocabulary() -> Vocabulary:
     columns: dict[str, str] = {}
     for canonical, aliases in raw["columns"].items():
         for name in [canonical, *aliases]:
-            columns[name.strip().lower()] = canonical
+            columns[header_key(name)] = canonical
     grade_aliases: dict[str, str] = {}
     for canonical, aliases in raw["grades"].items():
         for name in [canonical, *aliases]:
             grade_aliases[_normalise(name)] = canonical
+    rate_headers: dict[str, tuple[str, str, str, float]] = {}
+    for pollutant, names in raw["pollutant_names"].items():
+        for name in [header_key(f"{n}{w}") for n in [pollutant, *names] for w in ["", *raw.get("rate_words", [])]]:
+            for unit, (per, kg) in raw["rate_units"].items():
+                u = header_key(unit)
+                # parts already normalised (ASCII brackets and separators): no NFKC per form
+                for form in (f"{name}({u})", f"{name}[{u}]", f"{name}_{u.replace('/', '_')}", f"{name}{u}", f"{name}_{u}"):
+                    rate_headers.setdefault(form, (f"{pollutant}_kg_h", unit, per, float(kg)))
     level_aliases: dict[str, str] = {}
     for canonical, aliases in raw["levels"].items():
         for name in [canonical, *aliases]:
@@ -67,4 +97,5 @@ def vocabulary() -> Vocabulary:
         levels=tuple(raw["levels"]),
         pollutants=tuple(raw["pollutants"]),
         ratio_pollutants=dict(raw["ratio_pollutants"]),
+        rate_headers=rate_headers,
     )

@@ -55,6 +55,30 @@ def main() -> None:
         book.save(buffer)
         (HERE / case / "list.xlsx").write_bytes(buffer.getvalue())
 
+    # One-sheet workbooks of the tiny list with one cell changed (row, header, value).
+    so2 = rows[0].index("so2_kg_h")
+    for case, change in (
+        ("list_xlsx_formula_uncached", (3, so2, "=10*2")),  # openpyxl stores no result of a formula
+        ("list_xlsx_error_cell", (3, so2, "#DIV/0!")),
+    ):
+        book = openpyxl.Workbook()
+        sheet = book.active
+        sheet.append(rows[0])
+        for row in rows[1:]:
+            sheet.append([_cell(v) for v in row])
+        r, c, value = change
+        sheet.cell(r, c + 1).value = value
+        if value.startswith("#"):
+            sheet.cell(r, c + 1).data_type = "e"  # an error value, as Excel stores a failed formula
+        book.properties.created = book.properties.modified = dt.datetime(2023, 12, 1)
+        buffer = io.BytesIO()
+        book.save(buffer)
+        (HERE / case / "list.xlsx").write_bytes(buffer.getvalue())
+
+    # An encrypted workbook is an OLE2 compound file, not a zip: its signature and padding are
+    # enough for the reader to tell (a real one needs an encryption library to write).
+    (HERE / "list_xlsx_encrypted" / "list.xlsx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
+
 
 if __name__ == "__main__":
     main()
