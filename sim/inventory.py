@@ -42,6 +42,17 @@ HEADER_SEARCH_ROWS = 10
 #: slips of units (g/h or kg/a typed as kg/h, t as kg); a t/a number under a kg/h header is only
 #: ~9x off (8760 h / 1000) and cannot be told from plant spread by this comparison alone.
 IMPLAUSIBLE_FACTOR = 50.0
+#: A whole rate column whose median ratio to the factor-based estimate lies above SYSTEMATIC_HIGH
+#: or below SYSTEMATIC_LOW is named in a note. Plant-to-plant spread largely cancels in the
+#: median over a column, while a unit slip shifts every row alike: a t/a column under a kg/h
+#: header reads 8.76x high (8760 h/a / 1000 kg/t), kg/d 24x, t/d 42x; a t/d figure typed where
+#: kg/h belongs reads 0.024x. Estimates: measured rates of well-controlled plants sit below the
+#: average controlled factor (the bundled Demo City list: medians 0.28-0.63 per column), so the
+#: low bound leaves room below; 4x high is under the smallest common slip (8.76x).
+SYSTEMATIC_HIGH = 4.0
+SYSTEMATIC_LOW = 1 / 20
+#: Rows a column needs (with both a given rate and activity) before its median is judged.
+SYSTEMATIC_MIN_ROWS = 5
 #: Operating hours per year run at most through a leap year.
 MAX_HOURS_PER_YEAR = 8784.0
 #: Excel's error values, as a workbook stores them and as a CSV export writes them.
@@ -744,6 +755,25 @@ def _implausible_rates(direct_kg_d: np.ndarray, factor_kg_d: np.ndarray, rows: n
             f"in {flagged.size} row(s): rows {shown}; check the units (a t/a, kg/a or g/h number under a kg/h header?)")
 
 
+def _systematic_rates(direct_kg_d: np.ndarray, factor_kg_d: np.ndarray, path: Path) -> str | None:
+    """A note naming the rate columns whose given rates sit, on median over the rows with both a
+    given rate and activity, above :data:`SYSTEMATIC_HIGH` or below :data:`SYSTEMATIC_LOW` times
+    the factor-based estimate: a column typed in another unit (t/a under a kg/h header), or None."""
+    both = (direct_kg_d > 0) & (factor_kg_d > 0)
+    off = []
+    for j in range(direct_kg_d.shape[1]):
+        rows = both[:, j]
+        if rows.sum() < SYSTEMATIC_MIN_ROWS:
+            continue
+        ratio = float(np.median(direct_kg_d[rows, j] / factor_kg_d[rows, j]))
+        if ratio > SYSTEMATIC_HIGH or ratio < SYSTEMATIC_LOW:
+            off.append(f"{RATE_COLUMNS[j]} {ratio:.3g}x over {int(rows.sum())} rows")
+    if not off:
+        return None
+    return (f"{path.name}: given rates are on median far from the estimate by activity and emission factor ({'; '.join(off)}); "
+            "check the column's unit (a t/a column under a kg/h header reads about 8.8x high, kg/d 24x)")
+
+
 def load_inventory(path: str | Path, factors: EmissionFactors, sheet: str | None = None, header_row: int | None = None) -> Inventory:
     """Load and validate an enterprise list (CSV or XLSX) into an :class:`Inventory`.
 
@@ -811,9 +841,10 @@ def load_inventory(path: str | Path, factors: EmissionFactors, sheet: str | None
     factor_kg_d = np.where(has_activity, activity * np.nan_to_num(multiplier), 0.0)[:, None] * factors.factor_kg_per_unit[key_index]
     kg_d = np.where(has_direct, direct * hours[:, None], factor_kg_d)
     both = np.flatnonzero(has_activity & has_direct.any(axis=1))
-    odd = _implausible_rates(direct[both] * hours[both, None], factor_kg_d[both], both, table, path) if both.size else None
-    if odd:
-        notes.append(odd)
+    for odd in (_implausible_rates(direct[both] * hours[both, None], factor_kg_d[both], both, table, path),
+                _systematic_rates(direct[both] * hours[both, None], factor_kg_d[both], path)) if both.size else ():
+        if odd:
+            notes.append(odd)
 
     trips = numbers["truck_trips_per_day"]
     bulk = flags["bulk_transport"]
