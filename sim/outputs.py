@@ -17,6 +17,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -225,7 +226,7 @@ def check_replaceable(out_dir: Path, inputs: Iterable[str | Path] = ()) -> None:
             what = "is" if path == out_dir else f"holds {path.relative_to(out_dir).as_posix()},"
             raise InputError(out_dir, "output folder", f"this folder {what} an input of this run, which replacing it would delete.",
                              _FIX + " apart from the run's inputs, e.g. a results/ folder beside the scenario.")
-    if all(p.name in OS_CLUTTER for p in out_dir.iterdir()):  # empty, as far as a user is concerned
+    if all(p.name in OS_CLUTTER and p.is_file() and not p.is_symlink() for p in out_dir.iterdir()):  # empty, as far as a user is concerned
         return
     foreign = foreign_entries(out_dir)
     if foreign is None:
@@ -280,15 +281,22 @@ def _pid_alive(pid: int) -> bool:
 _SIBLING = re.compile(r"(?:partial|old)-(\d+)-[0-9a-f]{8}")
 
 
+#: A file inside every staging and retired folder: only folders holding it are ever removed as
+#: a dead run's leftovers (a user's backup named like them is not).
+SIBLING_MARKER = ".run_scenario-staging"
+
+
 def _make_sibling(out_dir: Path, kind: str) -> Path:
     """A new folder ``.<name>.<kind>-<pid>-<hex>`` beside ``out_dir``, made by mkdir so that
-    its permissions follow the umask (tempfile.mkdtemp would make it 0700)."""
+    its permissions follow the umask (tempfile.mkdtemp would make it 0700), holding
+    :data:`SIBLING_MARKER`."""
     while True:
         path = out_dir.parent / f".{out_dir.name}.{kind}-{os.getpid()}-{secrets.token_hex(4)}"
         try:
             os.mkdir(path)
         except FileExistsError:
             continue
+        (path / SIBLING_MARKER).touch()
         return path
 
 
@@ -299,7 +307,7 @@ def remove_stale_staging(out_dir: Path) -> list[Path]:
     removed = []
     for entry in out_dir.parent.iterdir():
         hit = _SIBLING.fullmatch(entry.name[len(prefix):]) if entry.name.startswith(prefix) else None
-        if hit and entry.is_dir() and not entry.is_symlink() and not _pid_alive(int(hit[1])):
+        if hit and entry.is_dir() and not entry.is_symlink() and (entry / SIBLING_MARKER).is_file() and not _pid_alive(int(hit[1])):
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry)
     return removed
@@ -322,22 +330,41 @@ def _busy(out_dir: Path, pid: int | None) -> InputError:
                       f"wait for it to end, or choose another --out; if no run is going, delete {lock_path(out_dir)}.")
 
 
+def _open_lock_file(path: Path, flags: int) -> int:
+    """Open the lock file without following a symlink; a lock path that is not a regular file,
+    or a regular file that does not hold a pid, is not the tool's and is never written to."""
+    nofollow = getattr(os, "O_NOFOLLOW", 0)
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        info = None
+    if info is not None and (not stat.S_ISREG(info.st_mode) or (info.st_size and _holder(path) is None)):
+        raise InputError(path, "output folder", "a file of this name stands where the run keeps its lock, and the tool did not write it.",
+                         f"move or rename {path.name}, or choose another --out.")
+    return os.open(path, flags | nofollow, 0o666)
+
+
 def _lock(out_dir: Path) -> int:
     """Hold the lock of ``out_dir`` (non-blocking: a second run is refused, not queued, as it
     would only replace the first one's results); return the open lock file."""
     path = lock_path(out_dir)
     if fcntl is not None:
         for _ in range(20):
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+            fd = _open_lock_file(path, os.O_RDWR | os.O_CREAT)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError as exc:
-                os.close(fd)
                 if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    os.close(fd)
                     raise _busy(out_dir, _holder(path)) from None
-                break  # a file system without flock: the lock file alone
+                # a file system without flock: the lock file alone; remove the empty file this
+                # open created, or the O_EXCL scheme below would find it and refuse every run
+                if os.fstat(fd).st_size == 0:
+                    path.unlink(missing_ok=True)
+                os.close(fd)
+                break
             try:
-                ours = os.fstat(fd).st_ino == os.stat(path).st_ino
+                ours = os.fstat(fd).st_ino == os.lstat(path).st_ino
             except FileNotFoundError:
                 ours = False
             if ours:  # not a file the previous holder removed as we opened it
@@ -349,7 +376,7 @@ def _lock(out_dir: Path) -> int:
             raise _busy(out_dir, _holder(path))
     for _ in range(3):  # no flock (Windows): the lock file exists while a run holds it
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
+            fd = _open_lock_file(path, os.O_RDWR | os.O_CREAT | os.O_EXCL)
         except FileExistsError:
             pid = _holder(path)
             if pid is None or _pid_alive(pid):
@@ -362,13 +389,19 @@ def _lock(out_dir: Path) -> int:
 
 
 def _unlock(out_dir: Path, fd: int) -> None:
+    """Release the lock: close first (Windows cannot delete an open file), then remove the lock
+    file if it is still the one this run held."""
     path = lock_path(out_dir)
     try:
-        if os.fstat(fd).st_ino == os.stat(path).st_ino:
-            path.unlink()
+        ours = os.fstat(fd).st_ino == os.lstat(path).st_ino
     except OSError:
-        pass
+        ours = False
     os.close(fd)
+    if ours:
+        try:
+            path.unlink()
+        except OSError:
+            pass
 
 
 class OutputFolder:
@@ -417,24 +450,30 @@ class OutputFolder:
         been added during the run). Returns the output folder."""
         assert self._staging is not None, "commit once, inside the with block"
         fill(self._staging)
+        (self._staging / SIBLING_MARKER).unlink(missing_ok=True)  # from here on it is the results folder
         write_manifest(self._staging)
         check_replaceable(self.path, self.inputs)
-        if self.path.exists():
-            retired = _make_sibling(self.path, "old")
-            try:
-                os.replace(self.path, retired / self.path.name)
-            except BaseException:
-                retired.rmdir()
-                raise
-            try:
+        try:
+            if self.path.exists():
+                retired = _make_sibling(self.path, "old")
+                try:
+                    os.replace(self.path, retired / self.path.name)
+                except BaseException:
+                    shutil.rmtree(retired, ignore_errors=True)
+                    raise
+                try:
+                    os.replace(self._staging, self.path)
+                except BaseException:
+                    os.replace(retired / self.path.name, self.path)  # the earlier results back
+                    shutil.rmtree(retired, ignore_errors=True)
+                    raise
+                shutil.rmtree(retired, ignore_errors=True)
+            else:
                 os.replace(self._staging, self.path)
-            except BaseException:
-                os.replace(retired / self.path.name, self.path)  # the earlier results back
-                retired.rmdir()
-                raise
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(self._staging, self.path)
+        except OSError as exc:  # a folder in use (Windows, a mount point): say so, keep what was there
+            raise InputError(self.path, "output folder", f"the results could not be moved into place ({exc.strerror or exc}); "
+                             "the folder is left as it was.", "close programs using the folder (a terminal or file window in it), "
+                             "or choose another --out, and run again.") from None
         self._staging = None
         self._committed = True
         return self.path

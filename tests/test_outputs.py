@@ -215,6 +215,59 @@ def test_lock_file_of_a_dead_run_is_taken_over_without_flock(tiny_result, tmp_pa
 # --------------------------------------------------------------------------- where results may go
 
 
+def test_file_system_without_flock_falls_back_to_the_lock_file(tiny_result, tmp_path, monkeypatch):
+    """flock failing with ENOLCK (some network file systems): the lock file alone, run after run."""
+    import errno
+
+    real = sim.outputs.fcntl.flock
+
+    def no_flock(fd, op):
+        if op & sim.outputs.fcntl.LOCK_EX:
+            raise OSError(errno.ENOLCK, "No locks available")
+        return real(fd, op)
+
+    monkeypatch.setattr(sim.outputs.fcntl, "flock", no_flock)
+    out = tmp_path / "out"
+    write_outputs(tiny_result, out)
+    write_outputs(tiny_result, out)  # the second run is not refused by the first's leftovers
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+@pytest.mark.parametrize("kind", ["symlink", "file"])
+def test_what_stands_at_the_lock_path_is_never_written_or_deleted(tiny_result, tmp_path, kind):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("a user's notes\n")
+    lock = lock_path(tmp_path / "out")
+    if kind == "symlink":
+        lock.symlink_to(victim)
+    else:
+        lock.write_text("my notes, not a pid\n")
+    with pytest.raises(InputError, match="stands where the run keeps its lock"):
+        write_outputs(tiny_result, tmp_path / "out")
+    assert victim.read_text() == "a user's notes\n"
+    assert lock.is_symlink() if kind == "symlink" else lock.read_text() == "my notes, not a pid\n"
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_folder_named_like_os_clutter_is_not_clutter(tiny_result, tmp_path):
+    out = tmp_path / "out"
+    (out / "Thumbs.db").mkdir(parents=True)
+    (out / "Thumbs.db" / "thesis.docx").write_text("a user's work")
+    with pytest.raises(InputError, match=r"holds other files \(Thumbs.db\)"):
+        write_outputs(tiny_result, out)
+    assert (out / "Thumbs.db" / "thesis.docx").read_text() == "a user's work"
+
+
+def test_a_backup_named_like_a_staging_folder_is_kept(tiny_result, tmp_path):
+    """Only folders the tool made (they hold its marker file) are removed as a dead run's leftovers."""
+    backup = tmp_path / ".out.old-2023-20231201"  # digits are hex: the tool's name pattern, a user's folder
+    backup.mkdir()
+    (backup / "results.csv").write_text("kept")
+    write_outputs(tiny_result, tmp_path / "out")
+    assert (backup / "results.csv").read_text() == "kept"
+    assert not (tmp_path / "out" / sim.outputs.SIBLING_MARKER).exists()
+
+
 @pytest.mark.parametrize("umask", [0o022, 0o027])
 def test_output_folder_permissions_follow_the_umask(tiny_result, tmp_path, umask):
     old = os.umask(umask)
@@ -325,3 +378,22 @@ def test_forecast_ensemble_is_byte_identical(tmp_path):
     other_seed.mkdir()
     write_tables(run(scenario.replace(ensemble=EnsembleConfig(members=3, seed=base.ensemble.seed + 1))), other_seed)
     assert _snapshot(other_seed)["pm25.csv"] != a["pm25.csv"], "the seed matters"
+
+
+def test_a_folder_in_use_is_an_input_error_and_earlier_results_stay(tiny_result, tmp_path, monkeypatch):
+    """Windows refuses to rename a folder a program has open: a clear answer, nothing lost."""
+    out = tmp_path / "out"
+    write_outputs(tiny_result, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    real = os.replace
+
+    def busy(src, dst):
+        if os.fspath(src) == os.fspath(out):
+            raise PermissionError(13, "The process cannot access the file because it is being used by another process")
+        return real(src, dst)
+
+    monkeypatch.setattr(sim.outputs.os, "replace", busy)
+    with pytest.raises(InputError, match="could not be moved into place"):
+        write_outputs(tiny_result, out)
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
