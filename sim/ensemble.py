@@ -34,6 +34,7 @@ EXECUTORS = ("serial", "processes", "dask")
 SCHEDULER_TIMEOUT_S = 10
 _SCHEDULER_FIX = "give the address of a running Dask scheduler as tcp://HOST:PORT (e.g. tcp://10.0.0.5:8786), or leave out --scheduler to run on a local cluster."
 _ADDRESS = re.compile(r"(?:tcp://)?(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})/?")
+_OTHER_TRANSPORT = re.compile(r"(?:tls|ws|wss|ucx)://(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})/?")
 
 
 @dataclass(frozen=True)
@@ -204,7 +205,13 @@ def check_scheduler(address: str, timeout_s: float = SCHEDULER_TIMEOUT_S) -> tup
     A Dask server sends its handshake as soon as a connection opens, framed by its length as
     an 8-byte unsigned integer (distributed.comm.tcp); Dask's own client waits for it without
     a time limit and takes any 8 bytes for that length (an HTTP server's reply asks for 3 EiB).
-    So the first 8 bytes are read here, with the timeout, and must give a handshake's size."""
+    So the first 8 bytes are read here, with the timeout, and must give a handshake's size.
+
+    Other transports (``tls://``, ``ws://``, ...) speak their own protocol first: they are only
+    checked for form here, and Dask's client connects with the same timeout (:func:`_connect`)."""
+    other = _OTHER_TRANSPORT.fullmatch(address.strip())
+    if other is not None:
+        return other["host"].strip("[]"), int(other["port"])
     hit = _ADDRESS.fullmatch(address.strip())
     if hit is None or not 0 < int(hit["port"]) < 65536:
         raise InputError(None, "--scheduler", f"'{address}' is not a scheduler address.", _SCHEDULER_FIX)

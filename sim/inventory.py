@@ -62,7 +62,7 @@ EXCEL_ERRORS = {
     "#CALC!": "calculation error", "#GETTING_DATA": "value still loading",
 }
 #: Well-formed thousands separators (1,234.5; 12,345,678): any other comma is a decimal comma or a typo.
-THOUSANDS = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?"
+THOUSANDS = r"[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?"  # no leading 0: '0,125' is a decimal comma
 
 
 # --------------------------------------------------------------------------- emission factors
@@ -382,7 +382,7 @@ def _check_short_rows(path: Path, text_rows: Callable[[], Iterator[list[str]]], 
         if index in wanted and len(record) < needed:  # the first short row the csv module confirms
             others = int((flagged > index).sum())  # counted on the bytes: exact unless a quote fooled it
             more = f" ({others} more row(s) alike.)" if others else ""
-            raise InputError(path, f"row {int(source_row[index])}", f"the row has {len(record)} cell(s), the header {needed}.{more}",
+            raise InputError(path, f"row {int(source_row[index])}", f"the row has {len(record)} cell(s), the columns read need {needed}.{more}",
                              "give every row the header's number of cells (empty cells keep their commas); if the file was cut off, export the list again.")
 
 
@@ -589,7 +589,7 @@ def _read_list(path: Path, sheet: str | None, header_row: int | None = None) -> 
         sub = data.iloc[maybe]
         empty[maybe] = ~(sub.astype(str).apply(lambda s: s.str.strip()).ne("").to_numpy() & ~sub.isna().to_numpy()).any(axis=1)
     if cells is not None:
-        needed = max(i for i, c in enumerate(header) if c) + 1
+        needed = max(mapping) + 1  # up to the last column read: a missing remark at the row's end loses nothing
         _check_short_rows(path, text_rows, cells, h + 1, needed, empty, table.source_row.to_numpy())
     if empty.any():
         rows_skipped = table.source_row.to_numpy()[empty]

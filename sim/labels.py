@@ -57,7 +57,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "measure.exempt": ("exempt: {x}", "豁免：{x}"),
     "measure.exempt_only": ("exempt", "豁免"),
     "reason.grade": ("grade {x}, self-directed reductions", "{x}企业自主减排"),
-    "reason.flag": ("{x}, self-directed reductions", "{x}企业自主减排"),
+    # 自主减排 is the guideline's word for A-grade and leading enterprises; a flag exempts by policy
+    "reason.flag": ("{x} enterprise, an exempt class of the policy", "{x}企业（政策豁免类别）"),
     "reason.rule": ("exempt by a policy rule, self-directed reductions", "按政策规则豁免，自主减排"),
     "reason.rule_name": ("policy rule {x}", "政策规则{x}"),
     "reason.list_sep": (", ", "、"),

@@ -934,8 +934,9 @@ def write_optimisation(opt: Optimisation, folder: Path, *, report: bool = True, 
         write_csv(override_frame(opt.inventory, opt.lists["line"]), folder / "measures_override.csv")
         written.append("measures_override.csv")
     if "rule" in opt.lists:
+        one_line = lambda name: " ".join(str(name).split())  # noqa: E731 - a name with a line break must not end the comment
         header = ("# Optimised emergency measures written by sim.optimize: a policy file any scenario can use as is\n"
-                  f"# (policy: optimised_policy.yaml). Menu '{opt.menu.name}', scenario '{opt.scenario.name}'.\n")
+                  f"# (policy: optimised_policy.yaml). Menu '{one_line(opt.menu.name)}', scenario '{one_line(opt.scenario.name)}'.\n")
         (folder / "optimised_policy.yaml").write_text(header + policy_yaml(opt.lists["rule"].policy), encoding="utf-8")
         written.append("optimised_policy.yaml")
     for name, result in (("default", opt.default), *((f"optimised_{g}", r) for g, r in opt.runs.items())):

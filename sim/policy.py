@@ -54,7 +54,11 @@ def _bilingual(key: str, zh: dict | None = None, en: dict | None = None, en_tail
 
 
 def _percent(fraction: float) -> str:
-    return f"{round(fraction * 100, 1):g}%"
+    """A cut [-] as a percentage to 0.1 %; a cut strictly between 0 and 1 never reads 0 % or 100 %."""
+    pct = round(fraction * 100, 1)
+    if 0.0 < fraction < 1.0:
+        pct = min(max(pct, 0.1), 99.9)
+    return f"{pct:g}%"
 
 
 def describe_reduction(fraction: float) -> str:

@@ -138,12 +138,20 @@ def test_numbers_accepted(tmp_path, factors, text, number):
     assert load_inventory(_write(tmp_path, lines), factors).lines.output_value_wan_yuan_per_day.iloc[0] == number
 
 
-@pytest.mark.parametrize("text", ["26,99", "1,2345", "12,34.5", "1,,234", ",5", "1.234,5"])
+@pytest.mark.parametrize("text", ["26,99", "1,2345", "12,34.5", "1,,234", ",5", "1.234,5", "0,125", "00,125"])
 def test_commas_that_are_not_thousands_separators(tmp_path, factors, text):
     lines = [HEADER, _row(0, output_value_wan_yuan_per_day=f'"{text}"'), *ROWS[1:]]
     with pytest.raises(InputError, match="not a thousands separator") as caught:
         load_inventory(_write(tmp_path, lines), factors)
     assert caught.value.where == "row 2, column output_value_wan_yuan_per_day"
+
+
+def test_a_remark_missing_at_the_end_of_a_row_is_not_a_short_row(tmp_path, factors):
+    """Only the columns the simulator reads must be there: a remark column left out at the
+    row's end (no trailing comma) loses nothing."""
+    lines = [HEADER + ",备注", ROWS[0] + ",ok", *ROWS[1:]]
+    inventory = load_inventory(_write(tmp_path, lines), factors)
+    assert len(inventory.lines[~inventory.lines.derived]) == len(ROWS)
 
 
 def test_one_note_for_many_implausible_rates(tmp_path, factors):
@@ -210,7 +218,7 @@ def test_cells_counted_across_blocks(block):
 def test_many_short_rows_are_counted(tmp_path, factors):
     cut = ",".join(ROWS[1].split(",")[:20])
     lines = [HEADER, ROWS[0], *[cut.replace("E2", f"E{i}", 1) for i in range(5, 505)]]
-    with pytest.raises(InputError, match=r"has 20 cell\(s\), the header 26. \(499 more row\(s\) alike.\)") as caught:
+    with pytest.raises(InputError, match=r"has 20 cell\(s\), the columns read need 26. \(499 more row\(s\) alike.\)") as caught:
         load_inventory(_write(tmp_path, lines), factors)
     assert caught.value.where == "row 3"
 

@@ -251,3 +251,18 @@ def test_zh_report_notes_about_rules_are_chinese():
     assert note_text("staggered-production rule 'cement: kilns' lies outside the period", "zh") == "错峰生产规则“cement: kilns”不在模拟时段内"
     assert note_text("blank rows 3, 4 skipped", "zh") == "blank rows 3, 4 skipped"  # unknown notes are kept as written
     assert note_text("policy rule 'steel_B' matches no line of the list", "en") == "policy rule 'steel_B' matches no line of the list"
+
+
+def test_a_cut_between_0_and_1_never_reads_as_none_or_a_stop():
+    from sim.policy import describe_reduction
+
+    assert describe_reduction(0.9996) == "限产99.9% (production -99.9%)"
+    assert describe_reduction(0.0004) == "限产0.1% (production -0.1%)"
+    assert describe_reduction(1.0) == "停产 (stop production)"
+    assert describe_reduction(0.3) == "限产30% (production -30%)"
+
+
+def test_a_flag_exemption_is_not_worded_as_self_directed():
+    from sim.policy import flag_reason
+
+    assert flag_reason("ultra_low") == "超低排放企业（政策豁免类别） (ultra-low emission enterprise, an exempt class of the policy)"

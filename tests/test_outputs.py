@@ -397,3 +397,26 @@ def test_a_folder_in_use_is_an_input_error_and_earlier_results_stay(tiny_result,
         write_outputs(tiny_result, out)
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_control_characters_in_list_text_do_not_break_the_workbook(tmp_path):
+    """A name pasted from Word can hold a vertical tab: xlsx forbids it, the run must not."""
+    import openpyxl
+
+    text = (FIXTURES / "tiny_list.csv").read_text(encoding="utf-8").splitlines()
+    header = text[0].split(",")
+    row = text[1].split(",")
+    row[header.index("enterprise_name")] = "甲\x0b水泥\x1a"
+    (tmp_path / "list.csv").write_text("\n".join([text[0], ",".join(row), *text[2:]]) + "\n", encoding="utf-8")
+    from sim.scenario import Scenario
+
+    result = run(Scenario.model_validate({
+        "name": "tiny", "period": {"start": "2023-12-04T00:00", "end": "2023-12-06T00:00"},
+        "inventory": {"enterprises": str(tmp_path / "list.csv"), "emission_factors": str(FIXTURES / "factors")},
+        "policy": TINY_POLICY, "warnings": {"schedule": [{"level": "orange", "start": "2023-12-04T12:00", "end": "2023-12-05T12:00"}]},
+        "output": {"dir": "unused"},
+    }))
+    out = tmp_path / "out"
+    write_outputs(result, out, report=True)
+    names = [c.value for r in openpyxl.load_workbook(out / "measures.xlsx").worksheets[0].iter_rows() for c in r if isinstance(c.value, str)]
+    assert "甲水泥" in names

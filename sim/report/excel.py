@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
@@ -103,6 +104,8 @@ def _list_frame(result: Any) -> pd.DataFrame:
 
 
 def _cell(ws: Any, value: Any = None, *, font: Font | None = None, fill: PatternFill | None = None, fmt: str | None = None, align: Alignment | None = None, border: bool = True) -> WriteOnlyCell:
+    if isinstance(value, str):  # control characters (a Word line break) are not allowed in xlsx
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
     cell = WriteOnlyCell(ws, value=value)
     if isinstance(value, str):  # text (a list's names, the scenario name) is never a live formula
         cell.data_type = "s"
@@ -155,7 +158,13 @@ def _write_list(ws: Any, result: Any) -> None:
     ws.row_dimensions[4].height = 30
     fields = [c["field"] for c in cols]
     formats = [c["format"] for c in cols]
-    data = frame[fields].astype(object).where(frame[fields].notna(), None).to_numpy()
+    shown = frame[fields].copy()
+    for name in shown.columns:  # xlsx forbids control characters (a Word line break): drop them, once per column
+        column = shown[name]
+        if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
+            cleaned = column.str.replace(ILLEGAL_CHARACTERS_RE.pattern, "", regex=True)
+            shown[name] = cleaned.where(cleaned.notna() | column.isna(), column)  # non-text cells as they were
+    data = shown.astype(object).where(shown.notna(), None).to_numpy()
     for row in data:
         ws.append([_cell(ws, v.item() if hasattr(v, "item") else v, fmt=f, border=False) if f or looks_like_formula(v) else (v.item() if hasattr(v, "item") else v) for v, f in zip(row, formats)])
     ws.auto_filter.ref = f"A{HEADER_ROWS}:{last}{HEADER_ROWS + len(frame)}"
