@@ -109,6 +109,12 @@ def available_memory() -> int | None:
             limit = f.read().strip()
         with open("/sys/fs/cgroup/memory.current", encoding="ascii") as f:
             used = int(f.read().strip())
+        try:  # the page cache the kernel can reclaim counts in memory.current: leave it out
+            with open("/sys/fs/cgroup/memory.stat", encoding="ascii") as f:
+                stats = dict(line.split()[:2] for line in f if line.strip())
+            used = max(used - int(stats.get("inactive_file", 0)), 0)
+        except (OSError, ValueError):
+            pass
         if limit != "max":
             left = max(int(limit) - used, 0)
             found = left if found is None else min(found, left)
