@@ -517,6 +517,17 @@ def _mean_run(batches: list[BatchOutput], members: int) -> EngineResult:
     )
 
 
+def with_overrides(scenario: Scenario, *, seed: int | None = None, members: int | None = None) -> Scenario:
+    """``scenario`` with the ensemble seed and member count given on the command line
+    (``--seed``, ``--members``; None keeps the scenario's own)."""
+    ensemble = {k: v for k, v in (("seed", seed), ("members", members)) if v is not None}
+    if not ensemble:
+        return scenario
+    if ensemble.get("members", 1) < 1 or ensemble.get("seed", 0) < 0:
+        raise InputError(None, "--members/--seed", "members must be >= 1 and the seed >= 0.", "give e.g. --members 200 --seed 42.")
+    return scenario.replace(ensemble=scenario.ensemble.model_copy(update=ensemble))
+
+
 def run(scenario: Scenario, *, executor: str = "serial", scheduler: str | None = None, quiet: bool = True, prepared: Prepared | None = None) -> Result:
     """Run a scenario and return its :class:`Result`.
 

@@ -44,15 +44,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _with_overrides(scenario, args):
-    ensemble = {k: v for k, v in (("seed", args.seed), ("members", args.members)) if v is not None}
-    if not ensemble:
-        return scenario
-    if ensemble.get("members", 1) < 1 or ensemble.get("seed", 0) < 0:
-        raise InputError(None, "--members/--seed", "members must be >= 1 and the seed >= 0.", "give e.g. --members 200 --seed 42.")
-    return scenario.replace(ensemble=scenario.ensemble.model_copy(update=ensemble))
-
-
 def _unique_stems(paths: list[Path]) -> list[str]:
     stems: list[str] = []
     for path in paths:
@@ -134,7 +125,7 @@ def _main(args: argparse.Namespace) -> int:
         return 2
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
     try:
-        from sim.api import run
+        from sim.api import run, with_overrides
         from sim.outputs import write_result
         from sim.scenario import load_scenario
 
@@ -153,7 +144,7 @@ def _main(args: argparse.Namespace) -> int:
             from sim.optimize import run_cli
 
             return run_cli(args, say)
-        scenarios = [_with_overrides(load_scenario(path), args) for path in (args.compare or [args.scenario])]
+        scenarios = [with_overrides(load_scenario(path), seed=args.seed, members=args.members) for path in (args.compare or [args.scenario])]
         from sim.outputs import OutputFolder, scenario_inputs
 
         # hold the output folder from the start: a folder that must not be replaced, one that

@@ -962,7 +962,7 @@ def run_cli(args: Any, say) -> int:
     """``run_scenario.py SCENARIO.yaml --optimize [MENU.yaml] [--out DIR]``: writes to ``DIR``
     (default: the scenario's output.dir + ``_optimised``). Input problems, including targets
     out of reach (with ``on_infeasible: stop``), raise InputError (exit 2)."""
-    from sim.cli import _with_overrides
+    from sim.api import with_overrides
     from sim.outputs import OutputFolder, scenario_inputs
     from sim.scenario import load_scenario
 
@@ -971,7 +971,7 @@ def run_cli(args: Any, say) -> int:
         raise InputError(None, "--optimize", "--optimize works on one scenario, not with --compare.", "write: run_scenario.py SCENARIO.yaml --optimize [MENU.yaml].")
     if args.scenario is None:
         raise InputError(None, "--optimize", "no scenario given.", "name the scenario first: run_scenario.py SCENARIO.yaml --optimize [MENU.yaml].")
-    scenario = _with_overrides(load_scenario(args.scenario), args)
+    scenario = with_overrides(load_scenario(args.scenario), seed=args.seed, members=args.members)
     menu_file = Path(args.optimize) if isinstance(args.optimize, (str, Path)) else DEFAULT_MENU
     menu = load_menu(menu_file)
     out_dir = args.out if getattr(args, "out", None) is not None else Path(str(scenario.output.dir) + "_optimised")
