@@ -17,7 +17,7 @@ Derive variants without editing YAML (:mod:`sim.variants`) and compare them::
 from sim._version import __version__
 from sim.api import Result, run
 from sim.errors import InputError
-from sim.scenario import Policy, Scenario, load_policy, load_scenario
+from sim.config.scenario import Policy, Scenario, load_policy, load_scenario
 from sim.variants import (
     compare,
     with_exempt_grades,

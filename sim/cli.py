@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
     parser.add_argument("--optimize", nargs="?", const=True, type=Path, metavar="MENU",
                         help="design the least-cost reduction list that meets the targets under an optimiser menu (default "
-                        "scenarios/policies/optimizer_menu.yaml) and compare it with the scenario's policy (see sim/optimize.py)")
+                        "scenarios/policies/optimizer_menu.yaml) and compare it with the scenario's policy (see sim/optimize/optimizer.py)")
     return parser
 
 
@@ -115,7 +115,7 @@ def _summarise(result, say) -> None:
 
 def _main(args: argparse.Namespace) -> int:
     if args.schema:
-        from sim.scenario import scenario_json_schema
+        from sim.config.scenario import scenario_json_schema
 
         print(json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False))
         return 0
@@ -127,7 +127,7 @@ def _main(args: argparse.Namespace) -> int:
     try:
         from sim.api import run, with_overrides
         from sim.outputs import write_result
-        from sim.scenario import load_scenario
+        from sim.config.scenario import load_scenario
 
         started = time.perf_counter()
         if args.compare and args.scenario is not None:
@@ -137,11 +137,11 @@ def _main(args: argparse.Namespace) -> int:
         if args.scheduler and args.executor != "dask":
             raise InputError(None, "--scheduler", "a scheduler address is only used with --executor dask.", "add --executor dask or drop --scheduler.")
         if args.scheduler:
-            from sim.ensemble import check_scheduler
+            from sim.engine.ensemble import check_scheduler
 
             check_scheduler(args.scheduler)  # a wrong address fails now, in seconds, not after the preparation
         if args.optimize is not None:
-            from sim.optimize import run_cli
+            from sim.optimize.optimizer import run_cli
 
             return run_cli(args, say)
         scenarios = [with_overrides(load_scenario(path), seed=args.seed, members=args.members) for path in (args.compare or [args.scenario])]

@@ -17,15 +17,16 @@ PACKAGE = Path(__file__).resolve().parents[1] / "sim"
 #: A module belongs to the entry naming it or the package holding it (longest name wins).
 LAYERS: list[tuple[str, list[str]]] = [
     ("entry", ["sim", "sim.cli"]),  # the package's public names and the command line
-    ("optimize", ["sim.optimize"]),  # least-cost reduction lists, runs the API
+    ("optimize", ["sim.optimize"]),  # least-cost reduction lists; runs scenarios through the API
     ("api", ["sim.api", "sim.variants", "sim.outputs"]),  # prepare/run, scenario variants, output folders
+    ("results", ["sim.results"]),  # Result: a finished run and its tables
     ("report", ["sim.report"]),  # charts, report.html, measures.xlsx, comparisons of finished results
-    ("engine", ["sim.engine", "sim.ensemble", "sim.forecast"]),  # SimPy engine, ensemble members, forecasts
-    ("rules", ["sim.policy", "sim.warnings"]),  # policy masks and calendars, warning rule sets
-    ("physics", ["sim.aqi", "sim.atmosphere", "sim.metrics", "sim.projection"]),  # PM2.5, AQI, ratios
-    ("synthetic", ["sim.synth"]),  # generated lists and episodes for tests and benchmarks
-    ("inputs", ["sim.inventory", "sim.meteorology", "sim.tables"]),  # enterprise lists, meteorology, tables
-    ("config", ["sim.scenario", "sim.yamlio", "sim.vocabulary", "sim.dates", "sim.labels"]),  # schema, YAML, words
+    ("engine", ["sim.engine"]),  # SimPy engine, forecasts for its warning centre, ensembles on executors
+    ("rules", ["sim.rules"]),  # policy masks and calendars, warning rule sets
+    ("physics", ["sim.physics"]),  # box model, AQI, reduction ratios, PM2.5 projection
+    ("synthetic", ["sim.synthetic"]),  # generated lists, provinces and episodes for tests and benchmarks
+    ("inputs", ["sim.inputs"]),  # enterprise list and emission factors, meteorology, text tables
+    ("config", ["sim.config"]),  # scenario schema, the one YAML reader, vocabulary, dates, bilingual labels
     ("base", ["sim._version", "sim.errors", "sim.cell_text"]),  # imported by everything
 ]
 

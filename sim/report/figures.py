@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-#: Figure name -> key of ``metrics["pm25"]`` (sim.projection.pm25_metrics).
+#: Figure name -> key of ``metrics["pm25"]`` (sim.physics.projection.pm25_metrics).
 PM25_FIGURES: dict[str, str] = {
     "peak_baseline": "peak_baseline_ug_m3",
     "peak_scenario": "peak_scenario_ug_m3",

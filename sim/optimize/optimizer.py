@@ -8,7 +8,7 @@ requires) so that
 
 * the list ratio of each pollutant reaches the level's target, per city (``scope: city``) or
   for the whole list (``scope: list``), and, with ``society: true``, the society-wide ratio
-  too, given the other sources' cuts (ratios as in :func:`sim.metrics.reduction_ratios`);
+  too, given the other sources' cuts (ratios as in :func:`sim.physics.metrics.reduction_ratios`);
 * measures are monotone across levels (a line never does less at red than at orange);
 * the lost output value Σ_levels weight × Σ_lines output value [万元/d] × cut is least.
 
@@ -58,9 +58,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from sim.errors import InputError
-from sim.inventory import POLLUTANTS, Inventory
-from sim.policy import LineMeasures, _check_rule_names, _match, assign_measures, describe_reductions
-from sim.scenario import (
+from sim.inputs.inventory import POLLUTANTS, Inventory
+from sim.rules.policy import LineMeasures, _check_rule_names, _match, assign_measures, describe_reductions
+from sim.config.scenario import (
     LEVELS,
     Flags,
     Fraction,
@@ -73,9 +73,9 @@ from sim.scenario import (
     read_yaml,
     validation_to_input_error,
 )
-from sim.vocabulary import vocabulary
+from sim.config.vocabulary import vocabulary
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MENU = ROOT / "scenarios" / "policies" / "optimizer_menu.yaml"
 _SNAP = 1e-9  # an LP value this close to an option is that option [-]
 
@@ -731,7 +731,7 @@ def rules_policy(inventory: Inventory, policy: Policy, opt: ListOptimisation, me
     """A policy whose rules give every line exactly the optimised cut: the policy's targets,
     base ratio and exemptions, then one rule per city × industry × process × grade × flag set
     (rules with more flags first, so each line meets its own cell's rule first). Verified by
-    applying it with :func:`sim.policy.assign_measures`."""
+    applying it with :func:`sim.rules.policy.assign_measures`."""
     lines = inventory.lines
     m = opt.measures
     reason = pd.Series(m.exempt_reason.astype(str))
@@ -809,7 +809,7 @@ def override_frame(inventory: Inventory, opt: ListOptimisation) -> pd.DataFrame:
 def list_figures(inventory: Inventory, measures: LineMeasures, other: Any, targets: Any) -> pd.DataFrame:
     """Designed figures of a list per level: ratios, daily loss [万元/d], enterprises and lines
     cut, enterprises stopped (every production line stopped)."""
-    from sim.metrics import reduction_ratios, targets_met
+    from sim.physics.metrics import reduction_ratios, targets_met
 
     lr, sr = reduction_ratios(inventory.mean_rate_kg_h, measures.reduction, other.rate_kg_h, other.reduction[:, 1:, :])
     met = targets_met(lr, sr, targets)
@@ -964,7 +964,7 @@ def run_cli(args: Any, say) -> int:
     out of reach (with ``on_infeasible: stop``), raise InputError (exit 2)."""
     from sim.api import with_overrides
     from sim.outputs import OutputFolder, scenario_inputs
-    from sim.scenario import load_scenario
+    from sim.config.scenario import load_scenario
 
     started = time.perf_counter()
     if getattr(args, "compare", None):
