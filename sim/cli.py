@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
     parser.add_argument("--optimize", nargs="?", const=True, type=Path, metavar="MENU",
                         help="design the least-cost reduction list that meets the targets under an optimiser menu (default "
-                        "scenarios/policies/optimizer_menu.yaml) and compare it with the scenario's policy (see sim/optimize/optimizer.py)")
+                        "sim/data/optimizer_menu.yaml, copied in scenarios/policies/) and compare it with the scenario's policy (see sim/optimize/optimizer.py)")
     return parser
 
 

@@ -153,3 +153,22 @@ def test_the_checks_find_a_cycle_and_an_upward_import(tmp_path, sources, problem
     edges = graph(modules)
     assert upward(edges) == ["sim.errors (base) imports sim.cli (entry)"]
     assert bool(cycles(edges)) == (problem == "both")
+
+
+def test_pyproject_lists_every_package():
+    """Every folder of ``sim/`` with an ``__init__.py`` (and no other) is a package of the wheel;
+    the data folders are listed too, as setuptools wants for package data."""
+    import tomllib
+
+    listed = set(tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    code = {m for m, p in MODULES.items() if p.name == "__init__.py"}
+    data = {"sim.data", "sim.data.fonts", "sim.report.templates"}
+    assert listed == code | data
+
+
+def test_every_layer_folder_is_one_layer():
+    """A package below ``sim`` is one layer: all its modules map to the same layer."""
+    for package, path in MODULES.items():
+        if path.name == "__init__.py" and package != "sim":
+            layers = {layer_of(m) for m in MODULES if m == package or m.startswith(package + ".")}
+            assert len(layers) == 1, package

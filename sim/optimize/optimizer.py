@@ -47,6 +47,7 @@ import dataclasses
 import json
 import time
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -75,8 +76,9 @@ from sim.config.scenario import (
 )
 from sim.config.vocabulary import vocabulary
 
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_MENU = ROOT / "scenarios" / "policies" / "optimizer_menu.yaml"
+#: The default menu ships as package data, so an installed wheel finds it (a copy for planners
+#: to start from is scenarios/policies/optimizer_menu.yaml; tests keep the two the same).
+DEFAULT_MENU = Path(str(resources.files("sim.data").joinpath("optimizer_menu.yaml")))
 _SNAP = 1e-9  # an LP value this close to an option is that option [-]
 
 # --------------------------------------------------------------------------- the menu file
@@ -137,7 +139,7 @@ class MenuEntry(_Frozen):
 
 
 class Menu(_Frozen):
-    """An optimiser menu (see ``scenarios/policies/optimizer_menu.yaml``)."""
+    """An optimiser menu (see ``sim/data/optimizer_menu.yaml``, the default)."""
 
     name: str = "menu"
     description: str = ""
