@@ -3,7 +3,7 @@
     python benchmarks/bench.py [--sizes 1000 10000 100000 1000000] [--cities 13] [--hours 2900]
                                [--ensemble-members 1000] [--skip-ensemble] [--work DIR]
 
-For each list size a synthetic province (``sim.synth``) is written once, then a child process
+For each list size a synthetic province (``sim.synthetic.synth``) is written once, then a child process
 times, on the season scenario (~20 warnings, staggered production, one box per city, no
 report): the plain ``pandas.read_csv`` of the list (the I/O floor), loading and policy
 (``prepare``), the event engine (scenario and baseline), the PM2.5 model, the whole
@@ -33,10 +33,10 @@ def measure(scenario_path: str, list_path: str) -> dict:
     import pandas as pd
 
     from sim.api import prepare, run
-    from sim.engine import baseline_run
-    from sim.ensemble import run_member
+    from sim.engine.simulation import baseline_run
+    from sim.engine.ensemble import run_member
     from sim.outputs import write_outputs
-    from sim.scenario import load_scenario
+    from sim.config.scenario import load_scenario
 
     out = {}
     t = time.perf_counter(); pd.read_csv(list_path); out["read_csv_s"] = time.perf_counter() - t
@@ -62,9 +62,9 @@ def ensemble(members: int, lines: int, hours: int, work: Path) -> dict:
     import yaml
 
     from sim.api import run
-    from sim.scenario import load_scenario
-    from sim.synth import write_province
-    from sim.yamlio import read_yaml
+    from sim.config.scenario import load_scenario
+    from sim.synthetic.synth import write_province
+    from sim.config.yamlio import read_yaml
 
     folder = work / f"city_{lines}"
     if not (folder / "province_season.yaml").exists():
@@ -93,7 +93,7 @@ def main() -> int:
     if args.measure:
         print(json.dumps(measure(*args.measure)))
         return 0
-    from sim.synth import write_province
+    from sim.synthetic.synth import write_province
 
     print(f"machine: {platform.platform()}, Python {platform.python_version()}, {__import__('os').cpu_count()} cores")
     print(f"{'lines':>9} {'cities':>6} {'hours':>5} {'events':>6} {'read_csv':>9} {'load':>7} {'engine':>7} {'atmos':>7} {'write':>7} {'total':>7} {'total/floor':>11} {'peak MB':>8}")

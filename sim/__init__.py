@@ -14,9 +14,10 @@ Derive variants without editing YAML (:mod:`sim.variants`) and compare them::
     compare({"default": base, "A and B exempt": with_exempt_grades(base, ["A+", "A", "leading", "B", "B-"])})
 """
 
+from sim._version import __version__
 from sim.api import Result, run
 from sim.errors import InputError
-from sim.scenario import Policy, Scenario, load_policy, load_scenario
+from sim.config.scenario import Policy, Scenario, load_policy, load_scenario
 from sim.variants import (
     compare,
     with_exempt_grades,
@@ -30,6 +31,7 @@ from sim.variants import (
 )
 
 __all__ = [
+    "__version__",
     "InputError",
     "Policy",
     "Result",
@@ -47,4 +49,3 @@ __all__ = [
     "with_whitelist",
     "without_rules",
 ]
-__version__ = "0.1.0"

@@ -40,17 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
     parser.add_argument("--optimize", nargs="?", const=True, type=Path, metavar="MENU",
                         help="design the least-cost reduction list that meets the targets under an optimiser menu (default "
-                        "scenarios/policies/optimizer_menu.yaml) and compare it with the scenario's policy (see sim/optimize.py)")
+                        "sim/data/optimizer_menu.yaml, copied in scenarios/policies/) and compare it with the scenario's policy (see sim/optimize/optimizer.py)")
     return parser
-
-
-def _with_overrides(scenario, args):
-    ensemble = {k: v for k, v in (("seed", args.seed), ("members", args.members)) if v is not None}
-    if not ensemble:
-        return scenario
-    if ensemble.get("members", 1) < 1 or ensemble.get("seed", 0) < 0:
-        raise InputError(None, "--members/--seed", "members must be >= 1 and the seed >= 0.", "give e.g. --members 200 --seed 42.")
-    return scenario.replace(ensemble=scenario.ensemble.model_copy(update=ensemble))
 
 
 def _unique_stems(paths: list[Path]) -> list[str]:
@@ -124,7 +115,7 @@ def _summarise(result, say) -> None:
 
 def _main(args: argparse.Namespace) -> int:
     if args.schema:
-        from sim.scenario import scenario_json_schema
+        from sim.config.scenario import scenario_json_schema
 
         print(json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False))
         return 0
@@ -134,9 +125,9 @@ def _main(args: argparse.Namespace) -> int:
         return 2
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
     try:
-        from sim.api import run
+        from sim.api import run, with_overrides
         from sim.outputs import write_result
-        from sim.scenario import load_scenario
+        from sim.config.scenario import load_scenario
 
         started = time.perf_counter()
         if args.compare and args.scenario is not None:
@@ -146,14 +137,14 @@ def _main(args: argparse.Namespace) -> int:
         if args.scheduler and args.executor != "dask":
             raise InputError(None, "--scheduler", "a scheduler address is only used with --executor dask.", "add --executor dask or drop --scheduler.")
         if args.scheduler:
-            from sim.ensemble import check_scheduler
+            from sim.engine.ensemble import check_scheduler
 
             check_scheduler(args.scheduler)  # a wrong address fails now, in seconds, not after the preparation
         if args.optimize is not None:
-            from sim.optimize import run_cli
+            from sim.optimize.optimizer import run_cli
 
             return run_cli(args, say)
-        scenarios = [_with_overrides(load_scenario(path), args) for path in (args.compare or [args.scenario])]
+        scenarios = [with_overrides(load_scenario(path), seed=args.seed, members=args.members) for path in (args.compare or [args.scenario])]
         from sim.outputs import OutputFolder, scenario_inputs
 
         # hold the output folder from the start: a folder that must not be replaced, one that

@@ -27,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from sim.api import Result
+from sim.results import Result
 from sim.cell_text import FORMULA_PATTERN, round_significant
 from sim.errors import InputError
 

@@ -1,6 +1,6 @@
 """Scenario variants without editing YAML: change one lever, run, compare.
 
-Every function takes a :class:`~sim.scenario.Scenario` and returns a new, validated one (the
+Every function takes a :class:`~sim.config.scenario.Scenario` and returns a new, validated one (the
 input is never changed), so calls chain::
 
     from sim import load_scenario, run, compare, with_exempt_grades, with_grade_upgrades
@@ -51,8 +51,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.inventory import _read_workbook, _uncached_formulas, industry_names, load_emission_factors
-from sim.scenario import (
+from sim.inputs.inventory import _read_workbook, _uncached_formulas, industry_names, load_emission_factors
+from sim.config.scenario import (
     CalendarRule,
     EnsembleConfig,
     Exemptions,
@@ -62,7 +62,7 @@ from sim.scenario import (
     Scenario,
     WarningsConfig,
 )
-from sim.vocabulary import header_key, vocabulary
+from sim.config.vocabulary import header_key, vocabulary
 
 __all__ = [
     "cache_dir",
@@ -143,7 +143,7 @@ def with_rule(scenario: Scenario, rule: Rule | Mapping[str, Any], position: int 
     """The scenario with ``rule`` inserted into the policy's ordered rules at ``position``
     (0 = tried first; negative positions count from the end, as :meth:`list.insert`).
 
-    ``rule`` is a :class:`~sim.scenario.Rule` or a mapping with the keys of a rule in a policy
+    ``rule`` is a :class:`~sim.config.scenario.Rule` or a mapping with the keys of a rule in a policy
     file: ``name`` (unique), conditions ``industry`` / ``process`` / ``grade`` / ``city`` /
     ``flags``, and either ``reduction`` {yellow, orange, red} as production cuts [-] (``stop``
     = 1.0) or ``exempt: true``. The first rule whose conditions all match a line applies.

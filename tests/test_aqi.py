@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.aqi import (
+from sim.physics.aqi import (
     CATEGORY,
     aqi_category,
     daily_aqi,

@@ -11,7 +11,7 @@ import scipy.integrate
 import scipy.linalg
 import yaml
 
-from sim.atmosphere import (
+from sim.physics.atmosphere import (
     OUTPUT_KEYS,
     PARAMETER_KEYS,
     BoxParameters,

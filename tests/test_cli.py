@@ -125,7 +125,7 @@ def test_failed_run_leaves_existing_output_untouched(tmp_path):
 
 def test_published_schema_is_current():
     """docs/scenario.schema.json is what `--schema` prints (regenerate it when the format changes)."""
-    from sim.scenario import scenario_json_schema
+    from sim.config.scenario import scenario_json_schema
 
     published = json.loads((ROOT / "docs" / "scenario.schema.json").read_text(encoding="utf-8"))
     assert published == json.loads(json.dumps(scenario_json_schema(), ensure_ascii=False))
@@ -313,7 +313,7 @@ def test_bad_scheduler_exits_2_in_one_line_within_the_timeout(tmp_path, kind):
     asking for 3 EiB)."""
     import time
 
-    from sim.ensemble import SCHEDULER_TIMEOUT_S
+    from sim.engine.ensemble import SCHEDULER_TIMEOUT_S
 
     server = _banner_server() if kind == "not dask" else None
     address = {"closed port": f"tcp://127.0.0.1:{_closed_port()}", "malformed": "tcp://127.0.0.1:eighty", "no port": "127.0.0.1",
@@ -338,7 +338,7 @@ def test_a_real_scheduler_passes_the_check():
     """The handshake check accepts a Dask scheduler (in this process, on loopback)."""
     from distributed import LocalCluster
 
-    from sim.ensemble import check_scheduler
+    from sim.engine.ensemble import check_scheduler
 
     with LocalCluster(n_workers=0, processes=False, protocol="tcp", host="127.0.0.1", dashboard_address=":0") as cluster:
         assert check_scheduler(cluster.scheduler_address)[0] == "127.0.0.1"

@@ -7,7 +7,7 @@ import pytest
 
 from sim import load_scenario, run
 from sim.outputs import write_tables
-from sim.scenario import EnsembleConfig, ForecastConfig, ResponseConfig
+from sim.config.scenario import EnsembleConfig, ForecastConfig, ResponseConfig
 
 from conftest import ROOT
 
@@ -79,7 +79,7 @@ def test_bands_and_statistics(forecast_scenario):
 
 def test_memory_estimate_refuses_what_cannot_fit_and_keeps_the_bundled_ensemble(forecast_scenario):
     from sim.errors import InputError
-    from sim.ensemble import available_memory, check_memory, memory_estimate
+    from sim.engine.ensemble import available_memory, check_memory, memory_estimate
 
     # the bundled 200-member forecast scenario (216 h, 3007 lines) fits on a small machine
     need = memory_estimate(200, forecast_scenario.period.hours, 3007)
@@ -97,9 +97,9 @@ def test_memory_estimate_refuses_what_cannot_fit_and_keeps_the_bundled_ensemble(
 
 def test_run_refuses_members_beyond_the_memory_before_running(forecast_scenario, monkeypatch):
     """In run(), before any member runs (a billion members would otherwise run for days)."""
-    import sim.ensemble
+    import sim.engine.ensemble
     from sim.errors import InputError
 
-    monkeypatch.setattr(sim.ensemble, "run_member", lambda *a: pytest.fail("a member ran"))
+    monkeypatch.setattr(sim.engine.ensemble, "run_member", lambda *a: pytest.fail("a member ran"))
     with pytest.raises(InputError, match="members of 216 h over 3,007 lines need about"):
         run(_with(forecast_scenario, members=10**9))

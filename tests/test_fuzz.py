@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 import sim.api
 from sim import InputError, load_scenario, run
-from sim.inventory import load_emission_factors
+from sim.inputs.inventory import load_emission_factors
 
 from conftest import FIXTURES, TINY_POLICY
 

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from sim import load_scenario, run
-from sim.inventory import POLLUTANTS
-from sim.scenario import LEVELS, ScheduledWarning, WarningsConfig
+from sim.inputs.inventory import POLLUTANTS
+from sim.config.scenario import LEVELS, ScheduledWarning, WarningsConfig
 
 from conftest import ROOT
 

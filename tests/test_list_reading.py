@@ -19,7 +19,7 @@ import openpyxl
 import pytest
 
 from sim import InputError, load_scenario, run
-from sim.inventory import IMPLAUSIBLE_FACTOR, POLLUTANTS, _cells_per_record, load_emission_factors, load_inventory
+from sim.inputs.inventory import IMPLAUSIBLE_FACTOR, POLLUTANTS, _cells_per_record, load_emission_factors, load_inventory
 from sim.variants import with_grade_upgrades
 
 from conftest import FIXTURES
@@ -230,13 +230,13 @@ def test_many_short_rows_are_counted(tmp_path, factors):
     ("氨（千克/天）", "nh3_kg_h", ("千克/天", "day", 1.0)), ("年运行小时数", "operating_hours_per_year", None),
 ])
 def test_rate_and_unit_headers(header, column, unit):
-    from sim.vocabulary import vocabulary
+    from sim.config.vocabulary import vocabulary
 
     assert vocabulary().column(header) == (column, unit)
 
 
 @pytest.mark.parametrize("header", ["so2_kg_hr", "二氧化硫(mg/m3)", "SO2(t/h)", "二氧化硫浓度(kg/h)"])
 def test_headers_not_taken_for_rates(header):
-    from sim.vocabulary import vocabulary
+    from sim.config.vocabulary import vocabulary
 
     assert vocabulary().column(header) is None

@@ -20,7 +20,7 @@ from conftest import FIXTURES, ROOT, TINY_POLICY
 from sim import load_scenario, run
 from sim.api import list_order
 from sim.outputs import write_tables
-from sim.policy import describe_reduction
+from sim.rules.policy import describe_reduction
 from sim.report import excel, render_report_html, warning_reason, write_measures_xlsx
 
 HEAD = (FIXTURES / "tiny_list.csv").read_text(encoding="utf-8").splitlines()[0]

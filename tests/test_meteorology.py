@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.aqi import daily_aqi, running_mean_24h
+from sim.physics.aqi import daily_aqi, running_mean_24h
 from sim.errors import InputError
-from sim.meteorology import COLUMNS, Meteorology, format_csv, generate_episode, load_meteorology
+from sim.inputs.meteorology import COLUMNS, Meteorology, format_csv, generate_episode, load_meteorology
 
 DATA = Path(__file__).resolve().parents[1] / "scenarios" / "data"
 HEADER = ",".join(COLUMNS)

@@ -16,9 +16,9 @@ import yaml
 
 from conftest import FIXTURES, ROOT
 from sim.errors import InputError
-from sim.inventory import load_emission_factors, load_inventory
-from sim.metrics import reduction_ratios, targets_met
-from sim.optimize import (
+from sim.inputs.inventory import load_emission_factors, load_inventory
+from sim.physics.metrics import reduction_ratios, targets_met
+from sim.optimize.optimizer import (
     DEFAULT_MENU,
     InfeasibleTargets,
     Menu,
@@ -29,8 +29,8 @@ from sim.optimize import (
     policy_yaml,
     solve,
 )
-from sim.policy import assign_measures
-from sim.scenario import LEVELS, Policy, load_policy
+from sim.rules.policy import assign_measures
+from sim.config.scenario import LEVELS, Policy, load_policy
 
 EXACT = SolverSettings(mip_rel_gap=0.0, full_mip_max_binaries=10**9)
 HEADER = ("enterprise_id,enterprise_name,city,district,lat,lon,industry,grade,line_id,process,activity,activity_unit,so2_kg_h,nox_kg_h,"
@@ -197,7 +197,7 @@ def test_list_meets_targets_monotone_exempt_untouched(tmp_path, granularity):
     allowed = [0, 0.2, 0.5, 1.0]
     general = free & (grade == "general")
     assert np.isin(cut[general], allowed).all()
-    # the ratios, as sim.metrics computes them, meet the targets where the menu can
+    # the ratios, as sim.physics.metrics computes them, meet the targets where the menu can
     for city in sorted(inventory.lines.city.unique()):
         m = (inventory.lines.city == city).to_numpy()
         lr, _ = reduction_ratios(inventory.mean_rate_kg_h[m], cut[m], np.zeros((0, 6)), np.zeros((0, 3, 6)))
@@ -347,8 +347,8 @@ def test_cli_optimize_unreachable_target_exits_2(tmp_path, tiny_scenario, write_
 
 def test_optimize_scenario_runs_both_lists(tiny_scenario, write_scenario):
     """In process (warnings are errors): the default and optimised runs, and their comparison."""
-    from sim.optimize import optimize
-    from sim.scenario import load_scenario
+    from sim.optimize.optimizer import optimize
+    from sim.config.scenario import load_scenario
 
     scenario = load_scenario(write_scenario(tiny_scenario))
     result = optimize(scenario, _menu(granularity="both", on_infeasible="closest"))

@@ -17,14 +17,14 @@ import pytest
 import sim.outputs
 from sim import InputError, load_scenario, run
 from sim.outputs import MANIFEST, OutputFolder, lock_path, write_atomically, write_csv, write_outputs, write_result, write_tables
-from sim.scenario import EnsembleConfig
+from sim.config.scenario import EnsembleConfig
 
 from conftest import FIXTURES, ROOT, TINY_POLICY
 
 
 @pytest.fixture(scope="module")
 def tiny_result():
-    from sim.scenario import Scenario
+    from sim.config.scenario import Scenario
 
     return run(Scenario.model_validate({
         "name": "tiny", "period": {"start": "2023-12-04T00:00", "end": "2023-12-06T00:00"},
@@ -328,7 +328,7 @@ def test_csv_text_that_looks_like_a_formula_is_quoted_numbers_are_not(tmp_path):
 def test_list_text_is_never_a_formula_in_the_workbook_or_the_csv(tmp_path):
     from openpyxl import load_workbook
 
-    from sim.scenario import Scenario
+    from sim.config.scenario import Scenario
 
     lines = (FIXTURES / "tiny_list.csv").read_text(encoding="utf-8").splitlines()
     evil = '=HYPERLINK("http://x","y")'

@@ -8,7 +8,7 @@ import pytest
 
 from sim import load_scenario, run
 from sim.errors import InputError
-from sim.scenario import AtmosphereConfig
+from sim.config.scenario import AtmosphereConfig
 
 from conftest import ROOT
 

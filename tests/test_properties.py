@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.api import run
-from sim.inventory import POLLUTANTS, load_emission_factors
-from sim.scenario import LEVELS, Policy, Scenario
+from sim.inputs.inventory import POLLUTANTS, load_emission_factors
+from sim.config.scenario import LEVELS, Policy, Scenario
 
 from conftest import FIXTURES
 

@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from sim import load_scenario, run
-from sim.inventory import POLLUTANTS
-from sim.synth import write_province
+from sim.inputs.inventory import POLLUTANTS
+from sim.synthetic.synth import write_province
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from matplotlib import font_manager
 
 from conftest import ROOT
 from sim import load_scenario, run
-from sim.aqi import BREAKPOINTS_UG_M3, CATEGORY
+from sim.physics.aqi import BREAKPOINTS_UG_M3, CATEGORY
 from sim.report import LABELS, LEVEL_COLOURS, LEVELS, RATIO_POLLUTANTS, charts, compare, excel, fonts, text
 from sim.report import compare_frame, render_report_html, write_comparison, write_measures_xlsx, write_report
 

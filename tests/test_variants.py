@@ -25,7 +25,7 @@ from sim import (
     with_whitelist,
     without_rules,
 )
-from sim.scenario import Rule
+from sim.config.scenario import Rule
 
 STRICT_D = {
     "name": "grade_D_stop_from_yellow",

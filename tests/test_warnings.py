@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.engine import WarningCentre
+from sim.engine.simulation import WarningCentre
 from sim.errors import InputError
-from sim.warnings import WarningDecider, builtin_rule_sets, forecast_spells, load_rule_set
+from sim.rules.warnings import WarningDecider, builtin_rule_sets, forecast_spells, load_rule_set
 
 RULES = builtin_rule_sets()
 
@@ -99,7 +99,7 @@ def test_local_rule_set_file(tmp_path):
 
 
 def _engine_inputs(hours=96, schedule=()):
-    from sim.engine import EngineInputs
+    from sim.engine.simulation import EngineInputs
 
     n = 2
     return EngineInputs(
@@ -113,10 +113,10 @@ def _engine_inputs(hours=96, schedule=()):
 
 
 def test_engine_follows_centre_and_regional_warning_forces_level():
-    from sim.engine import ScheduledLevel, run_engine
+    from sim.engine.simulation import ScheduledLevel, run_engine
 
     forecasts = np.array([[100, 210, 220, 100, 100], [210, 220, 100, 100, 100], [220, 100, 100, 100, 100], [100] * 5], float)
-    from sim.aqi import iaqi_pm25  # noqa: F401  (forecasts here are AQI already)
+    from sim.physics.aqi import iaqi_pm25  # noqa: F401  (forecasts here are AQI already)
     centre = WarningCentre(np.array([10, 34, 58, 82]), np.array([0, 24, 48, 72]), forecasts, RULES["mee_2019"], 24, 36)
     regional = ScheduledLevel(2, 60, 66, "regional (provincial) warning")
     res = run_engine(_engine_inputs(schedule=[regional]), np.random.default_rng(0), centre)

@@ -1,6 +1,6 @@
 """Write the demo meteorology files of ``scenarios/data/``: SYNTHETIC data, not observations.
 
-The files are made by :func:`sim.meteorology.generate_episode` (seeded, so every run writes
+The files are made by :func:`sim.inputs.meteorology.generate_episode` (seeded, so every run writes
 byte-identical files) and have the meteorology-file columns ``time, pm25_baseline_ug_m3,
 mixing_height_m, wind_speed_m_s, rh_pct, temp_c``:
 
@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sim.meteorology import format_csv, generate_episode  # noqa: E402
+from sim.inputs.meteorology import format_csv, generate_episode  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 

@@ -384,7 +384,7 @@ def meteorology(seed: int = SEED) -> pd.DataFrame:
 
     frame = pd.DataFrame({"time": times, "pm25_baseline_ug_m3": pm25, "mixing_height_m": height,
                           "wind_speed_m_s": wind, "rh_pct": rh, "temp_c": temp})
-    from sim.meteorology import ROUNDING
+    from sim.inputs.meteorology import ROUNDING
 
     for column, decimals in ROUNDING.items():
         frame[column] = frame[column].round(decimals) + 0.0
@@ -419,7 +419,7 @@ FILES = {
 
 def main(out_dir: Path = HERE, quiet: bool = False) -> list[Path]:
     """Check the tables and write the four data files into ``out_dir``; return their paths."""
-    from sim.meteorology import format_csv
+    from sim.inputs.meteorology import format_csv
 
     check_cuts()
     met = meteorology()
@@ -476,7 +476,7 @@ def control_figures(result) -> dict:
 
 def _variants(scenario, tmp: Path):
     """(label, scenario) pairs of the sensitivity table."""
-    from sim.scenario import LevelFractions, ResponseConfig
+    from sim.config.scenario import LevelFractions, ResponseConfig
 
     atm = scenario.atmosphere
     area = float(atm.parameters["area_km2"])

@@ -2,7 +2,7 @@
 
 Everything here reads a finished :class:`sim.api.Result` (or the DataFrames and metrics it
 holds); nothing here runs the simulation. Text in charts, HTML and Excel comes from the one
-bilingual dictionary :data:`sim.labels.LABELS` (``lang`` is ``"en"`` or ``"zh"``).
+bilingual dictionary :data:`sim.config.labels.LABELS` (``lang`` is ``"en"`` or ``"zh"``).
 
 Public functions (imported on first use, so ``import sim.report`` stays light)::
 
@@ -21,7 +21,7 @@ import importlib
 import re
 from typing import Any
 
-from sim.labels import LABELS, LANGS, check_lang, grade_name, text  # noqa: F401 - re-exported
+from sim.config.labels import LABELS, LANGS, check_lang, grade_name, text  # noqa: F401 - re-exported
 
 LEVELS = ("yellow", "orange", "red")
 RATIO_POLLUTANTS = ("so2", "nox", "pm", "voc")  # keys of list_ratio / society_ratio

@@ -28,7 +28,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from sim.aqi import BREAKPOINTS_UG_M3, CATEGORY
+from sim.physics.aqi import BREAKPOINTS_UG_M3, CATEGORY
 from sim.report import (
     FORMULA,
     LEVEL_COLOURS,

@@ -1,7 +1,7 @@
 """Scenario comparison: one tidy row of key figures per result, written as CSV and HTML.
 
-Also home of :func:`pm25_figures`, the PM2.5 summary shared by the report and the comparison,
-read from ``result.metrics["pm25"]``.
+The PM2.5 summary shared by the report and the comparison, :func:`pm25_figures`, lives in
+:mod:`sim.report.figures` (the report page reads it without importing the comparison).
 """
 
 from __future__ import annotations
@@ -14,32 +14,7 @@ import numpy as np
 import pandas as pd
 
 from sim.report import LEVELS, RATIO_POLLUTANTS, check_lang
-
-#: Figure name -> key of ``metrics["pm25"]`` (sim.projection.pm25_metrics).
-PM25_FIGURES: dict[str, str] = {
-    "peak_baseline": "peak_baseline_ug_m3",
-    "peak_scenario": "peak_scenario_ug_m3",
-    "mean_baseline": "mean_baseline_ug_m3",
-    "mean_scenario": "mean_scenario_ug_m3",
-    "reduction_warnings": "mean_reduction_during_warnings_ug_m3",
-    "peak_reduction_warnings": "peak_reduction_during_warnings_ug_m3",
-    "heavy_days_baseline": "heavy_days_baseline",
-    "heavy_days_scenario": "heavy_days_scenario",
-    "heavy_hours_baseline": "heavy_hours_baseline",
-    "heavy_hours_scenario": "heavy_hours_scenario",
-}
-
-
-def pm25_figures(result: Any) -> dict[str, float | None] | None:
-    """PM2.5 summary of a result, or None when it carries no PM2.5: ``peak_*`` and ``mean_*``
-    [μg/m³], ``reduction_warnings`` (mean baseline − scenario over warning hours) and
-    ``peak_reduction_warnings`` [μg/m³] (None without warnings), ``heavy_days_*`` (daily AQI >
-    200) [d], ``heavy_hours_*`` (24-h running mean AQI > 200) [h]."""
-    block = result.metrics.get("pm25")
-    if not block:
-        return None
-    return {name: (None if block.get(key) is None else float(block[key])) for name, key in PM25_FIGURES.items()}
-
+from sim.report.figures import PM25_FIGURES, pm25_figures  # noqa: F401 - also read from here
 
 def scenario_row(result: Any) -> dict[str, Any]:
     """One result's key figures as a flat mapping (a row of :func:`compare_frame`)."""

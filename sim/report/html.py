@@ -166,9 +166,9 @@ def _emissions(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def report_context(result: Any, charts: Mapping[str, bytes], lang: str) -> dict[str, Any]:
     """Everything the report template shows, as plain values."""
-    from sim import __version__
+    from sim._version import __version__
     from sim.report.charts import CHART_NAMES
-    from sim.report.compare import pm25_figures
+    from sim.report.figures import pm25_figures
 
     m = result.metrics
     order = [n for n in CHART_NAMES if n in charts] + [n for n in charts if n not in CHART_NAMES]

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
-from sim.inventory import Inventory
-from sim.labels import LABELS, grade_name, text
-from sim.scenario import LEVELS, CalendarRule, Exemptions, MeasureText, Policy, Rule
+from sim.inputs.inventory import Inventory
+from sim.config.labels import LABELS, grade_name, text
+from sim.config.scenario import LEVELS, CalendarRule, Exemptions, MeasureText, Policy, Rule
 
 
 @dataclass(frozen=True)
@@ -284,7 +284,7 @@ class CalendarCover:
     ``label``: the calendars' labels joined by ``;`` (empty where none); ``reduction`` [-]: the
     largest calendar cut; ``words``: the calendars in words, "中文 (English)"; ``measure_suffix``
     (lines, levels): what the measure text of that level must add, empty where the designed
-    cut is at least the calendar's (the stricter holds, see :mod:`sim.engine`).
+    cut is at least the calendar's (the stricter holds, see :mod:`sim.engine.simulation`).
     """
 
     label: np.ndarray

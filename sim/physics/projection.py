@@ -1,7 +1,7 @@
 """PM2.5 projection of a run: emissions + meteorology -> calibrated PM2.5 and its figures.
 
-Pure functions over arrays; the physics lives in :mod:`sim.atmosphere`, the AQI in
-:mod:`sim.aqi`. Baseline and scenario advance together as one batch of two.
+Pure functions over arrays; the physics lives in :mod:`sim.physics.atmosphere`, the AQI in
+:mod:`sim.physics.aqi`. Baseline and scenario advance together as one batch of two.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.aqi import daily_aqi, heavy_hours, heavy_pollution_days, iaqi_pm25, running_mean_24h, severe_days
-from sim.atmosphere import background, box_model, calibration_scale, linear_model, load_box_parameters
+from sim.physics.aqi import daily_aqi, heavy_hours, heavy_pollution_days, iaqi_pm25, running_mean_24h, severe_days
+from sim.physics.atmosphere import background, box_model, calibration_scale, linear_model, load_box_parameters
 from sim.errors import InputError
-from sim.meteorology import load_meteorology
-from sim.scenario import LEVELS, AtmosphereConfig
+from sim.inputs.meteorology import load_meteorology
+from sim.config.scenario import LEVELS, AtmosphereConfig
 
 COMPONENTS = ("primary", "sulfate", "nitrate", "ammonium", "soa")
 # the component each linear-model sensitivity feeds

@@ -4,7 +4,7 @@ A rule set (``sim/data/warning_standards.yaml`` or a local file in the same form
 level from the forecast daily AQI. :class:`WarningDecider` is the daily consultation (会商):
 given the forecast at an issue time it issues, extends, upgrades, downgrades or lifts
 warnings, applying the lead time and merging back-to-back episodes. The SimPy process that
-calls it each day lives in :mod:`sim.engine`.
+calls it each day lives in :mod:`sim.engine.simulation`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from sim.errors import InputError
-from sim.vocabulary import vocabulary
-from sim.yamlio import parse_yaml, read_yaml
+from sim.config.vocabulary import vocabulary
+from sim.config.yamlio import parse_yaml, read_yaml
 
 LEVEL_NAMES = ("none", *vocabulary().levels)
 

@@ -1,6 +1,6 @@
 """Synthetic province: a large enterprise list, per-city meteorology and a season scenario.
 
-``python -m sim.synth --cities 13 --lines 100000 --seed 1 --out DIR`` writes, into DIR:
+``python -m sim.synthetic.synth --cities 13 --lines 100000 --seed 1 --out DIR`` writes, into DIR:
 ``enterprises.csv`` (contract schema), ``meteorology/<city>.csv`` (one winter per city),
 ``other_sources/<city>.yaml``, ``policy.yaml`` (a copy of the guideline default) and
 ``province_season.yaml``, a season scenario with regional and city warnings and
@@ -23,10 +23,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sim.meteorology import format_csv, generate_episode
-from sim.yamlio import read_yaml
+from sim.inputs.meteorology import format_csv, generate_episode
+from sim.config.yamlio import read_yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_TEMPLATE = ROOT / "enterprises" / "demo_city.csv"
 DEFAULT_OTHER = ROOT / "enterprises" / "demo_city_other_sources.yaml"
 DEFAULT_POLICY = ROOT / "scenarios" / "policies" / "guideline_default.yaml"
@@ -172,7 +172,7 @@ def write_province(out: Path, cities: int, lines: int, seed: int, template_path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sim.synth", description="Write a synthetic province (list, meteorology, season scenario).")
+    parser = argparse.ArgumentParser(prog="python -m sim.synthetic.synth", description="Write a synthetic province (list, meteorology, season scenario).")
     parser.add_argument("--cities", type=int, default=13)
     parser.add_argument("--lines", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)

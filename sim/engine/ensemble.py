@@ -22,10 +22,10 @@ from typing import Callable
 
 import numpy as np
 
-from sim.engine import EngineInputs, EngineResult, run_engine
+from sim.engine.simulation import EngineInputs, EngineResult, run_engine
 from sim.errors import InputError
-from sim.forecast import ForecastTemplate
-from sim.scenario import WarningsConfig
+from sim.engine.forecast import ForecastTemplate
+from sim.config.scenario import WarningsConfig
 
 EXECUTORS = ("serial", "processes", "dask")
 #: Seconds to wait for a Dask scheduler to accept a connection and to answer the handshake.

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
-from sim.policy import CalendarWindow
-from sim.warnings import WarningDecider, WarningRecord
+from sim.rules.policy import CalendarWindow
+from sim.rules.warnings import WarningDecider, WarningRecord
 
 _EPS = 1e-9
 

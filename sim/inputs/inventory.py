@@ -24,8 +24,8 @@ import pandas as pd
 from openpyxl.utils import get_column_letter
 
 from sim.errors import InputError
-from sim.tables import read_text_csv
-from sim.vocabulary import header_key, vocabulary
+from sim.inputs.tables import read_text_csv
+from sim.config.vocabulary import header_key, vocabulary
 
 POLLUTANTS: tuple[str, ...] = vocabulary().pollutants
 RATE_COLUMNS = tuple(f"{p}_kg_h" for p in POLLUTANTS)
@@ -688,7 +688,7 @@ def _excel_errors(table: pd.DataFrame, columns: tuple[str, ...], path: Path) -> 
 
 def industry_names(factors: EmissionFactors) -> dict[str, str]:
     """Each industry key and Chinese name (``name_zh`` of industries.csv), as compared
-    (:func:`~sim.vocabulary.header_key`) -> the industry key."""
+    (:func:`~sim.config.vocabulary.header_key`) -> the industry key."""
     processes = factors.processes
     names = {header_key(n): k for (k, _), n in zip(processes.index, processes.name_zh) if str(n).strip()} if "name_zh" in processes.columns else {}
     names.update({header_key(k): k for k in factors.industries})

@@ -27,10 +27,10 @@ from pydantic import (
     model_validator,
 )
 
-from sim.dates import DATE_FIX, date_problem, parse_time
+from sim.config.dates import DATE_FIX, date_problem, parse_time
 from sim.errors import InputError
-from sim.vocabulary import vocabulary
-from sim.yamlio import read_yaml  # noqa: F401 - the one YAML reader, also used from here by sim.optimize
+from sim.config.vocabulary import vocabulary
+from sim.config.yamlio import read_yaml  # noqa: F401 - the one YAML reader, also used from here by sim.optimize.optimizer
 
 
 class ProblemAt(ValueError):
@@ -46,7 +46,7 @@ class ProblemAt(ValueError):
 
 
 def _to_datetime(value: Any) -> Any:
-    """Accept YAML dates and datetimes and the text forms of :mod:`sim.dates` (ISO or
+    """Accept YAML dates and datetimes and the text forms of :mod:`sim.config.dates` (ISO or
     ``YYYY/MM/DD``, local time); a day or month before the year is ambiguous and refused."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):  # pydantic would read a number as seconds since 1970 in UTC
         raise ProblemAt((), f"{value!r} is a number, not a date or date-time", DATE_FIX)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.scenario import LEVELS, Targets
-from sim.vocabulary import vocabulary
+from sim.config.scenario import LEVELS, Targets
+from sim.config.vocabulary import vocabulary
 
 
 def _ratio(baseline: np.ndarray, reduced: np.ndarray) -> dict[str, float | None]:

@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.aqi import BREAKPOINTS_IAQI, BREAKPOINTS_UG_M3, daily_mean, iaqi_pm25
-from sim.dates import date_problem, parse_times
-from sim.engine import WarningCentre
+from sim.physics.aqi import BREAKPOINTS_IAQI, BREAKPOINTS_UG_M3, daily_mean, iaqi_pm25
+from sim.config.dates import date_problem, parse_times
+from sim.engine.simulation import WarningCentre
 from sim.errors import InputError
-from sim.scenario import WarningsConfig
-from sim.tables import read_text_csv
+from sim.config.scenario import WarningsConfig
+from sim.inputs.tables import read_text_csv
 
 
 @dataclass(frozen=True)

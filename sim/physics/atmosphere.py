@@ -48,7 +48,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from sim.errors import InputError
-from sim.yamlio import parse_yaml, read_yaml
+from sim.config.yamlio import parse_yaml, read_yaml
 
 # Stoichiometric mass ratios [g/g].
 SULFATE_PER_SO2 = 96.0 / 64.0

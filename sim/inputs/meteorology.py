@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.dates import date_problem, parse_times
+from sim.config.dates import date_problem, parse_times
 from sim.errors import InputError
-from sim.tables import read_text_csv
+from sim.inputs.tables import read_text_csv
 
 TIME_COLUMN = "time"
 VALUE_COLUMNS = ("pm25_baseline_ug_m3", "mixing_height_m", "wind_speed_m_s", "rh_pct", "temp_c")

@@ -8,7 +8,7 @@ requires) so that
 
 * the list ratio of each pollutant reaches the level's target, per city (``scope: city``) or
   for the whole list (``scope: list``), and, with ``society: true``, the society-wide ratio
-  too, given the other sources' cuts (ratios as in :func:`sim.metrics.reduction_ratios`);
+  too, given the other sources' cuts (ratios as in :func:`sim.physics.metrics.reduction_ratios`);
 * measures are monotone across levels (a line never does less at red than at orange);
 * the lost output value Σ_levels weight × Σ_lines output value [万元/d] × cut is least.
 
@@ -47,6 +47,7 @@ import dataclasses
 import json
 import time
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -58,9 +59,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from sim.errors import InputError
-from sim.inventory import POLLUTANTS, Inventory
-from sim.policy import LineMeasures, _check_rule_names, _match, assign_measures, describe_reductions
-from sim.scenario import (
+from sim.inputs.inventory import POLLUTANTS, Inventory
+from sim.rules.policy import LineMeasures, _check_rule_names, _match, assign_measures, describe_reductions
+from sim.config.scenario import (
     LEVELS,
     Flags,
     Fraction,
@@ -73,10 +74,11 @@ from sim.scenario import (
     read_yaml,
     validation_to_input_error,
 )
-from sim.vocabulary import vocabulary
+from sim.config.vocabulary import vocabulary
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_MENU = ROOT / "scenarios" / "policies" / "optimizer_menu.yaml"
+#: The default menu ships as package data, so an installed wheel finds it (a copy for planners
+#: to start from is scenarios/policies/optimizer_menu.yaml; tests keep the two the same).
+DEFAULT_MENU = Path(str(resources.files("sim.data").joinpath("optimizer_menu.yaml")))
 _SNAP = 1e-9  # an LP value this close to an option is that option [-]
 
 # --------------------------------------------------------------------------- the menu file
@@ -137,7 +139,7 @@ class MenuEntry(_Frozen):
 
 
 class Menu(_Frozen):
-    """An optimiser menu (see ``scenarios/policies/optimizer_menu.yaml``)."""
+    """An optimiser menu (see ``sim/data/optimizer_menu.yaml``, the default)."""
 
     name: str = "menu"
     description: str = ""
@@ -731,7 +733,7 @@ def rules_policy(inventory: Inventory, policy: Policy, opt: ListOptimisation, me
     """A policy whose rules give every line exactly the optimised cut: the policy's targets,
     base ratio and exemptions, then one rule per city × industry × process × grade × flag set
     (rules with more flags first, so each line meets its own cell's rule first). Verified by
-    applying it with :func:`sim.policy.assign_measures`."""
+    applying it with :func:`sim.rules.policy.assign_measures`."""
     lines = inventory.lines
     m = opt.measures
     reason = pd.Series(m.exempt_reason.astype(str))
@@ -809,7 +811,7 @@ def override_frame(inventory: Inventory, opt: ListOptimisation) -> pd.DataFrame:
 def list_figures(inventory: Inventory, measures: LineMeasures, other: Any, targets: Any) -> pd.DataFrame:
     """Designed figures of a list per level: ratios, daily loss [万元/d], enterprises and lines
     cut, enterprises stopped (every production line stopped)."""
-    from sim.metrics import reduction_ratios, targets_met
+    from sim.physics.metrics import reduction_ratios, targets_met
 
     lr, sr = reduction_ratios(inventory.mean_rate_kg_h, measures.reduction, other.rate_kg_h, other.reduction[:, 1:, :])
     met = targets_met(lr, sr, targets)
@@ -963,16 +965,16 @@ def run_cli(args: Any, say) -> int:
     """``run_scenario.py SCENARIO.yaml --optimize [MENU.yaml] [--out DIR]``: writes to ``DIR``
     (default: the scenario's output.dir + ``_optimised``). Input problems, including targets
     out of reach (with ``on_infeasible: stop``), raise InputError (exit 2)."""
-    from sim.cli import _with_overrides
+    from sim.api import with_overrides
     from sim.outputs import OutputFolder, scenario_inputs
-    from sim.scenario import load_scenario
+    from sim.config.scenario import load_scenario
 
     started = time.perf_counter()
     if getattr(args, "compare", None):
         raise InputError(None, "--optimize", "--optimize works on one scenario, not with --compare.", "write: run_scenario.py SCENARIO.yaml --optimize [MENU.yaml].")
     if args.scenario is None:
         raise InputError(None, "--optimize", "no scenario given.", "name the scenario first: run_scenario.py SCENARIO.yaml --optimize [MENU.yaml].")
-    scenario = _with_overrides(load_scenario(args.scenario), args)
+    scenario = with_overrides(load_scenario(args.scenario), seed=args.seed, members=args.members)
     menu_file = Path(args.optimize) if isinstance(args.optimize, (str, Path)) else DEFAULT_MENU
     menu = load_menu(menu_file)
     out_dir = args.out if getattr(args, "out", None) is not None else Path(str(scenario.output.dir) + "_optimised")

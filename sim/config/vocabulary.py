@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from sim.yamlio import parse_yaml
+from sim.config.yamlio import parse_yaml
 
 
 @dataclass(frozen=True)
