@@ -347,7 +347,7 @@ def test_a_real_scheduler_passes_the_check():
 def test_tls_scheduler_address_is_left_to_dask():
     """tls:// (and ws://) speak their own protocol first: only their form is checked here, and
     Dask's client connects with the same timeout."""
-    from sim.ensemble import check_scheduler
+    from sim.engine.ensemble import check_scheduler
     from sim.errors import InputError
 
     assert check_scheduler(f"tls://127.0.0.1:{_closed_port()}")[0] == "127.0.0.1"

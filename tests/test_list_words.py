@@ -254,7 +254,7 @@ def test_zh_report_notes_about_rules_are_chinese():
 
 
 def test_a_cut_between_0_and_1_never_reads_as_none_or_a_stop():
-    from sim.policy import describe_reduction
+    from sim.rules.policy import describe_reduction
 
     assert describe_reduction(0.9996) == "限产99.9% (production -99.9%)"
     assert describe_reduction(0.0004) == "限产0.1% (production -0.1%)"
@@ -263,6 +263,6 @@ def test_a_cut_between_0_and_1_never_reads_as_none_or_a_stop():
 
 
 def test_a_flag_exemption_is_not_worded_as_self_directed():
-    from sim.policy import flag_reason
+    from sim.rules.policy import flag_reason
 
     assert flag_reason("ultra_low") == "超低排放企业（政策豁免类别） (ultra-low emission enterprise, an exempt class of the policy)"

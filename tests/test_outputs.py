@@ -408,7 +408,7 @@ def test_control_characters_in_list_text_do_not_break_the_workbook(tmp_path):
     row = text[1].split(",")
     row[header.index("enterprise_name")] = "甲\x0b水泥\x1a"
     (tmp_path / "list.csv").write_text("\n".join([text[0], ",".join(row), *text[2:]]) + "\n", encoding="utf-8")
-    from sim.scenario import Scenario
+    from sim.config.scenario import Scenario
 
     result = run(Scenario.model_validate({
         "name": "tiny", "period": {"start": "2023-12-04T00:00", "end": "2023-12-06T00:00"},
