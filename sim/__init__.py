@@ -14,38 +14,45 @@ Derive variants without editing YAML (:mod:`sim.variants`) and compare them::
     compare({"default": base, "A and B exempt": with_exempt_grades(base, ["A+", "A", "leading", "B", "B-"])})
 """
 
-from sim._version import __version__
-from sim.api import Result, run
-from sim.errors import InputError
-from sim.config.scenario import Policy, Scenario, load_policy, load_scenario
-from sim.variants import (
-    compare,
-    with_exempt_grades,
-    with_grade_upgrades,
-    with_members,
-    with_rule,
-    with_staggered_days,
-    with_warnings,
-    with_whitelist,
-    without_rules,
-)
+from __future__ import annotations
 
-__all__ = [
-    "__version__",
-    "InputError",
-    "Policy",
-    "Result",
-    "Scenario",
-    "compare",
-    "load_policy",
-    "load_scenario",
-    "run",
-    "with_exempt_grades",
-    "with_grade_upgrades",
-    "with_members",
-    "with_rule",
-    "with_staggered_days",
-    "with_warnings",
-    "with_whitelist",
-    "without_rules",
-]
+import importlib
+from typing import Any
+
+from sim._version import __version__
+from sim.errors import InputError
+
+#: Public names and the module each comes from, imported on first use: ``import sim`` (and
+#: ``run_scenario.py --help``) does not pay for pandas, pydantic models and the engine.
+_EXPORTS = {
+    "Result": "sim.api",
+    "run": "sim.api",
+    "Policy": "sim.config.scenario",
+    "Scenario": "sim.config.scenario",
+    "load_policy": "sim.config.scenario",
+    "load_scenario": "sim.config.scenario",
+    "compare": "sim.variants",
+    "with_exempt_grades": "sim.variants",
+    "with_grade_upgrades": "sim.variants",
+    "with_members": "sim.variants",
+    "with_rule": "sim.variants",
+    "with_staggered_days": "sim.variants",
+    "with_warnings": "sim.variants",
+    "with_whitelist": "sim.variants",
+    "without_rules": "sim.variants",
+}
+
+__all__ = ["__version__", "InputError", *sorted(_EXPORTS)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

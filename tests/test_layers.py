@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "sim"
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "sim"
 
 #: Layers from the top down: a module may import from its own layer and the layers below it.
 #: A module belongs to the entry naming it or the package holding it (longest name wins).
@@ -172,3 +173,21 @@ def test_every_layer_folder_is_one_layer():
         if path.name == "__init__.py" and package != "sim":
             layers = {layer_of(m) for m in MODULES if m == package or m.startswith(package + ".")}
             assert len(layers) == 1, package
+
+
+def test_import_sim_and_help_load_neither_pandas_nor_the_engine():
+    """``import sim`` and ``run_scenario.py --help`` stay light (the public names are imported
+    on first use); timings are printed by benchmarks/import_time.py, not asserted here."""
+    import subprocess
+    import sys
+
+    code = "import sys, sim; print(sorted(m for m in ('pandas', 'numpy', 'pydantic', 'sim.api', 'sim.engine') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "[]", out.stdout
+    helped = subprocess.run([sys.executable, "-X", "importtime", str(ROOT / "run_scenario.py"), "--help"], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert "usage: run_scenario.py" in helped.stdout
+    loaded = {line.split("|")[-1].strip() for line in helped.stderr.splitlines() if line.startswith("import time:")}
+    assert not loaded & {"pandas", "numpy", "pydantic", "sim.api"}, sorted(loaded & {"pandas", "numpy", "pydantic", "sim.api"})
+    import sim
+
+    assert sim.run.__module__ == "sim.api" and "load_scenario" in dir(sim)  # the names are still there
