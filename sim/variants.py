@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.errors import InputError
 from sim.inputs.inventory import _read_workbook, _uncached_formulas, industry_names, load_emission_factors
 from sim.config.scenario import (
     CalendarRule,
@@ -313,12 +314,12 @@ class _Table:
             self.rows = list(csv.reader(io.StringIO(text, newline="")))
             self.name = path.name
         if len(self.rows) <= self.header:
-            raise ValueError(f"{path}: the enterprise list is empty")
+            raise InputError(path, None, "the enterprise list is empty.", "add the header and at least one production line.")
         aliases = vocabulary().column_aliases
         self.columns = {aliases.get(header_key(c)): i for i, c in enumerate(self.rows[self.header]) if aliases.get(header_key(c))}
         for needed in ("enterprise_id", "grade", "industry"):
             if needed not in self.columns:
-                raise ValueError(f"{path}: the enterprise list has no {needed} column")
+                raise InputError(path, "header", f"the enterprise list has no {needed} column.", f"add a {needed} column (or its Chinese alias).")
 
     def column(self, name: str) -> list[str]:
         i = self.columns[name]

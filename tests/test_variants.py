@@ -251,3 +251,18 @@ def test_xlsx_list_becomes_an_edited_csv(tmp_path, tiny_scenario, write_scenario
     assert after.set_index("enterprise_id").loc["E3", "whitelist"] == 1
     same = [c for c in before.columns if c not in ("grade", "whitelist", "source_row")]
     pd.testing.assert_frame_equal(before.loc[before.enterprise_id.isin(["E1", "E2"]), same], after.loc[after.enterprise_id.isin(["E1", "E2"]), same])
+
+
+def test_a_list_without_the_columns_a_variant_edits_is_an_input_error(tmp_path):
+    """The list editor answers like the list reader: an InputError naming the file and the fix."""
+    from sim.errors import InputError
+    from sim.variants import _Table
+
+    path = tmp_path / "list.csv"
+    path.write_text("enterprise_id,grade\nE1,B\n", encoding="utf-8")
+    with pytest.raises(InputError, match="no industry column") as caught:
+        _Table(path, None)
+    assert "Fix:" in caught.value.message
+    path.write_text("", encoding="utf-8")
+    with pytest.raises(InputError, match="the enterprise list is empty"):
+        _Table(path, None)
