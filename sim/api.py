@@ -19,10 +19,11 @@ from sim.engine.forecast import forecast_template
 from sim.inputs.meteorology import load_meteorology
 from sim.rules.warnings import load_rule_set
 from sim.errors import InputError
-from sim.inputs.inventory import POLLUTANTS, Inventory, load_emission_factors, load_inventory
+from sim.inputs.inventory import Inventory, load_emission_factors, load_inventory
 from sim.rules.policy import LineMeasures, assign_measures, calendar_windows
 from sim.physics.projection import combine_projections, project_pm25
-from sim.config.scenario import LEVELS, OtherSources, Scenario, load_scenario, scenario_sha256
+from sim.config.vocabulary import LEVELS, POLLUTANTS
+from sim.config.scenario import OtherSources, Scenario, load_scenario, scenario_sha256
 from sim.results import OtherSourceArrays, Result, list_order  # noqa: F401 - Result and list_order are read from here too
 
 __all__ = ["Result", "load_scenario", "run"]

@@ -14,12 +14,12 @@ import pandas as pd
 
 from sim.engine.simulation import EngineResult
 from sim.physics.aqi import daily_aqi
-from sim.config.vocabulary import vocabulary
-from sim.inputs.inventory import POLLUTANTS, Inventory
+from sim.config.vocabulary import LEVELS, POLLUTANTS, RATIO_COLUMN
+from sim.inputs.inventory import Inventory
 from sim.physics.metrics import reduction_ratios, targets_met
 from sim.rules.policy import CalendarWindow, LineMeasures, calendar_cover
 from sim.physics.projection import Pm25Projection
-from sim.config.scenario import LEVELS, Scenario
+from sim.config.scenario import Scenario
 
 
 @dataclass(frozen=True)
@@ -311,7 +311,6 @@ def _realised(result: "Result") -> dict:
     """Realised list reduction during the hours each level was in force [-], against the
     designed list ratio of that level: 1 − Σ scenario ÷ Σ baseline emissions of listed lines
     over those hours (member mean; staggered production counts too where it overlaps)."""
-    voc = vocabulary()
     base = result.baseline_run.hourly_kg_h
     runs = result.member_runs or (result.scenario_run,)
     out = {}
@@ -322,7 +321,7 @@ def _realised(result: "Result") -> dict:
             if hours.any():
                 kept = r.hourly_kg_h[hours].sum(axis=0)
                 total = base[hours].sum(axis=0)
-                per_member.append({key: (None if total[voc.pollutants.index(p)] <= 0 else float(1 - kept[voc.pollutants.index(p)] / total[voc.pollutants.index(p)])) for key, p in voc.ratio_pollutants.items()})
+                per_member.append({key: (None if total[POLLUTANTS.index(p)] <= 0 else float(1 - kept[POLLUTANTS.index(p)] / total[POLLUTANTS.index(p)])) for key, p in RATIO_COLUMN.items()})
         if per_member:
-            out[level] = {key: (None if per_member[0][key] is None else float(np.mean([m[key] for m in per_member]))) for key in voc.ratio_pollutants}
+            out[level] = {key: (None if per_member[0][key] is None else float(np.mean([m[key] for m in per_member]))) for key in RATIO_COLUMN}
     return out

@@ -29,7 +29,7 @@ from pydantic import (
 
 from sim.config.dates import DATE_FIX, date_problem, parse_time
 from sim.errors import InputError
-from sim.config.vocabulary import vocabulary
+from sim.config.vocabulary import LEVELS, POLLUTANTS, vocabulary
 from sim.config.yamlio import read_yaml  # noqa: F401 - the one YAML reader, also used from here by sim.optimize.optimizer
 
 
@@ -87,7 +87,7 @@ def _to_list(value: Any) -> Any:
 def _to_level(value: Any) -> Any:
     level = vocabulary().canonical_level(value)
     if level is None:
-        raise ValueError(f"'{value}' is not a warning level; use one of {', '.join(vocabulary().levels)}")
+        raise ValueError(f"'{value}' is not a warning level; use one of {', '.join(LEVELS)}")
     return level
 
 
@@ -255,7 +255,7 @@ def _fraction_or_per_pollutant(value: Any) -> Any:
     """A single fraction applies to every pollutant."""
     value = _to_fraction(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return {p: value for p in vocabulary().pollutants}
+        return {p: value for p in POLLUTANTS}
     return value
 
 
@@ -269,8 +269,8 @@ class CategoryReductions(Frozen):
 
     @model_validator(mode="after")
     def _monotone(self) -> "CategoryReductions":
-        for p in vocabulary().pollutants:
-            y, o, r = (getattr(getattr(self, lv), p) for lv in ("yellow", "orange", "red"))
+        for p in POLLUTANTS:
+            y, o, r = (getattr(getattr(self, lv), p) for lv in LEVELS)
             if not (y <= o <= r):
                 raise ProblemAt((), f"the {p} reduction must not fall as the level rises (yellow {y}, orange {o}, red {r})",
                                 "give yellow <= orange <= red: a higher warning level never asks for less.")
@@ -849,6 +849,3 @@ def scenario_sha256(scenario: Scenario) -> str:
             digest.update(f.name.encode())
             digest.update(f.read_bytes())
     return digest.hexdigest()
-
-
-LEVELS: tuple[Literal["yellow", "orange", "red"], ...] = ("yellow", "orange", "red")

@@ -1,6 +1,10 @@
 """The words the simulator understands: column aliases, grades, flags, levels, pollutants.
 
 Loaded once from ``sim/data/vocabulary.yaml`` so that a city's own spellings are a data edit.
+That file is also the one definition of the warning levels and the pollutants: every module
+takes :data:`LEVELS`, :data:`POLLUTANTS`, :data:`RATIO_POLLUTANTS` and :data:`RATIO_COLUMN`
+from here. Pydantic models whose field names must be written out (``LevelFractions``,
+``PollutantValues`` ...) are checked against them in ``tests/test_vocabulary_truth.py``.
 """
 
 from __future__ import annotations
@@ -99,3 +103,16 @@ def vocabulary() -> Vocabulary:
         ratio_pollutants=dict(raw["ratio_pollutants"]),
         rate_headers=rate_headers,
     )
+
+
+_VOCABULARY = vocabulary()  # parsed once; the package reads the enterprise list with it anyway
+
+#: Warning levels, lowest first (yellow, orange, red): the keys of ``levels`` in vocabulary.yaml.
+#: Arrays with a level axis are in this order; level number k (1 = yellow) is ``LEVELS[k - 1]``.
+LEVELS: tuple[str, ...] = _VOCABULARY.levels
+#: Pollutants of the inventory, in column order of every emission array (so2 ... nh3).
+POLLUTANTS: tuple[str, ...] = _VOCABULARY.pollutants
+#: Keys of the reduction-ratio checks (list_ratio / society_ratio): so2, nox, pm, voc.
+RATIO_POLLUTANTS: tuple[str, ...] = tuple(_VOCABULARY.ratio_pollutants)
+#: Ratio key -> the inventory pollutant it is computed on (pm stands for 颗粒物, computed on PM10).
+RATIO_COLUMN: dict[str, str] = dict(_VOCABULARY.ratio_pollutants)

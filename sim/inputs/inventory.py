@@ -25,9 +25,8 @@ from openpyxl.utils import get_column_letter
 
 from sim.errors import InputError
 from sim.inputs.tables import read_text_csv
-from sim.config.vocabulary import header_key, vocabulary
+from sim.config.vocabulary import POLLUTANTS, header_key, vocabulary
 
-POLLUTANTS: tuple[str, ...] = vocabulary().pollutants
 RATE_COLUMNS = tuple(f"{p}_kg_h" for p in POLLUTANTS)
 NUMERIC_COLUMNS = ("lat", "lon", "activity", *RATE_COLUMNS, "hours_per_day", "operating_hours_per_year", "output_value_wan_yuan_per_day", "truck_trips_per_day")
 VERBATIM_COLUMNS = ("enterprise_id", "enterprise_name", "city", "district", "line_id")

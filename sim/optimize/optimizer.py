@@ -59,10 +59,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from sim.errors import InputError
-from sim.inputs.inventory import POLLUTANTS, Inventory
+from sim.inputs.inventory import Inventory
 from sim.rules.policy import LineMeasures, _check_rule_names, _match, assign_measures, describe_reductions
 from sim.config.scenario import (
-    LEVELS,
     Flags,
     Fraction,
     Grades,
@@ -74,7 +73,7 @@ from sim.config.scenario import (
     read_yaml,
     validation_to_input_error,
 )
-from sim.config.vocabulary import vocabulary
+from sim.config.vocabulary import LEVELS, POLLUTANTS, RATIO_COLUMN, vocabulary
 
 #: The default menu ships as package data, so an installed wheel finds it (a copy for planners
 #: to start from is scenarios/policies/optimizer_menu.yaml; tests keep the two the same).
@@ -477,9 +476,8 @@ def solve(problem: Problem, settings: SolverSettings = SolverSettings()) -> Solu
 
 def ratio_columns() -> tuple[list[str], list[int]]:
     """Ratio keys (so2, nox, pm, voc) and their columns in :data:`POLLUTANTS`."""
-    voc = vocabulary()
-    keys = list(voc.ratio_pollutants)
-    return keys, [POLLUTANTS.index(voc.ratio_pollutants[k]) for k in keys]
+    keys = list(RATIO_COLUMN)
+    return keys, [POLLUTANTS.index(RATIO_COLUMN[k]) for k in keys]
 
 
 @dataclass(frozen=True)

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.config.scenario import LEVELS, Targets
-from sim.config.vocabulary import vocabulary
+from sim.config.scenario import Targets
+from sim.config.vocabulary import LEVELS, POLLUTANTS, RATIO_COLUMN
 
 
 def _ratio(baseline: np.ndarray, reduced: np.ndarray) -> dict[str, float | None]:
-    voc = vocabulary()
     out: dict[str, float | None] = {}
-    for key, pollutant in voc.ratio_pollutants.items():
-        j = voc.pollutants.index(pollutant)
+    for key, pollutant in RATIO_COLUMN.items():
+        j = POLLUTANTS.index(pollutant)
         base = float(baseline[j])
         out[key] = None if base <= 0 else float(1.0 - reduced[j] / base)
     return out

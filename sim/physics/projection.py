@@ -15,7 +15,8 @@ from sim.physics.aqi import daily_aqi, heavy_hours, heavy_pollution_days, iaqi_p
 from sim.physics.atmosphere import background, box_model, calibration_scale, linear_model, load_box_parameters
 from sim.errors import InputError
 from sim.inputs.meteorology import load_meteorology
-from sim.config.scenario import LEVELS, AtmosphereConfig
+from sim.config.scenario import AtmosphereConfig
+from sim.config.vocabulary import LEVELS
 
 COMPONENTS = ("primary", "sulfate", "nitrate", "ammonium", "soa")
 # the component each linear-model sensitivity feeds

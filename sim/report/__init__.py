@@ -22,11 +22,8 @@ import re
 from typing import Any
 
 from sim.config.labels import LABELS, LANGS, check_lang, grade_name, text  # noqa: F401 - re-exported
-
-LEVELS = ("yellow", "orange", "red")
-RATIO_POLLUTANTS = ("so2", "nox", "pm", "voc")  # keys of list_ratio / society_ratio
-RATIO_COLUMN = {"so2": "so2", "nox": "nox", "pm": "pm10", "voc": "voc"}  # ratio key -> inventory pollutant
-POLLUTANTS = ("so2", "nox", "pm10", "pm25", "voc", "nh3")
+# defined once in sim/data/vocabulary.yaml; re-exported for the report modules and callers
+from sim.config.vocabulary import LEVELS, POLLUTANTS, RATIO_COLUMN, RATIO_POLLUTANTS  # noqa: F401 - re-exported
 
 #: Warning colours (shading of warning periods, level badges).
 LEVEL_COLOURS = {"yellow": "#FFD700", "orange": "#FF8C00", "red": "#DC143C"}

@@ -14,7 +14,8 @@ import pandas as pd
 from sim.errors import InputError
 from sim.inputs.inventory import Inventory
 from sim.config.labels import LABELS, grade_name, text
-from sim.config.scenario import LEVELS, CalendarRule, Exemptions, MeasureText, Policy, Rule
+from sim.config.vocabulary import LEVELS
+from sim.config.scenario import CalendarRule, Exemptions, MeasureText, Policy, Rule
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from sim.errors import InputError
-from sim.config.vocabulary import vocabulary
+from sim.config.vocabulary import LEVELS
 from sim.config.yamlio import parse_yaml, read_yaml
 
-LEVEL_NAMES = ("none", *vocabulary().levels)
+LEVEL_NAMES = ("none", *LEVELS)
 
 
 # --------------------------------------------------------------------------- rule sets

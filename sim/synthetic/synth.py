@@ -25,6 +25,7 @@ import yaml
 
 from sim.inputs.meteorology import format_csv, generate_episode
 from sim.config.yamlio import read_yaml
+from sim.inputs.inventory import RATE_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_TEMPLATE = ROOT / "enterprises" / "demo_city.csv"
@@ -41,7 +42,6 @@ SEGMENTS = (
     ("2024-02-06", 19, 5.0, 9.0, 260.0),
     ("2024-02-25", 20, 7.0, 9.5, 160.0),
 )
-RATE_COLUMNS = ["so2_kg_h", "nox_kg_h", "pm10_kg_h", "pm25_kg_h", "voc_kg_h", "nh3_kg_h"]
 
 
 def city_names(n: int) -> list[str]:
