@@ -12,7 +12,7 @@ import pytest
 
 from conftest import ROOT
 
-SUFFIXES = (".py", ".yaml", ".yml", ".csv", ".md", ".ipynb", ".j2", ".toml")
+SUFFIXES = (".py", ".yaml", ".yml", ".csv", ".md", ".ipynb", ".j2", ".toml", ".json")
 MISSING_NOTES = ("ARCHITECTURE.md", "DOMAIN.md")
 
 
