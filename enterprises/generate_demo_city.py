@@ -83,7 +83,7 @@ INDUSTRY_PROCESSES = {
 }
 INDUSTRY_ORDER = list(INDUSTRY_PROCESSES)
 
-# Grading schemes (DOMAIN §4): A-D for the key industries, leading / non-leading for the
+# Grading schemes (环办大气函〔2020〕340号): A-D for the key industries, leading / non-leading for the
 # industries without A-D grading, "general" for the rest.
 GENERAL_GRADE = {"power_coal", "boiler_coal", "boiler_gas", "boiler_biomass", "chemicals",
                  "general"}
@@ -244,7 +244,8 @@ WHITELIST_SHARE = 0.10  # of the enterprises in WHITELIST_INDUSTRIES
 RESTRICTED_SHARE = 0.02  # of all enterprises
 N_LIVELIHOOD_BOILERS = 33  # centralised steam / heat supply and food-processing boilers
 TRUCK_PAYLOAD_T = 30.0   # [t] per heavy-truck trip
-# Bulk transport (大宗物料运输) means > 10 heavy-truck trips a day (DOMAIN §6). The list flags
+# Bulk transport (大宗物料运输) means > 10 heavy-truck trips a day (日常车辆进出超过10辆次,
+# as city emergency plans define 大宗物料运输 for 001 七(二十七)'s transport response). The list flags
 # enterprises whose estimated traffic is at least 20 trips a day, so that every flagged one is
 # clearly above that line; reported trips are capped at 600.
 TRIPS_RANGE = (20, 600)

@@ -253,7 +253,7 @@ class Result:
 
     @cached_property
     def metrics(self) -> dict:
-        """Summary indicators (see ARCHITECTURE.md §4)."""
+        """Summary indicators of ``metrics.json`` (README.md, Outputs; physics/metrics.py)."""
         policy = self.scenario.resolved_policy
         list_ratio, society_ratio = reduction_ratios(
             self.inventory.mean_rate_kg_h, self.measures_by_line.reduction, self.other.rate_kg_h, self.other.reduction[:, 1:, :]

@@ -205,7 +205,8 @@ def with_staggered_days(
     the matching lines cut production by ``reduction`` [-] (``1.0`` or ``"stop"`` = off;
     ``0.5`` = a 50 % cap). ``grade`` limits the rule to these grades. ``exempt_grades`` and
     ``exempt_flags`` do not stagger; by default they are the policy's exempt grades and flags
-    (DOMAIN.md §5: exempt grades need not stagger; 001 §二十九: nor ultra-low enterprises).
+    (001 八(二十九): enterprises exempt from emergency stops, at ultra-low emission or benchmark
+    level, are also exempt from staggered production).
 
     With ``replace`` (the default) every calendar rule of the scenario for exactly this
     industry and process is removed first, so ``days=0`` leaves the industry without a calendar.

@@ -49,7 +49,7 @@ def varying_inputs(T: int, seed: int = 1) -> tuple[dict[str, np.ndarray], np.nda
 
 
 def rates(params: BoxParameters, height: float, wind: float, rh: float) -> dict[str, float]:
-    """Loss and conversion rates [1/h] of ARCHITECTURE §5 for constant meteorology."""
+    """Loss and conversion rates [1/h] of the box model (sim/physics/atmosphere.py) for constant meteorology."""
     k_v = 3600 * wind / np.sqrt(params.area_km2 * 1e6)
     dep = {s: 3600 * getattr(params.deposition_cm_s, s) / 100 / height for s in ("pm25", "so2", "nox")}
     return {

@@ -1,6 +1,6 @@
 """Validation case APEC 2014, Beijing (docs/validation.md; scenarios/validation/apec_2014.yaml).
 
-Published (Beijing EPB inventory + model, DOMAIN.md §8): emission cuts SO2 -39.2 %,
+Published (Beijing EPB inventory + model, docs/validation.md §1): emission cuts SO2 -39.2 %,
 NOx -49.6 %, PM2.5 -61.6 %, VOCs -33.6 %; PM2.5 reduction over 3-12 Nov 2014 of 26.5 μg/m³
 against a 69.5 μg/m³ counterfactual, 19.8 of it from local and 6.8 from regional cuts.
 

@@ -31,7 +31,7 @@ STRICT_D = {
     "name": "grade_D_stop_from_yellow",
     "grade": ["D"],
     "reduction": {"yellow": "stop", "orange": "stop", "red": "stop"},
-    "source": "DOMAIN.md §4 — D at yellow and above stop; here ahead of the white-list, livelihood and restricted-industry rules",
+    "source": "环办大气函〔2020〕340号 — D at yellow and above stop; here ahead of the white-list, livelihood and restricted-industry rules",
 }
 
 

@@ -63,7 +63,7 @@ POLLUTANTS = ("so2", "nox", "pm10", "pm25", "voc", "nh3")
 
 # --------------------------------------------------------------------------- published case
 
-#: DOMAIN.md §8: APEC, Beijing, Nov 2014 (Beijing EPB inventory + model).
+#: Published case (docs/validation.md §1): APEC, Beijing, Nov 2014 (Beijing EPB inventory + model).
 PUBLISHED = {
     "cuts": {"so2": 0.392, "nox": 0.496, "pm25": 0.616, "voc": 0.336},
     "baseline_ug_m3": 69.5,
@@ -394,7 +394,8 @@ def meteorology(seed: int = SEED) -> pd.DataFrame:
 def check_meteorology(frame: pd.DataFrame) -> dict:
     """Counterfactual mean 69.5 ± 0.05 over 3-12 Nov; polluted days (daily mean PM2.5
     > 75 μg/m³) with daily-mean mixing height 450-600 m, daily-mean wind 1.2-2.2 m/s and a
-    mean wind over all polluted days of 1.4-1.8 m/s (DOMAIN.md §8: ~1.6 m/s)."""
+    mean wind over all polluted days of 1.4-1.8 m/s (~1.6 m/s, typical of North China pollution
+    days; docs/validation.md §2)."""
     times = pd.DatetimeIndex(frame.time)
     control = (times >= CONTROL_START) & (times < CONTROL_END)
     mean = float(frame.pm25_baseline_ug_m3[control].mean())

@@ -493,7 +493,7 @@ class CityAtmosphere(Frozen):
 
 
 class AtmosphereConfig(Frozen):
-    """PM2.5 projection (ARCHITECTURE.md §5).
+    """PM2.5 projection (``sim/physics/atmosphere.py``, ``sim/physics/projection.py``).
 
     ``meteorology``: hourly CSV with baseline PM2.5 and weather. ``local_share``: share of the
     mean baseline PM2.5 made locally [-], for the calibration scale. ``parameters``: overrides

@@ -1,6 +1,6 @@
 """Local PM2.5 from hourly emissions: the one-box model and the linear-response model.
 
-Box model (ARCHITECTURE.md §5). One well-mixed box per city: area A [m²], length L = √A [m],
+Box model. One well-mixed box per city: area A [m²], length L = √A [m],
 mixing height H(t) [m], wind u(t) [m/s], relative humidity RH(t) [%]. Species [μg/m³]:
 primary PM2.5 P; gases SO2 G_s, NOx as NO2 G_n, VOC G_v; secondary sulfate S, nitrate N,
 SOA O; ammonium from neutralisation::
@@ -350,7 +350,7 @@ def box_model(
     params: BoxParameters,
     initial: Mapping[str, ArrayLike] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Local PM2.5 and its components from hourly emissions (ARCHITECTURE.md §5).
+    """Local PM2.5 and its components from hourly emissions (box model: module docstring).
 
     Parameters
     ----------

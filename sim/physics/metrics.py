@@ -2,7 +2,7 @@
 
 ``list_ratio[level][p]`` = 1 − Σ steady rate of listed lines under that level (full compliance,
 no calendars) ÷ Σ their baseline rate; ``society_ratio`` adds the other sources to both sums
-(ARCHITECTURE.md §4). Ratio keys: so2, nox, pm (= PM10, 颗粒物), voc.
+(README.md, Outputs: ``metrics.json``). Ratio keys: so2, nox, pm (= PM10, 颗粒物), voc.
 """
 
 from __future__ import annotations

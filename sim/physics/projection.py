@@ -90,8 +90,8 @@ def project_pm25(
     ``baseline_kg_h``: hourly emissions [kg/h] of all local sources by pollutant, shape
     (hours,); ``scenario_kg_h``: the same with shape (hours,) or (members, hours);
     ``level_in_force``: 0 none, 1-3 yellow-red, shape like the scenario. Calibration
-    (ARCHITECTURE.md §5): background = max(0, obs − c·local_baseline); scenario = background
-    (cut when the region warns too) + c·local_scenario. With members, ``scenario`` and the
+    (README.md, How the model works): background = max(0, obs − c·local_baseline);
+    scenario = background (cut when the region warns too) + c·local_scenario. With members, ``scenario`` and the
     components are member means, ``scenario_p05/p50/p95`` the bands and ``warning_level`` the
     median member's level.
     """

@@ -187,7 +187,8 @@ def forecast_spells(rule_set: RuleSet, daily_aqi: np.ndarray) -> list[Spell]:
 class WarningDecider:
     """The daily consultation (会商): turns forecasts into warning records.
 
-    Rules (DOMAIN.md §2): a warning takes effect at least ``lead_h`` after issue; the higher
+    Rules (the 2017 MEP rule set, 环大气〔2017〕86号, and provincial emergency plans; see
+    docs/sources.md): a warning takes effect at least ``lead_h`` after issue; the higher
     level wins when the forecast rises (an upgrade also waits for the lead time); a forecast
     episode that starts within ``lift_after_h`` of the end of the current warning extends it
     (back-to-back episodes without a clean-out count as one); a warning in force is lowered at
