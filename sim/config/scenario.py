@@ -126,7 +126,8 @@ FilePath = Annotated[Path, AfterValidator(_resolve_path)]
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # no inf or nan anywhere: '1E400' t/d would run as infinite emissions (inf/inf ratios)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------- policy

@@ -84,7 +84,7 @@ _SNAP = 1e-9  # an LP value this close to an option is that option [-]
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class LevelWeights(_Frozen):
