@@ -109,9 +109,6 @@ def draws_distinct_glyphs(path: str | Path, text: str = TEST_TEXT, face_index: i
     return len(shapes) == len(text) and _outline(font, 0) not in shapes
 
 
-# Kept under its old name: the check the report has always made, now on outlines.
-font_has_glyphs = draws_distinct_glyphs
-
 
 def _register(path: Path) -> str | None:
     """Add a font file to matplotlib's font list (once); its family name, or None."""
