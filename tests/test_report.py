@@ -336,3 +336,21 @@ def test_write_comparison(with_pm25, without_pm25, tmp_path):
     assert len(re.findall(r'src="data:image/png;base64,', html)) == 2
     with pytest.raises(FileNotFoundError):
         write_comparison([with_pm25], tmp_path / "missing")
+
+
+def test_a_list_longer_than_a_sheet_continues_on_more_sheets(demo, tmp_path, monkeypatch):
+    """Excel opens at most 1,048,576 rows a sheet: a province-size list goes on as
+    应急减排清单(2), (3), ... with the same headers and running numbers (shown here with
+    1,000 rows a sheet)."""
+    monkeypatch.setattr(excel, "MAX_LIST_ROWS", 1000)
+    path = write_measures_xlsx(demo, tmp_path / "measures.xlsx")
+    book = openpyxl.load_workbook(path, read_only=True)
+    rows = len(demo.reduction_list)
+    parts = -(-rows // 1000)
+    assert book.sheetnames == [f"应急减排清单({k})" for k in range(1, parts + 1)] + ["汇总"]
+    numbers = []
+    for name in book.sheetnames[:-1]:
+        sheet = list(book[name].iter_rows(values_only=True))
+        assert sheet[2][0] == "序号" and len(sheet) - excel.HEADER_ROWS <= 1000
+        numbers += [r[0] for r in sheet[excel.HEADER_ROWS:]]
+    assert numbers == list(range(1, rows + 1))

@@ -30,6 +30,8 @@ from sim.report import FORMULA, LEVELS, POLLUTANTS, RATIO_POLLUTANTS, grade_name
 
 #: Rows above the first data row of the list sheet: title, group, Chinese and English headers.
 HEADER_ROWS = 4
+#: Data rows per list sheet: Excel and WPS open at most 1,048,576 rows.
+MAX_LIST_ROWS = 1_048_576 - HEADER_ROWS
 KG_FORMAT = "#,##0.00"
 PCT_FORMAT = "0.0%"
 
@@ -126,9 +128,9 @@ def _head(ws: Any, value: Any, fill: PatternFill = _HEAD_FILL) -> WriteOnlyCell:
     return _cell(ws, value, font=_BOLD, fill=fill, align=_CENTER)
 
 
-def _write_list(ws: Any, result: Any) -> None:
+def _write_list(ws: Any, result: Any, frame: pd.DataFrame) -> None:
+    """One list sheet: the header rows, then ``frame`` (a part of :func:`_list_frame`)."""
     cols = _columns()
-    frame = _list_frame(result)
     last = get_column_letter(len(cols))
     for j, col in enumerate(cols, start=1):
         ws.column_dimensions[get_column_letter(j)].width = col["width"]
@@ -240,10 +242,16 @@ def _write_summary(ws: Any, result: Any) -> None:
 def write_measures_xlsx(result: Any, path: str | Path) -> Path:
     """Write the emergency reduction list of ``result`` to ``path`` (e.g. ``measures.xlsx``):
     sheet 应急减排清单 (one row per row of ``result.reduction_list``, in that order, below
-    :data:`HEADER_ROWS` header rows) and sheet 汇总 (ratios against targets, totals). Returns the path."""
+    :data:`HEADER_ROWS` header rows; a list longer than a sheet can hold continues on sheets
+    应急减排清单(2), (3), ... with the same headers and running 序号) and sheet 汇总 (ratios
+    against targets, totals). Returns the path."""
     path = Path(path)
     wb = Workbook(write_only=True)  # streamed: a province-size list stays fast and small in memory
-    _write_list(wb.create_sheet(text("xlsx.sheet.list", "zh")), result)
+    frame = _list_frame(result)
+    parts = max(1, -(-len(frame) // MAX_LIST_ROWS))  # Excel opens at most 1,048,576 rows a sheet
+    for k in range(parts):
+        name = text("xlsx.sheet.list", "zh") + (f"({k + 1})" if parts > 1 else "")
+        _write_list(wb.create_sheet(name), result, frame.iloc[k * MAX_LIST_ROWS:(k + 1) * MAX_LIST_ROWS])
     _write_summary(wb.create_sheet(text("xlsx.sheet.summary", "zh")), result)
     wb.properties.title = f"{result.scenario.name} · {text('xlsx.title', 'zh')}"
     wb.save(path)
