@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -265,17 +266,19 @@ FIXED_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 
 
 def _freeze_timestamps(path: Path) -> None:
-    """Rewrite the saved workbook with fixed zip-entry times and created/modified properties."""
-    with zipfile.ZipFile(path) as archive:
-        entries = [(info, archive.read(info.filename)) for info in archive.infolist()]
+    """Rewrite the saved workbook with fixed zip-entry times and created/modified properties,
+    one entry at a time (a province list's sheet is gigabytes of XML: never all in memory)."""
     stamp = "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z".format(*FIXED_TIMESTAMP).encode()
     staging = path.with_name(path.name + ".partial")
-    with zipfile.ZipFile(staging, "w", zipfile.ZIP_DEFLATED) as archive:
-        for info, data in entries:
-            if info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)", rb"\g<1>" + stamp + rb"\g<2>", data)
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(staging, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
             fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_TIMESTAMP)
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = info.external_attr
-            archive.writestr(fixed, data)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)", rb"\g<1>" + stamp + rb"\g<2>", source.read(info.filename))
+                archive.writestr(fixed, data)
+                continue
+            with source.open(info) as reader, archive.open(fixed, "w", force_zip64=info.file_size > 2**31) as writer:
+                shutil.copyfileobj(reader, writer, 1 << 20)
     os.replace(staging, path)
