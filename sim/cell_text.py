@@ -32,12 +32,6 @@ def looks_like_formula(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(FORMULA_PREFIXES)
 
 
-def escape_formula(value: Any) -> Any:
-    """``'`` + text for formula-like text, anything else unchanged (``-1.5`` the number stays,
-    ``"-5"`` the text becomes ``"'-5"``)."""
-    return "'" + value if looks_like_formula(value) else value
-
-
 def escape_text_columns(frame: Any) -> Any:
     """A copy of a pandas frame whose text (object or string) columns are escaped; numeric,
     boolean and time columns are left alone."""
@@ -47,7 +41,8 @@ def escape_text_columns(frame: Any) -> Any:
     for name in out.columns:
         column = out[name]
         if pd.api.types.is_object_dtype(column.dtype) or pd.api.types.is_string_dtype(column.dtype):
-            out[name] = column.map(escape_formula)
+            risky = column.str.match(FORMULA_PATTERN).eq(True)  # non-text cells give NaN: untouched
+            out[name] = column.where(~risky, "'" + column.astype(str))
     return out
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import re
 import sys
 import time
 import warnings
@@ -54,23 +53,20 @@ def _unique_stems(paths: list[Path]) -> list[str]:
     return stems
 
 
-_RULE_NOTE = re.compile(r"^policy rule '(?P<name>.+)' matches (?P<kind>no line of the list|only lines that an earlier rule or exemption already settled)$")
-
-
 def terminal_notes(notes: tuple[str, ...] | list[str]) -> list[str]:
     """Notes as printed: policy rules that settle no line of this list (usual for a province-wide
     policy on one city's list) are summed up in one line; ``metrics.json`` keeps each note."""
-    unmatched: list[str] = []
-    shadowed: list[str] = []
+    from sim.config.labels import match_note
+
+    found: dict[str, list[str]] = {"note.rule_unmatched": [], "note.rule_shadowed": []}
     other: list[str] = []
     for note in notes:
-        hit = _RULE_NOTE.match(note)
-        if hit is None:
-            other.append(note)
-        elif hit["kind"].startswith("no line"):
-            unmatched.append(hit["name"])
+        key, name = match_note(note) or ("", "")
+        if key in found:
+            found[key].append(name)
         else:
-            shadowed.append(hit["name"])
+            other.append(note)
+    unmatched, shadowed = found["note.rule_unmatched"], found["note.rule_shadowed"]
     if len(unmatched) + len(shadowed) <= 1:
         return list(notes)
     parts = ([f"{len(unmatched)} match no line ({', '.join(unmatched)})"] if unmatched else []) + (

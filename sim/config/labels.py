@@ -7,6 +7,7 @@ both of them.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 LANGS = ("en", "zh")
@@ -290,3 +291,17 @@ def grade_name(grade: str, lang: str = "en") -> str:
     """Display name of a performance grade; unknown grades are shown as given."""
     key = f"grade.{grade}"
     return text(key, lang) if key in LABELS else str(grade)
+
+
+#: The notes a run writes from labels (in English, as metrics.json keeps them), matched back to
+#: their label and field, so the report can translate them and the terminal sum them up.
+_NOTE_KEYS = ("note.rule_unmatched", "note.rule_shadowed", "note.calendar_outside", "note.calendar_unmatched")
+_NOTE_PATTERNS = tuple((key, re.compile("^" + re.escape(LABELS[key][0]).replace(re.escape("{x}"), "(?P<x>.+)") + "$")) for key in _NOTE_KEYS)
+
+
+def match_note(note: str) -> tuple[str, str] | None:
+    """``(label key, name)`` of a note written from one of the note labels, else None."""
+    for key, pattern in _NOTE_PATTERNS:
+        if hit := pattern.match(note):
+            return key, hit["x"]
+    return None

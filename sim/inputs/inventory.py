@@ -7,6 +7,7 @@ from activity × emission factor × (1 − control efficiency). Every problem in
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import difflib
 import io
@@ -15,6 +16,7 @@ import re
 import warnings
 import zipfile
 from collections.abc import Callable, Iterator
+from typing import Any
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -393,6 +395,26 @@ def _xlsx_text(value: object) -> str:
     return str(value)
 
 
+@contextlib.contextmanager
+def _open_book(path: Path, data_only: bool) -> Iterator[Any]:
+    """The workbook, read-only, closed on leaving; openpyxl's remarks on the styles and data
+    validation of exported workbooks silenced."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        book = openpyxl.load_workbook(path, read_only=True, data_only=data_only)
+        try:
+            yield book
+        finally:
+            book.close()
+
+
+def _sheet(book: Any, name: str) -> Any:
+    """The named sheet, its stored size reset: it may be wrong, so the rows there are are read."""
+    ws = book[name]
+    ws.reset_dimensions()
+    return ws
+
+
 def _read_workbook(path: Path, sheet: str | None) -> tuple[list[list[str]], str]:
     """The chosen sheet as rows of text (values as last calculated, error cells as their text
     #DIV/0! ...) and its name."""
@@ -403,21 +425,14 @@ def _read_workbook(path: Path, sheet: str | None) -> tuple[list[list[str]], str]
                 else "the file is not an .xlsx workbook (not a zip archive: a CSV or other file renamed to .xlsx?)")
         raise InputError(path, None, f"{what}.", "save it from Excel/WPS as .xlsx without a password, or as CSV UTF-8, and point inventory.enterprises at that file.")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # openpyxl's remarks on styles and data validation of exported workbooks
-            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-            try:
-                names = [str(n) for n in book.sheetnames]
-                if sheet is None and len(names) > 1:
-                    raise InputError(path, "sheets", f"the workbook has {len(names)} sheets ({', '.join(names)}).", "name the one to read with 'inventory.sheet', or keep a single sheet.")
-                chosen = sheet if sheet is not None else names[0]
-                if chosen not in names:
-                    raise InputError(path, "sheets", f"no sheet named '{chosen}' (sheets: {', '.join(names)}).", "correct inventory.sheet.")
-                ws = book[chosen]
-                ws.reset_dimensions()  # the stored size may be wrong: read the rows there are
-                rows = [[_xlsx_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
-            finally:
-                book.close()
+        with _open_book(path, data_only=True) as book:
+            names = [str(n) for n in book.sheetnames]
+            if sheet is None and len(names) > 1:
+                raise InputError(path, "sheets", f"the workbook has {len(names)} sheets ({', '.join(names)}).", "name the one to read with 'inventory.sheet', or keep a single sheet.")
+            chosen = sheet if sheet is not None else names[0]
+            if chosen not in names:
+                raise InputError(path, "sheets", f"no sheet named '{chosen}' (sheets: {', '.join(names)}).", "correct inventory.sheet.")
+            rows = [[_xlsx_text(v) for v in row] for row in _sheet(book, chosen).iter_rows(values_only=True)]
         while rows and not any(c.strip() for c in rows[-1]):  # formatted but empty rows below the list
             rows.pop()
     except InputError:
@@ -448,31 +463,17 @@ def _uncached_formulas(path: Path, sheet: str, rows: list[list[str]], first: int
     if not _has_formulas(path):
         return
     found = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
-        try:
-            ws = book[sheet]
-            ws.reset_dimensions()
-            for i, row in enumerate(ws.iter_rows(values_only=True)):
-                if i < first or i >= len(rows):
-                    continue
-                for j, value in enumerate(row):
-                    if j in columns and value is not None and rows[i][j] == "" and (not isinstance(value, str) or value.startswith("=")):
-                        found.append((i, j))
-        finally:
-            book.close()
+    with _open_book(path, data_only=False) as book:
+        for i, row in enumerate(_sheet(book, sheet).iter_rows(values_only=True)):
+            if i < first or i >= len(rows):
+                continue
+            for j, value in enumerate(row):
+                if j in columns and value is not None and rows[i][j] == "" and (not isinstance(value, str) or value.startswith("=")):
+                    found.append((i, j))
     if found:  # a formula whose stored result is empty text (=IF(..., "", ...)) is marked t="str": not uncached
         lo, hi = found[0][0], found[-1][0]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-            try:
-                ws = book[sheet]
-                ws.reset_dimensions()
-                text = {(lo + k, j) for k, row in enumerate(ws.iter_rows(min_row=lo + 1, max_row=hi + 1)) for j, cell in enumerate(row) if cell.data_type == "str"}
-            finally:
-                book.close()
+        with _open_book(path, data_only=True) as book:
+            text = {(lo + k, j) for k, row in enumerate(_sheet(book, sheet).iter_rows(min_row=lo + 1, max_row=hi + 1)) for j, cell in enumerate(row) if cell.data_type == "str"}
         found = [cell for cell in found if cell not in text]
     if found:
         i, j = found[0]

@@ -21,7 +21,7 @@ import importlib
 import re
 from typing import Any
 
-from sim.config.labels import LABELS, LANGS, check_lang, grade_name, text  # noqa: F401 - re-exported
+from sim.config.labels import LABELS, LANGS, check_lang, grade_name, match_note, text  # noqa: F401 - re-exported
 # defined once in sim/data/vocabulary.yaml; re-exported for the report modules and callers
 from sim.config.vocabulary import LEVELS, POLLUTANTS, RATIO_COLUMN, RATIO_POLLUTANTS  # noqa: F401 - re-exported
 
@@ -79,20 +79,12 @@ def warning_reason(reason: str, lang: str = "en") -> str:
     return text("reason.warning.sep", "zh").join(part(w) for w in reason.split("; "))
 
 
-_NOTE_PATTERNS = tuple(
-    (key, re.compile("^" + re.escape(LABELS[key][0]).replace(re.escape("{x}"), "(?P<x>.+)") + "$"))
-    for key in ("note.rule_unmatched", "note.rule_shadowed", "note.calendar_outside", "note.calendar_unmatched")
-)
-
-
 def note_text(note: str, lang: str = "en") -> str:
     """A run's note in ``lang``: the notes about rules are translated, others kept as written."""
     if check_lang(lang) == "en":
         return note
-    for key, pattern in _NOTE_PATTERNS:
-        if m := pattern.match(note):
-            return text(key, "zh", x=m["x"])
-    return note
+    matched = match_note(note)
+    return text(matched[0], "zh", x=matched[1]) if matched else note
 
 
 def industry_names(result: Any, lang: str = "en") -> dict[str, str]:
