@@ -4,15 +4,18 @@ Processes: the warning centre (daily consultation on forecasts, or a fixed sched
 level follower (the level in force changes; response groups reach a higher level after their
 delay and relax at once), staggered-production calendars, and inspections. Between two events
 every factor is constant, so the recorder integrates each segment in closed form: hourly
-totals per temporal-profile group, per-line totals, production loss and counts. Cost is
-O(events × lines + hours × profile groups); there is no per-line or per-hour process.
+totals per temporal-profile group, per-line totals, production loss and counts. Lines that
+respond alike are collapsed into keys (:class:`ResponseKeys`) before the run, so an event
+costs O(keys) whatever the number of lines it reaches; only a compliance draw or an
+inspection touches lines. There is no per-line or per-hour process.
 
 Time unit of ``env.now``: hours since the start of the period.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 import simpy
@@ -93,6 +96,11 @@ class EngineInputs:
     other_city_id: np.ndarray | None = None  # (categories,) city index
     n_cities: int = 1
 
+    @cached_property
+    def keys(self) -> "ResponseKeys":
+        """The lines grouped by response (computed once; travels with the inputs to workers)."""
+        return response_keys(self)
+
     def line_city(self) -> np.ndarray:
         return np.zeros(self.mean_rate_kg_h.shape[0], dtype=np.int64) if self.city_id is None else self.city_id
 
@@ -124,26 +132,104 @@ class EngineResult:
     events: list[tuple[float, str]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ResponseKeys:
+    """Lines that respond alike, collapsed into keys.
+
+    Two lines share a key when they share city, response delay, temporal profile, designed
+    cut at every level, compliance probability, production flag and the staggered-production
+    windows that stop them: their factors then move together, so the engine keeps rates and
+    factors per key and an event costs O(keys), however many lines it reaches. Per key:
+    ``city``, ``delay_h`` [h], ``profile_id``, ``level_reduction`` [-] (keys, levels + 1),
+    ``calendar_member`` (windows, keys); ``line_key`` maps each line to its key.
+    """
+
+    line_key: np.ndarray
+    city: np.ndarray
+    delay_h: np.ndarray
+    profile_id: np.ndarray
+    level_reduction: np.ndarray
+    calendar_member: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return int(self.city.size)
+
+
+def _codes(values: np.ndarray) -> np.ndarray:
+    """Dense integer codes 0..k-1 of ``values`` (any dtype), in sorted order of the values."""
+    return np.unique(values, return_inverse=True)[1].reshape(-1).astype(np.int64)
+
+
+def response_keys(inp: EngineInputs) -> ResponseKeys:
+    """Group the lines of ``inp`` into :class:`ResponseKeys` (one sort of a combined code)."""
+    n = inp.mean_rate_kg_h.shape[0]
+    columns = [inp.line_city(), np.asarray(inp.delay_h), np.asarray(inp.profile_id), np.asarray(inp.is_production, dtype=bool)]
+    columns += [np.asarray(w.mask, dtype=bool) for w in inp.calendars]
+    columns += [inp.level_reduction[:, j] for j in range(inp.level_reduction.shape[1])]
+    columns.append(np.asarray(inp.compliance_probability, dtype=float))
+    code, span = np.zeros(n, dtype=np.int64), 1
+    for column in columns:
+        small = column.dtype.kind in "bu" or (column.dtype.kind == "i" and (n == 0 or column.min() >= 0))
+        digits = column.astype(np.int64) if small else _codes(column)
+        size = int(digits.max()) + 1 if n else 1
+        if span * size >= 2**62:  # keep the mixed-radix code inside int64
+            code = _codes(code)
+            span = int(code.max()) + 1 if n else 1
+        code, span = code * size + digits, span * size
+    _, first, line_key = np.unique(code, return_index=True, return_inverse=True)
+    return ResponseKeys(
+        line_key=line_key.reshape(-1).astype(np.int64),
+        city=inp.line_city()[first],
+        delay_h=np.asarray(inp.delay_h)[first],
+        profile_id=np.asarray(inp.profile_id)[first],
+        level_reduction=inp.level_reduction[first],
+        calendar_member=np.array([np.asarray(w.mask, dtype=bool)[first] for w in inp.calendars]).reshape(len(inp.calendars), first.size),
+    )
+
+
 class _Plan:
-    """Warnings of one city, planned or in force; the level at a time is the highest covering it."""
+    """Warnings of one city, planned or in force; the level at a time is the highest covering it.
+
+    The level is a step function of time, rebuilt only when the plan changes, so a long
+    schedule costs O(log warnings) per look-up."""
 
     def __init__(self, env: simpy.Environment, fixed: list[WarningRecord]):
         self.env = env
         self.fixed = fixed
         self.decided: list[WarningRecord] = []
         self.changed = env.event()
+        self._steps: tuple[np.ndarray, np.ndarray] | None = None
 
     def records(self) -> list[WarningRecord]:
         return [r for r in self.fixed + self.decided if r.end_h > r.start_h]
 
+    def _step_function(self) -> tuple[np.ndarray, np.ndarray]:
+        """Boundaries [h] and the level from each boundary to the next."""
+        if self._steps is None:
+            records = self.records()
+            times = np.array(sorted({b for r in records for b in (r.start_h, r.end_h)}), dtype=float)
+            cover = np.zeros((4, times.size + 1), dtype=np.int64)  # records of each level covering each interval
+            for r in records:
+                cover[r.level, np.searchsorted(times, r.start_h)] += 1
+                cover[r.level, np.searchsorted(times, r.end_h)] -= 1
+            running = np.cumsum(cover, axis=1)[:, : times.size] > 0
+            levels = np.where(running[3], 3, np.where(running[2], 2, np.where(running[1], 1, 0)))
+            self._steps = (times, levels)
+        return self._steps
+
     def level_at(self, t: float) -> int:
-        return max((r.level for r in self.records() if r.start_h <= t < r.end_h), default=0)
+        times, levels = self._step_function()
+        i = int(np.searchsorted(times, t, side="right")) - 1
+        return int(levels[i]) if i >= 0 else 0
 
     def next_change_after(self, t: float) -> float | None:
-        times = [b for r in self.records() for b in (r.start_h, r.end_h) if b > t]
-        return min(times, default=None)
+        times, _ = self._step_function()
+        i = int(np.searchsorted(times, t, side="right"))
+        return float(times[i]) if i < times.size else None
 
     def notify(self) -> None:
+        self._steps = None
         self.changed.succeed()
         self.changed = self.env.event()
 
@@ -151,47 +237,51 @@ class _Plan:
 class _Recorder:
     """Holds the factor vectors and integrates each constant segment when time moves on.
 
-    Everything a segment needs is kept as running sums that an event updates only for the
-    lines it changes: emission rates per (profile, city) group, output value lost per hour,
-    counts of limited and stopped lines and enterprises. A segment then costs O(hours ×
-    groups), and a line's own total is settled only when its factor changes (and at the end)
-    from cumulative temporal weights.
+    State lives on units: unit 2k + 1 holds the complying lines of key k, unit 2k those that
+    do not comply (they keep only the staggered-production cut). Rates, output value and line
+    counts are summed per unit, so an event costs O(units) and a segment O(hours × groups),
+    with groups = (profile, city). Lines move between the two units of their key only when a
+    compliance draw or an inspection changes them; a line's own total is the cumulative
+    weight of its unit, corrected by an offset taken when it moved.
     """
 
-    def __init__(self, inp: EngineInputs):
-        self.inp = inp
+    def __init__(self, inp: EngineInputs, keys: ResponseKeys):
+        self.inp, self.keys = inp, keys
         n, p = inp.mean_rate_kg_h.shape
         k = inp.other_rate_kg_h.shape[0]
         c = inp.n_cities
-        self.warning_factor = np.ones(n)
-        self.calendar_factor = np.ones(n)
-        self.factor = np.ones(n)  # min(warning, calendar): what the running sums hold
+        units = 2 * keys.size
+        self.n_units = units
+        self.unit_key = np.arange(units) // 2
+        self.unit_complies = (np.arange(units) % 2).astype(float)
+        self.unit_profile = keys.profile_id[self.unit_key].astype(np.int64)
+        self.unit_city = keys.city[self.unit_key].astype(np.int64)
+        self.line_unit = 2 * keys.line_key + 1  # every line complies until a draw says otherwise
+        self.warning_factor = np.ones(units)
+        self.calendar_factor = np.ones(keys.size)
+        self.factor = np.ones(units)  # min(warning, calendar)
         self.other_factor = np.ones((k, p))
         self.level_in_force = np.zeros(c, dtype=np.int8)
         self.last_t = 0
         n_profiles = inp.profile_weights.shape[0]
-        self.city = inp.line_city()
-        # one accumulation group per (profile, city): hourly totals stay O(hours × groups)
-        self.group_id = inp.profile_id.astype(np.int64) * c + self.city
         self.n_groups = n_profiles * c
+        self.unit_group = self.unit_profile * c + self.unit_city
+        # units sorted by group: one reduceat sums every group and pollutant at once
+        self.group_order = np.argsort(self.unit_group, kind="stable")
+        sorted_groups = self.unit_group[self.group_order]
+        self.group_starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]]) if units else np.zeros(0, dtype=np.int64)
+        self.filled_groups = sorted_groups[self.group_starts]
         self.group_profile = np.arange(self.n_groups) // c
-        self.by_group = self._group_sums(np.arange(n), inp.mean_rate_kg_h)
         self.cum_weight = np.concatenate([np.zeros((n_profiles, 1)), np.cumsum(inp.profile_weights, axis=1)], axis=1)
-        self.settled_at = np.zeros(n, dtype=np.int64)  # hour up to which line_weight is settled
-        self.line_weight = np.zeros(n)  # Σ over settled hours of factor × temporal weight [h]
-        self.loss_per_hour = np.zeros(c)  # output value lost per hour [万元/h], by city
-        self.production = inp.is_production.astype(bool)
-        self.n_limited = 0
-        self.n_stopped = 0
-        self.enterprise = inp.enterprise_code.astype(np.int64)
-        n_ent = int(self.enterprise.max()) + 1 if n else 0
-        self.ent_lines = np.bincount(self.enterprise[self.production], minlength=n_ent)
-        self.ent_cut = np.zeros(n_ent, dtype=np.int64)  # production lines with factor < 1
-        self.ent_stop = np.zeros(n_ent, dtype=np.int64)  # production lines stopped
-        self.ent_limited = 0
-        self.ent_stopped = 0
+        self.unit_weight = np.zeros(units)  # Σ over settled hours of factor × temporal weight [h]
+        self.unit_settled_at = np.zeros(units, dtype=np.int64)
+        self.line_offset = np.zeros(n)  # [h]: a line's weight = its unit's weight - offset
+        self.production = np.asarray(inp.is_production, dtype=bool)
+        self.enterprise = np.asarray(inp.enterprise_code).astype(np.int64)
+        self.value_per_h = np.asarray(inp.value_wan_yuan_d, dtype=float) / 24.0
         self.other_city = inp.other_city()
         self.hourly_by_city = np.zeros((inp.hours, c, p))
+        self._sum_units()
         self.res = EngineResult(
             hourly_kg_h=np.zeros((inp.hours, p)),
             other_hourly_kg_h=np.zeros((inp.hours, p)),
@@ -206,62 +296,105 @@ class _Recorder:
             level_by_city=np.zeros((inp.hours, c), dtype=np.int8),
             loss_by_city_wan_yuan=np.zeros(c),
         )
+        self.dirty = True
 
-    def _group_sums(self, idx: np.ndarray, rates: np.ndarray) -> np.ndarray:
-        """Σ of ``rates`` (lines in idx, pollutants) per accumulation group."""
-        return np.stack(
-            [np.bincount(self.group_id[idx], weights=rates[:, j], minlength=self.n_groups) for j in range(rates.shape[1])],
-            axis=1,
-        )
+    # -- what the units hold ------------------------------------------------------------
+    def _sum_units(self) -> None:
+        """Rates, output value and production lines per unit; enterprise classes."""
+        units, rates = self.n_units, self.inp.mean_rate_kg_h
+        self.unit_rate = np.stack([np.bincount(self.line_unit, weights=rates[:, j], minlength=units) for j in range(rates.shape[1])], axis=1).reshape(units, rates.shape[1])
+        self.unit_value_per_h = np.bincount(self.line_unit, weights=self.value_per_h, minlength=units)
+        self.unit_production_lines = np.bincount(self.line_unit[self.production], minlength=units)
+        self._enterprise_classes()
 
-    def _status(self, f: np.ndarray, production: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        stopped = production & (f <= _EPS)
-        cut = production & (f < 1.0 - _EPS)
-        return cut, stopped
+    def _enterprise_classes(self) -> None:
+        """Enterprises whose production lines sit in the same units with the same counts
+        behave alike: keep one row per such class, weighted by its number of enterprises."""
+        units = self.n_units
+        pair = np.unique(self.enterprise[self.production] * units + self.line_unit[self.production], return_counts=True)
+        pair_ent, pair_unit, pair_count = pair[0] // units, pair[0] % units, pair[1]
+        ents, start, n_pairs = np.unique(pair_ent, return_index=True, return_counts=True)
+        # a multiset hash of each enterprise's (unit, count) pairs, verified exactly below
+        mixed = (pair_unit.astype(np.uint64) << np.uint64(24)) ^ pair_count.astype(np.uint64)
+        mixed = (mixed + np.uint64(0x9E3779B97F4A7C15)) * np.uint64(0xBF58476D1CE4E5B9)
+        mixed ^= mixed >> np.uint64(31)
+        signature = np.add.reduceat(mixed, start) if start.size else np.zeros(0, dtype=np.uint64)
+        signature ^= n_pairs.astype(np.uint64) * np.uint64(0x94D049BB133111EB)
+        _, rep, ent_class = np.unique(signature, return_index=True, return_inverse=True)
+        ent_class = ent_class.reshape(-1)
+        own = np.repeat(np.arange(ents.size), n_pairs)
+        offset = np.arange(pair_ent.size) - np.repeat(start, n_pairs)
+        same = np.array_equal(n_pairs, n_pairs[rep[ent_class]])
+        if same:
+            twin = start[rep[ent_class[own]]] + offset  # the same pair of the class's first enterprise
+            same = np.array_equal(pair_unit, pair_unit[twin]) and np.array_equal(pair_count, pair_count[twin])
+        if not same:
+            rep, ent_class = np.arange(ents.size), np.arange(ents.size)  # a hash collision: one class per enterprise
+        self.class_size = np.bincount(ent_class, minlength=rep.size)
+        first_pairs = np.isin(own, rep)
+        self.class_pair_class = ent_class[own[first_pairs]]
+        self.class_pair_unit = pair_unit[first_pairs]
+        self.class_pair_count = pair_count[first_pairs]
+        self.class_lines = np.bincount(self.class_pair_class, weights=self.class_pair_count, minlength=rep.size)
 
-    def _enterprise_counts(self, ents: np.ndarray) -> tuple[int, int]:
-        cut, stop, lines = self.ent_cut[ents], self.ent_stop[ents], self.ent_lines[ents]
-        stopped = (lines > 0) & (stop == lines)
-        return int(((cut > 0) & ~stopped).sum()), int(stopped.sum())
+    def _refresh_sums(self) -> None:
+        """Group rates, output lost, line and enterprise counts from the unit factors."""
+        f, c = self.factor, self.inp.n_cities
+        self.by_group = np.zeros((self.n_groups, self.unit_rate.shape[1]))
+        if self.group_starts.size:
+            order = self.group_order
+            self.by_group[self.filled_groups] = np.add.reduceat(self.unit_rate[order] * f[order, None], self.group_starts, axis=0)
+        self.loss_per_hour = np.bincount(self.unit_city, weights=self.unit_value_per_h * (1.0 - f), minlength=c)
+        stopped = f <= _EPS
+        cut = f < 1.0 - _EPS
+        self.n_stopped = int(self.unit_production_lines[stopped].sum())
+        self.n_limited = int(self.unit_production_lines[cut & ~stopped].sum())
+        size = self.class_size.size
+        cls, unit, count = self.class_pair_class, self.class_pair_unit, self.class_pair_count
+        class_cut = np.bincount(cls, weights=count * cut[unit], minlength=size)
+        class_stop = np.bincount(cls, weights=count * stopped[unit], minlength=size)
+        all_stopped = (self.class_lines > 0) & (class_stop == self.class_lines)
+        self.ent_stopped = int(self.class_size[all_stopped].sum())
+        self.ent_limited = int(self.class_size[(class_cut > 0) & ~all_stopped].sum())
 
-    def update(self, idx: np.ndarray) -> None:
-        """The warning or calendar factor of lines ``idx`` changed now (after a flush)."""
-        new = np.minimum(self.warning_factor[idx], self.calendar_factor[idx])
-        old = self.factor[idx]
-        moved = new != old
+    def _weight_now(self, units: np.ndarray) -> np.ndarray:
+        """Cumulative weight [h] of ``units`` up to now."""
+        pid, now = self.unit_profile[units], self.last_t
+        return self.unit_weight[units] + self.factor[units] * (self.cum_weight[pid, now] - self.cum_weight[pid, self.unit_settled_at[units]])
+
+    # -- events --------------------------------------------------------------------------
+    def update(self, units: np.ndarray) -> None:
+        """The warning or calendar factor of ``units`` changed now (after a flush)."""
+        new = np.minimum(self.warning_factor[units], self.calendar_factor[self.unit_key[units]])
+        moved = new != self.factor[units]
         if not moved.any():
             return
-        idx, new, old = idx[moved], new[moved], old[moved]
-        now = self.last_t
-        pid = self.inp.profile_id[idx]
-        self.line_weight[idx] += old * (self.cum_weight[pid, now] - self.cum_weight[pid, self.settled_at[idx]])
-        self.settled_at[idx] = now
-        self.factor[idx] = new
-        self.by_group += self._group_sums(idx, self.inp.mean_rate_kg_h[idx] * (new - old)[:, None])
-        value = self.inp.value_wan_yuan_d[idx] / 24.0
-        self.loss_per_hour += np.bincount(self.city[idx], weights=value * (old - new), minlength=self.inp.n_cities)
-        prod = self.production[idx]
-        old_cut, old_stop = self._status(old, prod)
-        new_cut, new_stop = self._status(new, prod)
-        self.n_stopped += int(new_stop.sum()) - int(old_stop.sum())
-        self.n_limited += int((new_cut & ~new_stop).sum()) - int((old_cut & ~old_stop).sum())
-        ent = self.enterprise[idx]
-        mark = np.zeros(self.ent_cut.size, dtype=bool)
-        mark[ent[prod]] = True  # a mask, not np.unique: no sort of the changed lines
-        touched = np.flatnonzero(mark)
-        if touched.size:
-            before = self._enterprise_counts(touched)
-            size = self.ent_cut.size
-            self.ent_cut += np.bincount(ent, weights=new_cut.astype(np.int64) - old_cut, minlength=size).astype(np.int64)
-            self.ent_stop += np.bincount(ent, weights=new_stop.astype(np.int64) - old_stop, minlength=size).astype(np.int64)
-            after = self._enterprise_counts(touched)
-            self.ent_limited += after[0] - before[0]
-            self.ent_stopped += after[1] - before[1]
+        units = units[moved]
+        self.unit_weight[units] = self._weight_now(units)
+        self.unit_settled_at[units] = self.last_t
+        self.factor[units] = new[moved]
+        self.dirty = True  # sums are refreshed once per instant, at the next flush
+
+    def move(self, lines: np.ndarray, to_units: np.ndarray) -> None:
+        """Lines change unit now (a compliance draw or an inspection; after a flush)."""
+        change = self.line_unit[lines] != to_units
+        if not change.any():
+            return
+        lines, to_units = lines[change], to_units[change]
+        every = np.arange(self.n_units)
+        now = self._weight_now(every)
+        self.line_offset[lines] += now[to_units] - now[self.line_unit[lines]]
+        self.line_unit[lines] = to_units
+        self._sum_units()
+        self.dirty = True
 
     def flush(self, now: float) -> None:
         t0, t1 = int(self.last_t), int(min(now, self.inp.hours))
         if t1 <= t0:
             return
+        if self.dirty:
+            self._refresh_sums()
+            self.dirty = False
         inp, res = self.inp, self.res
         c = inp.n_cities
         w = inp.profile_weights[:, t0:t1]
@@ -293,53 +426,66 @@ class _Recorder:
 
     def finish(self) -> EngineResult:
         self.flush(self.inp.hours)
-        pid = self.inp.profile_id
-        end = self.inp.hours
-        self.line_weight += self.factor * (self.cum_weight[pid, end] - self.cum_weight[pid, self.settled_at])
-        self.res.line_total_kg = self.inp.mean_rate_kg_h * self.line_weight[:, None]
+        final = self._weight_now(np.arange(self.n_units))
+        line_weight = final[self.line_unit] - self.line_offset
+        self.res.line_total_kg = self.inp.mean_rate_kg_h * line_weight[:, None]
         self.res.hourly_by_city_kg_h = self.hourly_by_city
         return self.res
 
 
 class _Response:
-    """Response groups (lines of one city sharing a delay) and compliance.
+    """Response groups (keys of one city sharing a delay) and compliance.
 
     Compliance is drawn per line when its city's warning starts (from no warning) and holds
     through upgrades; an inspection may catch a non-complying line, which then complies.
     """
 
     def __init__(self, env: simpy.Environment, rec: _Recorder, rng: np.random.Generator):
-        inp = rec.inp
-        self.env, self.rec, self.inp, self.rng = env, rec, inp, rng
+        inp, keys = rec.inp, rec.keys
+        self.env, self.rec, self.inp, self.keys, self.rng = env, rec, inp, keys, rng
+        pairs = np.unique(np.column_stack([keys.city, keys.delay_h]).astype(np.int64), axis=0) if keys.size else np.zeros((0, 2), dtype=np.int64)
+        self.groups = []  # (city, delay, keys, units)
+        self.city_groups: list[list[int]] = [[] for _ in range(inp.n_cities)]
+        for c, d in pairs:
+            members = np.flatnonzero((keys.city == c) & (keys.delay_h == d))
+            self.city_groups[int(c)].append(len(self.groups))
+            self.groups.append((int(c), int(d), members, np.sort(np.concatenate([2 * members, 2 * members + 1]))))
         city = inp.line_city()
-        pairs = np.unique(np.column_stack([city, inp.delay_h]), axis=0) if city.size else np.zeros((0, 2), dtype=np.int64)
-        self.groups = [(int(c), int(d), np.flatnonzero((city == c) & (inp.delay_h == d))) for c, d in pairs]
-        self.city_lines = [np.flatnonzero(city == c) for c in range(inp.n_cities)]
+        order = np.argsort(city, kind="stable")
+        bounds = np.searchsorted(city[order], np.arange(inp.n_cities + 1))
+        self.city_lines = [order[bounds[c]:bounds[c + 1]] for c in range(inp.n_cities)]
         self.other_of_city = [np.flatnonzero(inp.other_city() == c) for c in range(inp.n_cities)]
-        self.applied = np.zeros(inp.level_reduction.shape[0], dtype=np.int8)
+        self.applied = np.zeros(keys.size, dtype=np.int8)  # level applied to each key
         self.group_level = [0] * len(self.groups)
         self.complying = np.ones(inp.level_reduction.shape[0], dtype=bool)
         self.always = inp.compliance_probability >= 1.0
+        # with every line complying and no inspections, a draw changes nothing and nothing
+        # else reads the generator: skip the draws (O(lines of the city) each)
+        self.draws_matter = not self.always.all() or (inp.inspections is not None and inp.inspections.per_day > 0)
 
     def draw_compliance(self, city: int) -> None:
+        if not self.draws_matter:
+            return
         idx = self.city_lines[city]
         self.complying[idx] = self.always[idx] | (self.rng.random(idx.size) < self.inp.compliance_probability[idx])
+        self.rec.move(idx, 2 * self.keys.line_key[idx] + self.complying[idx])
 
-    def refresh(self, idx: np.ndarray) -> None:
-        cut = self.inp.level_reduction[idx, self.applied[idx]] * self.complying[idx]
-        self.rec.warning_factor[idx] = 1.0 - cut
-        self.rec.update(idx)
+    def refresh(self, units: np.ndarray) -> None:
+        rec = self.rec
+        key = rec.unit_key[units]
+        rec.warning_factor[units] = 1.0 - self.keys.level_reduction[key, self.applied[key]] * rec.unit_complies[units]
+        rec.update(units)
 
     def apply(self, g: int, level: int) -> None:
-        city, delay, idx = self.groups[g]
+        city, delay, members, units = self.groups[g]
         self.rec.flush(self.env.now)
         self.group_level[g] = level
-        self.applied[idx] = level
-        self.refresh(idx)
+        self.applied[members] = level
+        self.refresh(units)
         self.rec.res.events.append((self.env.now, f"city {city}: lines with {delay} h response delay at level {level}"))
 
     def rise(self, g: int, level: int):
-        city, delay, _ = self.groups[g]
+        city, delay, _, _ = self.groups[g]
         yield self.env.timeout(delay)
         # a later fall of the warning caps what a pending rise may apply
         target = min(level, int(self.rec.level_in_force[city]))
@@ -357,9 +503,7 @@ class _Response:
         rec.level_in_force[city] = level
         others = self.other_of_city[city]
         rec.other_factor[others] = 1.0 - self.inp.other_reduction[others, level, :]
-        for g, (c, _, _) in enumerate(self.groups):
-            if c != city:
-                continue
+        for g in self.city_groups[city]:
             if level > before:
                 self.env.process(self.rise(g, level))
             elif self.group_level[g] > level:
@@ -391,11 +535,11 @@ def _calendar(env: simpy.Environment, rec: _Recorder, windows: tuple[CalendarWin
     def recompute() -> None:
         rec.flush(env.now)
         factor = np.ones_like(rec.calendar_factor)
-        for w, on in zip(windows, active):
+        for i, (w, on) in enumerate(zip(windows, active)):
             if on:
-                np.minimum(factor, np.where(w.mask, 1.0 - w.reduction, 1.0), out=factor)
+                np.minimum(factor, np.where(rec.keys.calendar_member[i], 1.0 - w.reduction, 1.0), out=factor)
         rec.calendar_factor = factor
-        rec.update(np.arange(factor.size))
+        rec.update(np.arange(rec.n_units))
 
     yield env.timeout(window.start_h)
     active[index] = True
@@ -413,7 +557,8 @@ def _inspector(env: simpy.Environment, rec: _Recorder, response: _Response, spec
     t = spec.hour_of_day
     while t < rec.inp.hours:
         yield env.timeout(t - env.now)
-        under = np.flatnonzero(rec.inp.level_reduction[np.arange(response.applied.size), response.applied] > 0)
+        keys = rec.keys
+        under = np.flatnonzero((keys.level_reduction[np.arange(keys.size), response.applied] > 0)[keys.line_key])
         if under.size:
             visited = response.rng.choice(under, size=min(spec.per_day, under.size), replace=False)
             caught = visited[~response.complying[visited] & (response.rng.random(visited.size) < spec.catch_probability)]
@@ -421,20 +566,22 @@ def _inspector(env: simpy.Environment, rec: _Recorder, response: _Response, spec
             if caught.size:
                 rec.flush(env.now)
                 response.complying[caught] = True
-                response.refresh(caught)
+                rec.move(caught, 2 * rec.keys.line_key[caught] + 1)
                 rec.res.caught += int(caught.size)
         t += 24
 
 
-def run_engine(inp: EngineInputs, rng: np.random.Generator | None = None, centres: WarningCentre | dict[int, WarningCentre] | None = None) -> EngineResult:
+def run_engine(inp: EngineInputs, rng: np.random.Generator | None = None, centres: WarningCentre | dict[int, WarningCentre] | None = None,
+               keys: ResponseKeys | None = None) -> EngineResult:
     """Run the event simulation over ``inp.hours`` hours and return the integrated result.
 
     ``rng`` drives compliance draws and inspections (unused when every line complies and there
     are no inspections); ``centres`` adds forecast-driven warnings to the fixed schedule: one
-    warning centre, or one per city index.
+    warning centre, or one per city index. ``keys``: the lines grouped by response (default
+    ``inp.keys``, computed once per inputs).
     """
     env = simpy.Environment()
-    rec = _Recorder(inp)
+    rec = _Recorder(inp, inp.keys if keys is None else keys)
     response = _Response(env, rec, rng if rng is not None else np.random.default_rng(0))
     if isinstance(centres, WarningCentre):
         centres = {0: centres}
@@ -463,4 +610,5 @@ def run_engine(inp: EngineInputs, rng: np.random.Generator | None = None, centre
 
 def baseline_run(inp: EngineInputs) -> EngineResult:
     """The same integration with every factor at 1: no warnings, no calendars."""
-    return run_engine(EngineInputs(**{**inp.__dict__, "schedule": (), "calendars": (), "inspections": None}))
+    # the scenario's keys still group the lines correctly (no calendar runs here)
+    return run_engine(replace(inp, schedule=(), calendars=(), inspections=None), keys=inp.keys)
