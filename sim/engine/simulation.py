@@ -101,6 +101,17 @@ class EngineInputs:
         """The lines grouped by response (computed once; travels with the inputs to workers)."""
         return response_keys(self)
 
+    @cached_property
+    def enterprise_classes(self) -> "EnterpriseClasses":
+        may_move = bool((np.asarray(self.compliance_probability) < 1.0).any())
+        return enterprise_classes(np.asarray(self.is_production, dtype=bool), np.asarray(self.enterprise_code).astype(np.int64), self.keys.line_key, may_move)
+
+    @cached_property
+    def cumulative_profile_weights(self) -> np.ndarray:
+        """Σ of each profile's weights [h] over hours before t, (profiles, hours + 1)."""
+        weights = self.profile_weights
+        return np.concatenate([np.zeros((weights.shape[0], 1)), np.cumsum(weights, axis=1)], axis=1)
+
     def line_city(self) -> np.ndarray:
         return np.zeros(self.mean_rate_kg_h.shape[0], dtype=np.int64) if self.city_id is None else self.city_id
 
@@ -188,6 +199,59 @@ def response_keys(inp: EngineInputs) -> ResponseKeys:
     )
 
 
+@dataclass(frozen=True)
+class EnterpriseClasses:
+    """(enterprise, key) pairs of production lines, for the counts of enterprises limited and
+    stopped: ``pair_class``, ``pair_key``, ``pair_lines`` per pair, ``class_size`` (enterprises
+    per class), ``class_lines`` (production lines per enterprise of the class) and
+    ``line_pair`` (pair of each line, -1 for lines that are not production lines)."""
+
+    pair_class: np.ndarray
+    pair_key: np.ndarray
+    pair_lines: np.ndarray
+    class_size: np.ndarray
+    class_lines: np.ndarray
+    line_pair: np.ndarray
+
+
+def enterprise_classes(production: np.ndarray, enterprise: np.ndarray, line_key: np.ndarray, may_move: bool) -> EnterpriseClasses:
+    """Group enterprises for counting (pure; computed once per inputs).
+
+    When no line can stop complying, enterprises with the same (key, count) pairs behave
+    alike and are kept as one class weighted by its number of enterprises; otherwise each
+    enterprise is its own class and the run counts each pair's non-complying lines."""
+    prod = np.flatnonzero(production)
+    ent, key = enterprise[prod], line_key[prod]
+    order = np.lexsort((key, ent))
+    ent, key = ent[order], key[order]
+    first = np.r_[True, (ent[1:] != ent[:-1]) | (key[1:] != key[:-1])] if prod.size else np.zeros(0, dtype=bool)
+    line_pair = np.full(production.size, -1, dtype=np.int64)
+    line_pair[prod[order]] = np.cumsum(first) - 1
+    start = np.flatnonzero(first)
+    pair_ent, pair_key, pair_lines = ent[start], key[start], np.diff(np.r_[start, ent.size])
+    ents, ent_start, n_pairs = np.unique(pair_ent, return_index=True, return_counts=True)
+    ent_class = np.repeat(np.arange(ents.size), n_pairs)  # class of each pair: its enterprise
+    class_size = np.ones(ents.size, dtype=np.int64)
+    if not may_move and ents.size:
+        # a multiset hash of each enterprise's (key, count) pairs, verified exactly below
+        mixed = (pair_key.astype(np.uint64) << np.uint64(24)) ^ pair_lines.astype(np.uint64)
+        mixed = (mixed + np.uint64(0x9E3779B97F4A7C15)) * np.uint64(0xBF58476D1CE4E5B9)
+        mixed ^= mixed >> np.uint64(31)
+        signature = np.add.reduceat(mixed, ent_start) ^ (n_pairs.astype(np.uint64) * np.uint64(0x94D049BB133111EB))
+        _, rep, cls = np.unique(signature, return_index=True, return_inverse=True)
+        cls = cls.reshape(-1)
+        same = np.array_equal(n_pairs, n_pairs[rep[cls]])
+        if same:
+            twin = ent_start[rep[cls[ent_class]]] + (np.arange(pair_ent.size) - ent_start[ent_class])  # the same pair of the class's first enterprise
+            same = np.array_equal(pair_key, pair_key[twin]) and np.array_equal(pair_lines, pair_lines[twin])
+        if same:  # else a hash collision: keep one class per enterprise
+            keep = np.isin(ent_class, rep)
+            pair_key, pair_lines, ent_class = pair_key[keep], pair_lines[keep], cls[ent_class[keep]]
+            class_size = np.bincount(cls, minlength=rep.size)
+    class_lines = np.bincount(ent_class, weights=pair_lines, minlength=class_size.size)
+    return EnterpriseClasses(ent_class, pair_key, pair_lines, class_size, class_lines, line_pair)
+
+
 class _Plan:
     """Warnings of one city, planned or in force; the level at a time is the highest covering it.
 
@@ -272,7 +336,7 @@ class _Recorder:
         self.group_starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]]) if units else np.zeros(0, dtype=np.int64)
         self.filled_groups = sorted_groups[self.group_starts]
         self.group_profile = np.arange(self.n_groups) // c
-        self.cum_weight = np.concatenate([np.zeros((n_profiles, 1)), np.cumsum(inp.profile_weights, axis=1)], axis=1)
+        self.cum_weight = inp.cumulative_profile_weights
         self.unit_weight = np.zeros(units)  # Σ over settled hours of factor × temporal weight [h]
         self.unit_settled_at = np.zeros(units, dtype=np.int64)
         self.line_offset = np.zeros(n)  # [h]: a line's weight = its unit's weight - offset
@@ -282,6 +346,10 @@ class _Recorder:
         self.other_city = inp.other_city()
         self.hourly_by_city = np.zeros((inp.hours, c, p))
         self._sum_units()
+        classes = inp.enterprise_classes
+        self.class_size, self.class_lines, self.line_pair = classes.class_size, classes.class_lines, classes.line_pair
+        self.pair_class, self.pair_key, self.pair_lines = classes.pair_class, classes.pair_key, classes.pair_lines
+        self.pair_not_complying = np.zeros(self.pair_key.size)
         self.res = EngineResult(
             hourly_kg_h=np.zeros((inp.hours, p)),
             other_hourly_kg_h=np.zeros((inp.hours, p)),
@@ -300,42 +368,11 @@ class _Recorder:
 
     # -- what the units hold ------------------------------------------------------------
     def _sum_units(self) -> None:
-        """Rates, output value and production lines per unit; enterprise classes."""
+        """Rates, output value and production lines per unit."""
         units, rates = self.n_units, self.inp.mean_rate_kg_h
         self.unit_rate = np.stack([np.bincount(self.line_unit, weights=rates[:, j], minlength=units) for j in range(rates.shape[1])], axis=1).reshape(units, rates.shape[1])
         self.unit_value_per_h = np.bincount(self.line_unit, weights=self.value_per_h, minlength=units)
         self.unit_production_lines = np.bincount(self.line_unit[self.production], minlength=units)
-        self._enterprise_classes()
-
-    def _enterprise_classes(self) -> None:
-        """Enterprises whose production lines sit in the same units with the same counts
-        behave alike: keep one row per such class, weighted by its number of enterprises."""
-        units = self.n_units
-        pair = np.unique(self.enterprise[self.production] * units + self.line_unit[self.production], return_counts=True)
-        pair_ent, pair_unit, pair_count = pair[0] // units, pair[0] % units, pair[1]
-        ents, start, n_pairs = np.unique(pair_ent, return_index=True, return_counts=True)
-        # a multiset hash of each enterprise's (unit, count) pairs, verified exactly below
-        mixed = (pair_unit.astype(np.uint64) << np.uint64(24)) ^ pair_count.astype(np.uint64)
-        mixed = (mixed + np.uint64(0x9E3779B97F4A7C15)) * np.uint64(0xBF58476D1CE4E5B9)
-        mixed ^= mixed >> np.uint64(31)
-        signature = np.add.reduceat(mixed, start) if start.size else np.zeros(0, dtype=np.uint64)
-        signature ^= n_pairs.astype(np.uint64) * np.uint64(0x94D049BB133111EB)
-        _, rep, ent_class = np.unique(signature, return_index=True, return_inverse=True)
-        ent_class = ent_class.reshape(-1)
-        own = np.repeat(np.arange(ents.size), n_pairs)
-        offset = np.arange(pair_ent.size) - np.repeat(start, n_pairs)
-        same = np.array_equal(n_pairs, n_pairs[rep[ent_class]])
-        if same:
-            twin = start[rep[ent_class[own]]] + offset  # the same pair of the class's first enterprise
-            same = np.array_equal(pair_unit, pair_unit[twin]) and np.array_equal(pair_count, pair_count[twin])
-        if not same:
-            rep, ent_class = np.arange(ents.size), np.arange(ents.size)  # a hash collision: one class per enterprise
-        self.class_size = np.bincount(ent_class, minlength=rep.size)
-        first_pairs = np.isin(own, rep)
-        self.class_pair_class = ent_class[own[first_pairs]]
-        self.class_pair_unit = pair_unit[first_pairs]
-        self.class_pair_count = pair_count[first_pairs]
-        self.class_lines = np.bincount(self.class_pair_class, weights=self.class_pair_count, minlength=rep.size)
 
     def _refresh_sums(self) -> None:
         """Group rates, output lost, line and enterprise counts from the unit factors."""
@@ -349,10 +386,10 @@ class _Recorder:
         cut = f < 1.0 - _EPS
         self.n_stopped = int(self.unit_production_lines[stopped].sum())
         self.n_limited = int(self.unit_production_lines[cut & ~stopped].sum())
-        size = self.class_size.size
-        cls, unit, count = self.class_pair_class, self.class_pair_unit, self.class_pair_count
-        class_cut = np.bincount(cls, weights=count * cut[unit], minlength=size)
-        class_stop = np.bincount(cls, weights=count * stopped[unit], minlength=size)
+        size, cls, key = self.class_size.size, self.pair_class, self.pair_key
+        off, on = self.pair_not_complying, self.pair_lines - self.pair_not_complying
+        class_cut = np.bincount(cls, weights=on * cut[2 * key + 1] + off * cut[2 * key], minlength=size)
+        class_stop = np.bincount(cls, weights=on * stopped[2 * key + 1] + off * stopped[2 * key], minlength=size)
         all_stopped = (self.class_lines > 0) & (class_stop == self.class_lines)
         self.ent_stopped = int(self.class_size[all_stopped].sum())
         self.ent_limited = int(self.class_size[(class_cut > 0) & ~all_stopped].sum())
@@ -383,9 +420,20 @@ class _Recorder:
         lines, to_units = lines[change], to_units[change]
         every = np.arange(self.n_units)
         now = self._weight_now(every)
-        self.line_offset[lines] += now[to_units] - now[self.line_unit[lines]]
+        from_units = self.line_unit[lines]
+        self.line_offset[lines] += now[to_units] - now[from_units]
         self.line_unit[lines] = to_units
-        self._sum_units()
+        units, rates = self.n_units, self.inp.mean_rate_kg_h[lines]
+
+        def shift(weights: np.ndarray | None) -> np.ndarray:
+            return np.bincount(to_units, weights=weights, minlength=units) - np.bincount(from_units, weights=weights, minlength=units)
+
+        self.unit_rate += np.stack([shift(rates[:, j]) for j in range(rates.shape[1])], axis=1).reshape(units, rates.shape[1])
+        self.unit_value_per_h += shift(self.value_per_h[lines])
+        self.unit_production_lines += shift(self.production[lines].astype(float)).astype(np.int64)
+        prod = self.production[lines]
+        stops_complying = (to_units[prod] % 2 == 0).astype(float) - (from_units[prod] % 2 == 0)
+        self.pair_not_complying += np.bincount(self.line_pair[lines[prod]], weights=stops_complying, minlength=self.pair_key.size)
         self.dirty = True
 
     def flush(self, now: float) -> None:
@@ -571,17 +619,16 @@ def _inspector(env: simpy.Environment, rec: _Recorder, response: _Response, spec
         t += 24
 
 
-def run_engine(inp: EngineInputs, rng: np.random.Generator | None = None, centres: WarningCentre | dict[int, WarningCentre] | None = None,
-               keys: ResponseKeys | None = None) -> EngineResult:
+def run_engine(inp: EngineInputs, rng: np.random.Generator | None = None, centres: WarningCentre | dict[int, WarningCentre] | None = None) -> EngineResult:
     """Run the event simulation over ``inp.hours`` hours and return the integrated result.
 
     ``rng`` drives compliance draws and inspections (unused when every line complies and there
     are no inspections); ``centres`` adds forecast-driven warnings to the fixed schedule: one
-    warning centre, or one per city index. ``keys``: the lines grouped by response (default
-    ``inp.keys``, computed once per inputs).
+    warning centre, or one per city index. Lines are grouped by response once per inputs
+    (``inp.keys``), so members of an ensemble share the grouping.
     """
     env = simpy.Environment()
-    rec = _Recorder(inp, inp.keys if keys is None else keys)
+    rec = _Recorder(inp, inp.keys)
     response = _Response(env, rec, rng if rng is not None else np.random.default_rng(0))
     if isinstance(centres, WarningCentre):
         centres = {0: centres}
@@ -610,5 +657,8 @@ def run_engine(inp: EngineInputs, rng: np.random.Generator | None = None, centre
 
 def baseline_run(inp: EngineInputs) -> EngineResult:
     """The same integration with every factor at 1: no warnings, no calendars."""
-    # the scenario's keys still group the lines correctly (no calendar runs here)
-    return run_engine(replace(inp, schedule=(), calendars=(), inspections=None), keys=inp.keys)
+    base = replace(inp, schedule=(), calendars=(), inspections=None)
+    # what the scenario's inputs worked out still holds (no calendar runs here): share it
+    for name in ("keys", "enterprise_classes", "cumulative_profile_weights"):
+        base.__dict__[name] = getattr(inp, name)
+    return run_engine(base)
