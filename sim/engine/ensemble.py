@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import math
 import os
+import queue
 import re
 import socket
 import struct
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
 from typing import Callable
@@ -32,6 +32,11 @@ EXECUTORS = ("serial", "processes", "dask")
 #: Estimate: a scheduler on the same network answers in well under a second; 10 s covers a
 #: slow VPN while a wrong address still fails quickly (Dask's own default is 30 s).
 SCHEDULER_TIMEOUT_S = 10
+#: Seconds a spawned worker process needs before it can run a member: interpreter start,
+#: imports (numpy, simpy, pydantic, the package) and unpickling the inputs. Measured on the
+#: project's 2-core machine: 1.1-1.2 s for the imports alone (``python -c "import
+#: sim.engine.ensemble"``). An ensemble whose remaining work is shorter stays in the parent.
+WORKER_START_S = 1.0
 _SCHEDULER_FIX = "give the address of a running Dask scheduler as tcp://HOST:PORT (e.g. tcp://10.0.0.5:8786), or leave out --scheduler to run on a local cluster."
 _ADDRESS = re.compile(r"(?:tcp://)?(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})/?")
 _OTHER_TRANSPORT = re.compile(r"(?:tls|ws|wss|ucx)://(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})/?")
@@ -164,9 +169,15 @@ def run_batch(shared: SharedInputs, indices: list[int]) -> BatchOutput:
     return BatchOutput(list(indices), runs, line_sum, other_sum)
 
 
-def batches(members: int, workers: int) -> list[list[int]]:
-    """Member indices split into about four batches per worker (for load balance)."""
-    size = max(1, math.ceil(members / (4 * max(1, workers))))
+#: Members are split into this many batches whatever the executor, so that per-line totals
+#: (summed batch by batch) come out bit for bit the same on every executor and machine;
+#: 16 keeps up to eight workers busy to the end.
+BATCHES = 16
+
+
+def batches(members: int) -> list[list[int]]:
+    """Member indices split into :data:`BATCHES` consecutive batches (fewer for few members)."""
+    size = max(1, math.ceil(members / BATCHES))
     return [list(range(i, min(i + size, members))) for i in range(0, members, size)]
 
 
@@ -188,19 +199,102 @@ def run_members(
     done: dict[int, BatchOutput] = {}
     tick = progress or (lambda n: None)
     if executor == "serial":
-        for k, batch in enumerate(batches(members, 1)):
+        for k, batch in enumerate(batches(members)):
             done[k] = run_batch(shared, batch)
             tick(len(batch))
     elif executor == "processes":
-        workers = os.cpu_count() or 1
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-            futures = {pool.submit(run_batch, shared, batch): k for k, batch in enumerate(batches(members, workers))}
-            for future in as_completed(futures):
-                done[futures[future]] = future.result()
-                tick(len(done[futures[future]].indices))
+        done = _run_processes(shared, members, tick)
     else:
         done = _run_dask(shared, members, scheduler, tick)
     return [done[k] for k in sorted(done)]
+
+
+def _worker(inbox, tasks, results) -> None:
+    """A worker process: load the inputs, say it is ready, then run batches until told to stop."""
+    shared = inbox.get()
+    results.put(("ready", None, None))
+    while (task := tasks.get()) is not None:
+        k, indices = task
+        try:
+            results.put(("done", k, run_batch(shared, indices)))
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
+            results.put(("error", k, f"{type(exc).__name__}: {exc}"))
+            return
+
+
+def _run_processes(shared: SharedInputs, members: int, tick: Callable[[int], None]) -> dict[int, BatchOutput]:
+    """Members on local worker processes, with the parent working too.
+
+    A spawned worker must import the package and unpickle the inputs before it can work
+    (about a second), so the parent runs batches itself from the end of the list while the
+    workers start, and hands a batch to a worker only once it has said it is ready. A short
+    ensemble is then never slower than serial: workers that are still starting when the
+    work runs out are stopped. The inputs travel once per worker, not once per batch."""
+    workers = max(1, (os.cpu_count() or 1) - 1)  # the parent is the other worker
+    todo = batches(members)
+    done: dict[int, BatchOutput] = {}
+    back = len(todo)
+    started = time.perf_counter()
+    back -= 1
+    done[back] = run_batch(shared, todo[back])
+    tick(len(todo[back]))
+    if (time.perf_counter() - started) * back < WORKER_START_S:  # the rest is quicker here than a worker's start
+        for k in range(back):
+            done[k] = run_batch(shared, todo[k])
+            tick(len(todo[k]))
+        return done
+    context = get_context("spawn")
+    tasks, results = context.Queue(), context.Queue()
+    # the inputs go through a queue (written by a background thread): as a process argument
+    # they would hold the parent until the child had imported enough to read them
+    inboxes = [context.Queue() for _ in range(workers)]
+    procs = [context.Process(target=_worker, args=(inbox, tasks, results), daemon=True) for inbox in inboxes]
+    for proc, inbox in zip(procs, inboxes):
+        proc.start()
+        inbox.put(shared)
+    front = 0  # workers take batches from the front, the parent from the back
+    ready = outstanding = 0
+
+    def receive(block: bool) -> None:
+        nonlocal ready, outstanding, front
+        try:
+            kind, k, payload = results.get(timeout=1.0) if block else results.get_nowait()
+        except queue.Empty:
+            if block and not any(p.is_alive() for p in procs):
+                raise RuntimeError("the ensemble's worker processes stopped unexpectedly") from None
+            return
+        if kind == "error":
+            raise RuntimeError(f"an ensemble worker failed on members {todo[k][0]}-{todo[k][-1]}: {payload}")
+        if kind == "ready":
+            ready += 1
+        else:
+            done[k] = payload
+            outstanding -= 1
+            tick(len(payload.indices))
+        while outstanding < ready and front < back:  # one batch at a time per ready worker
+            tasks.put((front, todo[front]))
+            front, outstanding = front + 1, outstanding + 1
+
+    try:
+        while front < back:
+            receive(block=False)
+            if front < back:
+                back -= 1
+                done[back] = run_batch(shared, todo[back])
+                tick(len(todo[back]))
+        while outstanding:
+            receive(block=True)
+    finally:
+        for _ in procs:
+            tasks.put(None)
+        for proc in procs:  # every result is in: a worker still starting up is not needed
+            if proc.is_alive():
+                proc.terminate()
+            proc.join()
+        for inbox in (*inboxes, tasks, results):
+            inbox.cancel_join_thread()  # what a stopped worker never read is dropped
+            inbox.close()
+    return done
 
 
 def check_scheduler(address: str, timeout_s: float = SCHEDULER_TIMEOUT_S) -> tuple[str, int]:
@@ -270,7 +364,7 @@ def _run_dask(shared: SharedInputs, members: int, scheduler: str | None, tick: C
         workers = max(1, len(client.scheduler_info().get("workers", {})))
         [remote] = client.scatter([shared], broadcast=True)
         futures = {}
-        for k, batch in enumerate(batches(members, workers)):
+        for k, batch in enumerate(batches(members)):
             futures[client.submit(run_batch, remote, batch, pure=False)] = k
         done: dict[int, BatchOutput] = {}
         for future in dask_completed(list(futures)):
