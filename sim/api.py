@@ -22,7 +22,7 @@ from sim.rules.warnings import load_rule_set
 from sim.errors import InputError
 from sim.inputs.inventory import Inventory, load_emission_factors, load_inventory
 from sim.rules.policy import LineMeasures, assign_measures, calendar_windows
-from sim.physics.projection import combine_projections, project_boxes
+from sim.physics.projection import box_batches, combine_projections, project_boxes
 from sim.config.vocabulary import LEVELS, POLLUTANTS
 from sim.config.scenario import AtmosphereConfig, OtherSources, Scenario, load_scenario, scenario_sha256
 from sim.results import OtherSourceArrays, Result, list_order  # noqa: F401 - Result and list_order are read from here too
@@ -272,20 +272,23 @@ def run(scenario: Scenario, *, executor: str = "serial", scheduler: str | None =
         runs = member_runs
         n = len(prepared.cities)
 
-        def emissions(rs: tuple[EngineResult, ...], keep_members: bool) -> dict[str, np.ndarray]:
+        def emissions(rs: tuple[EngineResult, ...], keep_members: bool, cities: slice) -> dict[str, np.ndarray]:
             """[kg/h] by pollutant, shape (cities, members, hours), or (cities, hours) without members."""
             if n == 1:
                 both = np.stack([r.hourly_kg_h + r.other_hourly_kg_h for r in rs])[:, :, None, :]  # (members, hours, 1, pollutants)
             else:
-                both = np.stack([r.hourly_by_city_kg_h for r in rs])  # (members, hours, cities, pollutants)
+                both = np.stack([r.hourly_by_city_kg_h[:, cities] for r in rs])  # (members, hours, cities, pollutants)
             per_city = np.moveaxis(both, 2, 0)  # (cities, members, hours, pollutants)
             return {p: per_city[..., j] if keep_members else per_city[:, 0, :, j] for j, p in enumerate(POLLUTANTS) if p != "pm10"}
 
-        levels = np.moveaxis(np.stack([r.level_by_city for r in runs]).astype(int), 2, 0)  # (cities, members, hours)
+        configs = [scenario.atmosphere.for_city(city) for city in prepared.cities]
         meteorology = prepared.meteorology or read_meteorology(scenario.atmosphere, prepared.cities)
-        projections = project_boxes([scenario.atmosphere.for_city(city) for city in prepared.cities], prepared.times,
-                                    emissions((base_run,), False), emissions(runs, members > 1), levels if members > 1 else levels[:, 0],
-                                    meteorology, scenario.source_file)
+        projections: list = []
+        # all cities in one batch, unless a large ensemble needs them a few at a time to bound memory
+        for cities in box_batches(n, 1 + len(runs), len(prepared.times) + 24 * scenario.atmosphere.spin_up_days):
+            levels = np.moveaxis(np.stack([r.level_by_city[:, cities] for r in runs]).astype(int), 2, 0)  # (cities, members, hours)
+            projections += project_boxes(configs[cities], prepared.times, emissions((base_run,), False, cities), emissions(runs, members > 1, cities),
+                                         levels if members > 1 else levels[:, 0], meteorology[cities], scenario.source_file)
         by_city = dict(zip(prepared.cities, projections))
         projection = projections[0] if n == 1 else combine_projections(projections, prepared.times)
     return Result(

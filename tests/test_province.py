@@ -89,3 +89,22 @@ def test_cities_read_meteorology_and_parameters_once_and_share_one_box_model_cal
     assert calls == [(3, 2, len(res.pm25) + 24 * 3)], "cities × (baseline, scenario) × (hours + spin-up) in one call"
     by_city = res.projection_by_city
     assert not np.allclose(by_city["city01"].frame.scenario, by_city["city03"].frame.scenario), "same weather, own emissions and area"
+
+
+def test_large_ensembles_project_a_few_cities_at_a_time(province, monkeypatch):
+    """When cities × members × hours would exceed BOX_MODEL_ELEMENTS, run projects the cities
+    in smaller batches (memory of one city at a time at worst), with the same numbers."""
+    from sim import api
+    from sim.physics import projection
+
+    _, path = province
+    scenario = load_scenario(path)
+    whole = run(scenario)
+    batches, real = [], api.project_boxes
+    monkeypatch.setattr(api, "project_boxes", lambda configs, *a, **k: batches.append(len(configs)) or real(configs, *a, **k))
+    monkeypatch.setattr(projection, "BOX_MODEL_ELEMENTS", 2 * 2 * (len(whole.pm25) + 24 * scenario.atmosphere.spin_up_days))
+    split = run(scenario)
+    assert batches == [2, 1]
+    for city in whole.cities:
+        pd.testing.assert_frame_equal(split.projection_by_city[city].frame, whole.projection_by_city[city].frame, check_exact=False, rtol=1e-12, atol=0)
+    assert split.metrics["pm25"] == pytest.approx(whole.metrics["pm25"], rel=1e-12)

@@ -55,9 +55,17 @@ def first_order_lag(x: np.ndarray, time_constant_h: float) -> np.ndarray:
 
 
 # Box-model calls take at most this many (boxes × variants × hours) elements: all cities of a
-# run in one call, yet a large ensemble over many cities does not need gigabytes at once
-# (box_model keeps ~45 arrays of this size, ~360 bytes per element).
+# run in one call, yet a large ensemble over many cities needs no more memory at once than one
+# city of it did when cities ran one by one (box_model keeps ~45 arrays of this size, ~360
+# bytes per element; the emission stacks another ~100).
 BOX_MODEL_ELEMENTS = 1_000_000
+
+
+def box_batches(boxes: int, variants: int, hours: int) -> list[slice]:
+    """The boxes to project together: all ``boxes`` in one slice unless boxes × ``variants`` ×
+    ``hours`` (spin-up included) exceeds :data:`BOX_MODEL_ELEMENTS`; never less than one box."""
+    step = max(1, BOX_MODEL_ELEMENTS // max(variants * hours, 1))
+    return [slice(lo, min(lo + step, boxes)) for lo in range(0, boxes, step)]
 
 
 def local_components(
@@ -81,12 +89,9 @@ def local_components(
         # (boxes, 1, hours): every variant of a box sees the box's own weather
         met = [_with_spin_up(np.stack([getattr(m, name) for m in meteorology])[:, None, :], spin)
                for name in ("mixing_height_m", "wind_speed_m_s", "rh_pct")]
-        size = int(np.prod(next(iter(emis.values())).shape[1:]))
-        step = max(1, BOX_MODEL_ELEMENTS // max(size, 1))
-        parts = []
-        for lo in range(0, len(configs), step):
-            box = slice(lo, lo + step)
-            parts.append(box_model({p: v[box] for p, v in emis.items()}, *(m[box] for m in met), params[box]))
+        _, variants, hours = next(iter(emis.values())).shape
+        parts = [box_model({p: v[box] for p, v in emis.items()}, *(m[box] for m in met), params[box])
+                 for box in box_batches(len(configs), variants, hours)]
         keys = (*COMPONENTS, "local")
         out = {k: parts[0][k] if len(parts) == 1 else np.concatenate([part[k] for part in parts]) for k in keys}
         return {k: out[k][..., spin:] for k in keys}
