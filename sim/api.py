@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,14 +17,14 @@ import pandas as pd
 from sim.engine.simulation import EngineInputs, EngineResult, Inspections, ScheduledLevel, baseline_run
 from sim.engine.ensemble import BatchOutput, SharedInputs, check_memory, progress_bar, run_member, run_members
 from sim.engine.forecast import forecast_template
-from sim.inputs.meteorology import load_meteorology
+from sim.inputs.meteorology import Meteorology, load_meteorology
 from sim.rules.warnings import load_rule_set
 from sim.errors import InputError
 from sim.inputs.inventory import Inventory, load_emission_factors, load_inventory
 from sim.rules.policy import LineMeasures, assign_measures, calendar_windows
-from sim.physics.projection import combine_projections, project_pm25
+from sim.physics.projection import box_batches, combine_projections, project_boxes
 from sim.config.vocabulary import LEVELS, POLLUTANTS
-from sim.config.scenario import OtherSources, Scenario, load_scenario, scenario_sha256
+from sim.config.scenario import AtmosphereConfig, OtherSources, Scenario, load_scenario, scenario_sha256
 from sim.results import OtherSourceArrays, Result, list_order  # noqa: F401 - Result and list_order are read from here too
 
 __all__ = ["Result", "load_scenario", "run"]
@@ -97,6 +98,7 @@ class Prepared:
     delay_h: np.ndarray
     shared: SharedInputs
     notes: tuple[str, ...]
+    meteorology: tuple[Meteorology, ...] = ()  # each city's, as read; empty without atmosphere
 
 
 def prepare(scenario: Scenario) -> Prepared:
@@ -133,6 +135,7 @@ def prepare(scenario: Scenario) -> Prepared:
             raise InputError(scenario.source_file, "key atmosphere.cities", f"city '{missing[0]}' of the list has no meteorology.", f"add it under atmosphere.cities (cities of the list: {', '.join(cities)}).")
     elif atmosphere is not None and len(cities) > 1:
         raise InputError(scenario.source_file, "key atmosphere.meteorology", f"the list spans {len(cities)} cities ({', '.join(cities[:5])}{', ...' if len(cities) > 5 else ''}), but one meteorology file is given.", "give each city its box under atmosphere.cities: {CITY: {meteorology: FILE}}.")
+    meteorology = read_meteorology(atmosphere, cities)
     inspections = scenario.response.inspections
     engine = EngineInputs(
         hours=hours,
@@ -161,7 +164,7 @@ def prepare(scenario: Scenario) -> Prepared:
         base_dir = scenario.source_file.parent if scenario.source_file else None
         rule_set = load_rule_set(cfg.standard, base_dir, scenario.source_file)
         for k, city in enumerate(cities):
-            met = load_meteorology(atmosphere.for_city(city).meteorology) if cfg.forecast.file is None else None
+            met = meteorology[k] if cfg.forecast.file is None else None
             forecasts[k] = forecast_template(cfg, times, met.times if met else None, met.pm25_baseline_ug_m3 if met else None, scenario.source_file)
     shared = SharedInputs(engine, forecasts, cfg, rule_set, scenario.ensemble.seed)
     notes = inventory.notes + measures.notes + calendar_notes
@@ -174,7 +177,23 @@ def prepare(scenario: Scenario) -> Prepared:
     if members > 1 and not _anything_random(shared, compliance):
         notes += (f"the {members} ensemble members are identical (fixed or error-free forecast warnings and full compliance: nothing is drawn at random); "
                   f"ensemble.members: 1 gives the same results in 1/{members} of the time",)
-    return Prepared(scenario, inventory, measures, other, times, cities, compliance, delay, shared, notes)
+    return Prepared(scenario, inventory, measures, other, times, cities, compliance, delay, shared, notes, meteorology)
+
+
+def read_meteorology(atmosphere: AtmosphereConfig | None, cities: list[str]) -> tuple[Meteorology, ...]:
+    """Each city's meteorology, every file read once (cities may share one), for the forecasts
+    and the PM2.5 projection of every run of the prepared scenario."""
+    if atmosphere is None:
+        return ()
+    read: dict[Path, Meteorology] = {}
+    out = []
+    for city in cities:
+        path = Path(atmosphere.for_city(city).meteorology)
+        key = path.resolve()
+        if key not in read:
+            read[key] = load_meteorology(path)
+        out.append(read[key])
+    return tuple(out)
 
 
 def _anything_random(shared: SharedInputs, compliance: np.ndarray) -> bool:
@@ -251,18 +270,27 @@ def run(scenario: Scenario, *, executor: str = "serial", scheduler: str | None =
     projection, by_city = None, {}
     if scenario.atmosphere is not None:
         runs = member_runs
-        for k, city in enumerate(prepared.cities):
-            def emissions(rs: tuple[EngineResult, ...], keep_members: bool) -> dict[str, np.ndarray]:
-                if len(prepared.cities) == 1:
-                    both = np.stack([r.hourly_kg_h + r.other_hourly_kg_h for r in rs])  # (members, hours, pollutants)
-                else:
-                    both = np.stack([r.hourly_by_city_kg_h[:, k, :] for r in rs])
-                return {p: both[:, :, j] if keep_members else both[0, :, j] for j, p in enumerate(POLLUTANTS) if p != "pm10"}
+        n = len(prepared.cities)
 
-            levels = np.stack([r.level_by_city[:, k] for r in runs]).astype(int)
-            by_city[city] = project_pm25(scenario.atmosphere.for_city(city), prepared.times, emissions((base_run,), False),
-                                         emissions(runs, members > 1), levels if members > 1 else levels[0], scenario.source_file)
-        projection = by_city[prepared.cities[0]] if len(by_city) == 1 else combine_projections(list(by_city.values()), prepared.times)
+        def emissions(rs: tuple[EngineResult, ...], keep_members: bool, cities: slice) -> dict[str, np.ndarray]:
+            """[kg/h] by pollutant, shape (cities, members, hours), or (cities, hours) without members."""
+            if n == 1:
+                both = np.stack([r.hourly_kg_h + r.other_hourly_kg_h for r in rs])[:, :, None, :]  # (members, hours, 1, pollutants)
+            else:
+                both = np.stack([r.hourly_by_city_kg_h[:, cities] for r in rs])  # (members, hours, cities, pollutants)
+            per_city = np.moveaxis(both, 2, 0)  # (cities, members, hours, pollutants)
+            return {p: per_city[..., j] if keep_members else per_city[:, 0, :, j] for j, p in enumerate(POLLUTANTS) if p != "pm10"}
+
+        configs = [scenario.atmosphere.for_city(city) for city in prepared.cities]
+        meteorology = prepared.meteorology or read_meteorology(scenario.atmosphere, prepared.cities)
+        projections: list = []
+        # all cities in one batch, unless a large ensemble needs them a few at a time to bound memory
+        for cities in box_batches(n, 1 + len(runs), len(prepared.times) + 24 * scenario.atmosphere.spin_up_days):
+            levels = np.moveaxis(np.stack([r.level_by_city[:, cities] for r in runs]).astype(int), 2, 0)  # (cities, members, hours)
+            projections += project_boxes(configs[cities], prepared.times, emissions((base_run,), False, cities), emissions(runs, members > 1, cities),
+                                         levels if members > 1 else levels[:, 0], meteorology[cities], scenario.source_file)
+        by_city = dict(zip(prepared.cities, projections))
+        projection = projections[0] if n == 1 else combine_projections(projections, prepared.times)
     return Result(
         scenario=scenario,
         inventory=prepared.inventory,

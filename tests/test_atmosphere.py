@@ -20,8 +20,10 @@ from sim.physics.atmosphere import (
     box_model,
     calibration_scale,
     linear_model,
+    load_box_parameter_sets,
     load_box_parameters,
 )
+from sim.physics import atmosphere
 from sim.errors import InputError
 
 SPECIES = ("so2", "nox", "pm25", "voc")
@@ -99,6 +101,17 @@ def test_overrides(params: BoxParameters) -> None:
     assert p.k_so2_per_h.at(10) == p.k_so2_per_h.at(99) == 0.02
     assert p.soa_yield == 0.1
     assert p.k_voc_per_h == params.k_voc_per_h
+
+
+def test_parameter_sets_read_the_file_once(params: BoxParameters, monkeypatch) -> None:
+    """One set of overrides per city: the parameter file is parsed once, equal overrides once."""
+    parsed, real = [], atmosphere._parse_parameters
+    monkeypatch.setattr(atmosphere, "_parse_parameters", lambda raw, *a, **k: parsed.append(raw) or real(raw, *a, **k))
+    sets = load_box_parameter_sets([{"area_km2": 3000}, None, {"area_km2": 3000}, {}, {"area_km2": 3000.0}])
+    assert len(parsed) == 3, "the file, {area_km2: 3000} and {area_km2: 3000.0}"
+    assert sets[0] is sets[2] and sets[1] is sets[3]
+    assert [p.area_km2 for p in sets] == [3000.0, params.area_km2, 3000.0, params.area_km2, 3000.0]
+    assert sets[1] == params and sets[4] == sets[0]
 
 
 @pytest.mark.parametrize(
@@ -256,6 +269,34 @@ def test_batch_dimensions(params: BoxParameters) -> None:
     # Two batch dims and a scalar-in-time emission broadcast too.
     grid = box_model({k: np.ones((3, 2, 1)) * emis[k] for k in SPECIES}, height, wind, rh, params)
     np.testing.assert_allclose(grid["local"][2, 1], alone[0]["local"], rtol=1e-14)
+
+
+def test_boxes_with_their_own_weather_and_parameters(params: BoxParameters) -> None:
+    """Cities on a first batch axis, each with its own meteorology and parameters (area, a rate
+    table, deposition, SOA yield, the NH3 cap), give what each city's own call gives."""
+    T = 150
+    inputs = [varying_inputs(T, seed) for seed in (1, 2, 3)]
+    own = [
+        params,
+        replace(params, area_km2=2500.0, k_nox_per_h=RateTable((0.0, 50.0, 100.0), (0.01, 0.05, 0.3))),
+        replace(params, area_km2=9000.0, nh3_limit=True, soa_yield=0.05, deposition_cm_s=replace(params.deposition_cm_s, pm25=0.3)),
+    ]
+    cut = np.where(np.arange(T) >= 48, 0.6, 1.0)
+    # (variants, T) per city; NH3 scarce enough that the third city's cap binds
+    emis = [{**{k: np.stack([v, v * cut]) for k, v in e.items()}, "nh3": np.stack([np.full(T, 40.0), np.full(T, 30.0)])} for e, *_ in inputs]
+    met = [np.stack([m[i] for m in inputs])[:, None, :] for i in (1, 2, 3)]  # (cities, 1, T)
+    batched = box_model({k: np.stack([e[k] for e in emis]) for k in emis[0]}, *met, own)
+    capped = False
+    for i, (e, height, wind, rh) in enumerate(inputs):
+        alone = box_model(emis[i], height, wind, rh, own[i])
+        for key in OUTPUT_KEYS:
+            assert batched[key].shape == (3, 2, T)
+            np.testing.assert_allclose(batched[key][i], alone[key], rtol=1e-12, atol=0, err_msg=f"city {i}, {key}")
+        capped |= own[i].nh3_limit and bool(np.any(alone["ammonium"] < 36 / 96 * alone["sulfate"] + 18 / 62 * alone["nitrate"] - 1e-9))
+    assert capped, "the NH3 cap binds in the one city that has it"
+    assert not np.allclose(batched["local"][0], batched["local"][1]), "the cities differ"
+    with pytest.raises(ValueError, match="parameter sets"):
+        box_model({k: np.stack([e[k] for e in emis]) for k in emis[0]}, *met, own[:2])
 
 
 def test_equal_rates_are_finite_and_continuous(params: BoxParameters) -> None:

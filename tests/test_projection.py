@@ -9,6 +9,9 @@ import pytest
 from sim import load_scenario, run
 from sim.errors import InputError
 from sim.config.scenario import AtmosphereConfig
+from sim.inputs.meteorology import format_csv, generate_episode, load_meteorology
+from sim.physics import projection
+from sim.physics.projection import project_boxes, project_pm25
 
 from conftest import ROOT
 
@@ -86,3 +89,80 @@ def test_meteorology_must_cover_the_period(demo):
     longer = demo.replace(period=demo.period.model_copy(update={"end": demo.period.end.replace(day=20)}))
     with pytest.raises(InputError, match="not covered by the meteorology"):
         run(longer)
+
+
+# --------------------------------------------------------------------------- several cities in one batch
+
+
+def city_boxes(tmp_path, model: str) -> tuple[list[AtmosphereConfig], list]:
+    """Three cities with their own synthetic weather, area, rates and local share."""
+    own = {"north": {}, "south": {"parameters": {"area_km2": 2500}, "local_share": 0.3},
+           "east": {"parameters": {"area_km2": 9000, "k_voc_per_h": 0.2, "deposition_cm_s": {"pm25": 0.3}}}}
+    cities = {}
+    for k, (name, extra) in enumerate(own.items()):
+        path = tmp_path / f"{name}.csv"
+        path.write_text(format_csv(generate_episode("2023-12-01", 10, seed=k + 1, peak_ug_m3=200.0 + 40 * k)), encoding="utf-8")
+        cities[name] = {"meteorology": path, **extra}
+    linear = {"sensitivities_ug_m3_per_t_h": {"pm25": 2.0, "so2": 0.4, "nox": 0.2, "nh3": 0.1}, "time_constant_h": 8.0} if model == "linear" else None
+    config = AtmosphereConfig(model=model, cities=cities, local_share=0.5, linear=linear, spin_up_days=1,
+                              regional_background_cut={"yellow": 0.1, "orange": 0.2, "red": 0.3})
+    configs = [config.for_city(c) for c in cities]
+    return configs, [load_meteorology(c.meteorology) for c in configs]
+
+
+def city_emissions(members: int | None, hours: int, seed: int = 5):
+    """Baseline [kg/h] (cities, hours), scenario (cities[, members], hours) and levels like it."""
+    rng = np.random.default_rng(seed)
+    rates = {"so2": 800.0, "nox": 2500.0, "pm25": 1200.0, "voc": 3000.0, "nh3": 400.0}
+    base = {p: r * rng.uniform(0.5, 1.5, (3, hours)) for p, r in rates.items()}
+    shape = (3, hours) if members is None else (3, members, hours)
+    levels = np.repeat(rng.integers(0, 4, (*shape[:-1], hours // 24)), 24, axis=-1)
+    cut = 1.0 - 0.15 * levels
+    scen = {p: (v if members is None else v[:, None, :]) * cut for p, v in base.items()}
+    return base, scen, levels
+
+
+@pytest.mark.parametrize("model", ["box", "linear"])
+@pytest.mark.parametrize("members", [None, 4])
+def test_cities_in_one_batch_equal_separate_projections(tmp_path, model, members):
+    """project_boxes (one box-model call for cities × variants × members) gives each city what
+    project_pm25 gives it alone, to 1e-12: frame, figures, calibration and members."""
+    configs, mets = city_boxes(tmp_path, model)
+    times = pd.date_range("2023-12-02", periods=120, freq="h")
+    base, scen, levels = city_emissions(members, len(times))
+    batched = project_boxes(configs, times, base, scen, levels, mets, "scenario.yaml")
+    for k, config in enumerate(configs):
+        alone = project_pm25(config, times, {p: v[k] for p, v in base.items()}, {p: v[k] for p, v in scen.items()}, levels[k], "scenario.yaml")
+        pd.testing.assert_frame_equal(batched[k].frame, alone.frame, check_exact=False, rtol=1e-12, atol=0)
+        np.testing.assert_allclose(batched[k].members_ug_m3, alone.members_ug_m3, rtol=1e-12, atol=0)
+        assert batched[k].metrics == pytest.approx(alone.metrics, rel=1e-12)
+    assert len({round(p.calibration_scale, 9) for p in batched}) == 3, "the cities differ"
+    assert not np.allclose(batched[0].frame.scenario, batched[1].frame.scenario)
+
+
+def test_large_batches_split_by_city(tmp_path, monkeypatch):
+    """Above BOX_MODEL_ELEMENTS the cities go in several calls, with the same numbers."""
+    configs, mets = city_boxes(tmp_path, "box")
+    times = pd.date_range("2023-12-02", periods=96, freq="h")
+    base, scen, levels = city_emissions(3, len(times))
+    calls, real = [], projection.box_model
+    monkeypatch.setattr(projection, "box_model", lambda emis, *a, **k: calls.append(next(iter(emis.values())).shape) or real(emis, *a, **k))
+    whole = project_boxes(configs, times, base, scen, levels, mets)
+    monkeypatch.setattr(projection, "BOX_MODEL_ELEMENTS", 2 * 4 * (96 + 24))  # two cities of 4 variants × (hours + spin-up)
+    split = project_boxes(configs, times, base, scen, levels, mets)
+    assert calls == [(3, 4, 120), (2, 4, 120), (1, 4, 120)]
+    for a, b in zip(whole, split):
+        pd.testing.assert_frame_equal(a.frame, b.frame, check_exact=False, rtol=1e-12, atol=0)
+
+
+def test_forecast_run_reads_its_meteorology_once(monkeypatch):
+    """Forecast-driven warnings and the PM2.5 projection use the one reading made in prepare."""
+    from sim import api
+
+    reads, real = [], api.load_meteorology
+    monkeypatch.setattr(api, "load_meteorology", lambda path: reads.append(path) or real(path))
+    monkeypatch.setattr(projection, "load_meteorology", lambda path: pytest.fail(f"{path} read again"))
+    scenario = api.with_overrides(load_scenario(ROOT / "scenarios" / "demo_city_forecast.yaml"), members=2)
+    result = run(scenario)
+    assert reads == [scenario.atmosphere.meteorology]
+    assert result.warnings is not None and len(result.pm25) == scenario.period.hours

@@ -64,3 +64,47 @@ def test_city_warning_applies_to_its_city_only(province):
     assert len(city_rows) > 0
     assert not (levels[:, 0] == levels[:, 1]).all() or not (levels[:, 1] == levels[:, 2]).all()
     assert set(res.pm25_by_city.city) == set(res.cities)
+
+
+def test_cities_read_meteorology_and_parameters_once_and_share_one_box_model_call(province, monkeypatch):
+    """A three-city run with two cities on one meteorology file: each file read once (in
+    prepare, none in the projection), the parameter file parsed once, one box-model call."""
+    from sim import api
+    from sim.physics import atmosphere, projection
+
+    folder, path = province
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw["atmosphere"]["cities"]["city03"]["meteorology"] = raw["atmosphere"]["cities"]["city01"]["meteorology"]
+    shared = folder / "shared_meteorology.yaml"
+    shared.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    reads, parses, calls = [], [], []
+    real_read, real_parse, real_box = api.load_meteorology, atmosphere.parse_yaml, projection.box_model
+    monkeypatch.setattr(api, "load_meteorology", lambda p: reads.append(p.name) or real_read(p))
+    monkeypatch.setattr(projection, "load_meteorology", lambda p: pytest.fail(f"{p} read again"))
+    monkeypatch.setattr(atmosphere, "parse_yaml", lambda *a: parses.append(a[1]) or real_parse(*a))
+    monkeypatch.setattr(projection, "box_model", lambda emis, *a, **k: calls.append(next(iter(emis.values())).shape) or real_box(emis, *a, **k))
+    res = run(load_scenario(shared))
+    assert sorted(reads) == ["city01.csv", "city02.csv"]
+    assert len(parses) == 1
+    assert calls == [(3, 2, len(res.pm25) + 24 * 3)], "cities × (baseline, scenario) × (hours + spin-up) in one call"
+    by_city = res.projection_by_city
+    assert not np.allclose(by_city["city01"].frame.scenario, by_city["city03"].frame.scenario), "same weather, own emissions and area"
+
+
+def test_large_ensembles_project_a_few_cities_at_a_time(province, monkeypatch):
+    """When cities × members × hours would exceed BOX_MODEL_ELEMENTS, run projects the cities
+    in smaller batches (memory of one city at a time at worst), with the same numbers."""
+    from sim import api
+    from sim.physics import projection
+
+    _, path = province
+    scenario = load_scenario(path)
+    whole = run(scenario)
+    batches, real = [], api.project_boxes
+    monkeypatch.setattr(api, "project_boxes", lambda configs, *a, **k: batches.append(len(configs)) or real(configs, *a, **k))
+    monkeypatch.setattr(projection, "BOX_MODEL_ELEMENTS", 2 * 2 * (len(whole.pm25) + 24 * scenario.atmosphere.spin_up_days))
+    split = run(scenario)
+    assert batches == [2, 1]
+    for city in whole.cities:
+        pd.testing.assert_frame_equal(split.projection_by_city[city].frame, whole.projection_by_city[city].frame, check_exact=False, rtol=1e-12, atol=0)
+    assert split.metrics["pm25"] == pytest.approx(whole.metrics["pm25"], rel=1e-12)

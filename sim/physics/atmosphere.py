@@ -39,7 +39,7 @@ Linear model: ΔPM2.5 = Σ_p s_p ΔE_p, first-order lagged with a time constant 
 from __future__ import annotations
 
 import importlib.resources
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -160,6 +160,21 @@ def load_box_parameters(
     ------
     InputError naming the file and key for a missing or unknown key or a bad value.
     """
+    return load_box_parameter_sets([overrides], path, overrides_file=overrides_file, overrides_key=overrides_key)[0]
+
+
+def load_box_parameter_sets(
+    overrides: Sequence[Mapping[str, Any] | None],
+    path: str | Path | None = None,
+    *,
+    overrides_file: str | Path | None = None,
+    overrides_key: str = "atmosphere.parameters",
+) -> list[BoxParameters]:
+    """:func:`load_box_parameters` for several sets of overrides (e.g. one per city): the
+    parameter file is read once and each distinct set of overrides parsed once.
+
+    Returns one :class:`BoxParameters` per entry of ``overrides``, in order.
+    """
     if path is None:
         resource = importlib.resources.files("sim").joinpath("data", "atmosphere.yaml")
         file_name: str | Path = _DEFAULT_FILE
@@ -168,8 +183,29 @@ def load_box_parameters(
         file_name = Path(path)
         raw = read_yaml(file_name, "atmosphere parameter")
     values = _parse_parameters(raw, file_name, "", partial=False)
+    parsed: dict[tuple, BoxParameters] = {}
+    out = []
+    for changes in overrides:
+        key = _frozen(changes or {})  # equal mappings (e.g. cities without own parameters): one parse
+        if key not in parsed:
+            parsed[key] = _with_overrides(values, changes, overrides_file or "atmosphere parameter overrides", f"{overrides_key}.")
+        out.append(parsed[key])
+    return out
+
+
+def _frozen(value: Any) -> tuple:
+    """A hashable key of a YAML value; type names keep 1, 1.0 and true apart (they validate differently)."""
+    if isinstance(value, Mapping):
+        return ("map", tuple(sorted((repr(k), _frozen(v)) for k, v in value.items())))
+    if isinstance(value, (list, tuple)):
+        return ("seq", tuple(_frozen(v) for v in value))
+    return (type(value).__name__, repr(value))
+
+
+def _with_overrides(values: dict[str, Any], overrides: Mapping[str, Any] | None, file: str | Path, prefix: str) -> BoxParameters:
+    """The parsed complete ``values`` with the (unparsed) ``overrides`` applied."""
     if overrides:
-        changes = _parse_parameters(overrides, overrides_file or "atmosphere parameter overrides", f"{overrides_key}.", partial=True)
+        changes = _parse_parameters(overrides, file, prefix, partial=True)
         deposition = {**values["deposition_cm_s"], **changes.pop("deposition_cm_s", {})}
         values = {**values, **changes, "deposition_cm_s": deposition}
     return BoxParameters(
@@ -347,7 +383,7 @@ def box_model(
     mixing_height_m: ArrayLike,
     wind_speed_m_s: ArrayLike,
     rh_pct: ArrayLike,
-    params: BoxParameters,
+    params: BoxParameters | Sequence[BoxParameters],
     initial: Mapping[str, ArrayLike] | None = None,
 ) -> dict[str, np.ndarray]:
     """Local PM2.5 and its components from hourly emissions (box model: module docstring).
@@ -357,12 +393,15 @@ def box_model(
     emissions_kg_h:
         Emission rates [kg/h] by pollutant: ``so2``, ``nox`` (as NO2), ``pm25``, ``voc``
         required; ``nh3`` needed with ``params.nh3_limit``; ``pm10`` accepted and ignored.
-        Each of shape (..., T); leading dims are ensemble members or policy variants.
+        Each of shape (..., T); leading dims are boxes (cities), ensemble members or policy
+        variants.
     mixing_height_m, wind_speed_m_s, rh_pct:
         Hourly mixing height [m] (> 0), wind speed [m/s] (≥ 0) and relative humidity [%],
-        shape (T,) or broadcastable with the emissions.
+        shape (T,) or broadcastable with the emissions, e.g. (boxes, 1, T) for boxes with
+        their own weather and variants sharing it.
     params:
-        Box parameters, see :func:`load_box_parameters`.
+        Box parameters, see :func:`load_box_parameters`; or one per box along the first axis of
+        the broadcast shape, so boxes with their own area, rates or NH3 cap run in one call.
     initial:
         Concentrations [μg/m³] at the start of the first hour by state key (``primary``,
         ``so2_gas``, ``nox_gas``, ``voc_gas``, ``sulfate``, ``nitrate``, ``soa``, and
@@ -385,7 +424,8 @@ def box_model(
     missing = [p for p in REQUIRED_EMISSIONS if p not in emissions_kg_h]
     if unknown or missing:
         raise ValueError(f"emissions need keys {REQUIRED_EMISSIONS} (optional {OPTIONAL_EMISSIONS}); missing {missing}, unknown {sorted(unknown)}.")
-    use_nh3 = params.nh3_limit
+    boxes = None if isinstance(params, BoxParameters) else tuple(params)
+    use_nh3 = params.nh3_limit if boxes is None else any(p.nh3_limit for p in boxes)
     if use_nh3 and "nh3" not in emissions_kg_h:
         raise InputError(None, "key atmosphere.parameters.nh3_limit", "the NH3 cap on ammonium needs NH3 emissions, but none are given.", "add nh3 emissions (nh3_kg_h or other sources) or set nh3_limit: false.")
     pollutants = (*GASES, "pm25", *(("nh3",) if use_nh3 else ()))
@@ -401,19 +441,35 @@ def box_model(
         raise ValueError("wind speed must be finite and >= 0 [m/s].")
     if not np.all(np.isfinite(rh)):
         raise ValueError("relative humidity must be finite [%].")
+    if boxes is not None and (len(shape) < 2 or len(boxes) != shape[0]):
+        raise ValueError(f"{len(boxes)} parameter sets need a first batch axis of that length; the emissions and meteorology broadcast to {shape}.")
+    # Parameters as scalars, or per box as arrays of shape (boxes, 1, ..., 1): the arithmetic
+    # below is the same elementwise either way, so a box gives the same numbers alone or batched.
+    per_box = (lambda get: get(params)) if boxes is None else (lambda get: np.array([get(p) for p in boxes], dtype=float).reshape((-1,) + (1,) * (len(shape) - 1)))
 
     # Rates depend on meteorology only, so they keep its (small) shape; sources carry the batch.
-    vd = params.deposition_cm_s
-    k_v = S_PER_H * wind / params.length_m
-    k_dep = {s: S_PER_H * (getattr(vd, s) / 100.0) / height for s in DEPOSITION_SPECIES}
-    k_chem = np.stack([params.k_so2_per_h.at(rh), params.k_nox_per_h.at(rh), np.full_like(rh, params.k_voc_per_h)])
+    k_v = S_PER_H * wind / per_box(lambda p: p.length_m)
+    k_dep = {s: S_PER_H * per_box(lambda p: getattr(p.deposition_cm_s, s) / 100.0) / height for s in DEPOSITION_SPECIES}
+    if boxes is None:
+        k_chem = np.stack([params.k_so2_per_h.at(rh), params.k_nox_per_h.at(rh), np.full_like(rh, params.k_voc_per_h)])
+    else:
+        rh_box = np.broadcast_to(rh, (len(boxes), *rh.shape[1:]))
+        k_chem = np.stack([
+            np.stack([p.k_so2_per_h.at(r) for p, r in zip(boxes, rh_box)]),
+            np.stack([p.k_nox_per_h.at(r) for p, r in zip(boxes, rh_box)]),
+            np.broadcast_to(per_box(lambda p: p.k_voc_per_h), rh_box.shape),
+        ])
     # Gas loss [1/h]: ventilation + deposition + conversion (VOC has no dry deposition here).
-    a = np.stack([k_v + k_dep["so2"], k_v + k_dep["nox"], k_v + 0.0 * height]) + k_chem
-    c = k_chem * np.array([SULFATE_PER_SO2, NITRATE_PER_NO2, params.soa_yield]).reshape((3,) + (1,) * len(shape))
+    gas_loss = np.broadcast_arrays(k_v + k_dep["so2"], k_v + k_dep["nox"], k_v + 0.0 * height)
+    a = np.stack(gas_loss) + k_chem
+    if boxes is None:
+        c = k_chem * np.array([SULFATE_PER_SO2, NITRATE_PER_NO2, params.soa_yield]).reshape((3,) + (1,) * len(shape))
+    else:
+        c = k_chem * np.stack([per_box(lambda p: SULFATE_PER_SO2), per_box(lambda p: NITRATE_PER_NO2), per_box(lambda p: p.soa_yield)])
     b = k_v + k_dep["pm25"]  # loss of every particle species [1/h]
     if use_nh3:
-        a = np.concatenate([a, (k_v + k_dep["nh3"])[None]])
-    per_kg_h = UG_PER_KG / (height * params.area_m2)  # [μg m-3 h-1 per kg/h]
+        a = np.concatenate([a, np.broadcast_to(k_v + k_dep["nh3"], a.shape[1:])[None]])
+    per_kg_h = UG_PER_KG / (height * per_box(lambda p: p.area_m2))  # [μg m-3 h-1 per kg/h]
     q_gas = np.stack([np.broadcast_to(emis[p] * per_kg_h, shape) for p in (*GASES, *(("nh3",) if use_nh3 else ()))])
     q_pm = np.broadcast_to(emis["pm25"] * per_kg_h, shape)
 
@@ -453,7 +509,8 @@ def box_model(
     sulfate, nitrate, soa = prod_mean
     ammonium = AMMONIUM_PER_SULFATE * sulfate + AMMONIUM_PER_NITRATE * nitrate
     if use_nh3:
-        ammonium = np.minimum(ammonium, AMMONIUM_PER_NH3 * gas_mean[3])
+        capped = np.minimum(ammonium, AMMONIUM_PER_NH3 * gas_mean[3])
+        ammonium = capped if boxes is None else np.where(per_box(lambda p: p.nh3_limit) > 0, capped, ammonium)
     return {
         "primary": primary,
         "so2_gas": gas_mean[0],

@@ -1,20 +1,22 @@
 """PM2.5 projection of a run: emissions + meteorology -> calibrated PM2.5 and its figures.
 
 Pure functions over arrays; the physics lives in :mod:`sim.physics.atmosphere`, the AQI in
-:mod:`sim.physics.aqi`. Baseline and scenario advance together as one batch of two.
+:mod:`sim.physics.aqi`. Baseline, scenario (or its members) and all cities advance together
+in one batch of the box model.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from sim.physics.aqi import daily_aqi, heavy_hours, heavy_pollution_days, iaqi_pm25, running_mean_24h, severe_days
-from sim.physics.atmosphere import background, box_model, calibration_scale, linear_model, load_box_parameters
+from sim.physics.atmosphere import background, box_model, calibration_scale, linear_model, load_box_parameter_sets
 from sim.errors import InputError
-from sim.inputs.meteorology import load_meteorology
+from sim.inputs.meteorology import Meteorology, load_meteorology
 from sim.config.scenario import AtmosphereConfig
 from sim.config.vocabulary import LEVELS
 
@@ -52,20 +54,47 @@ def first_order_lag(x: np.ndarray, time_constant_h: float) -> np.ndarray:
     return y
 
 
-def local_components(config: AtmosphereConfig, emissions_kg_h: dict[str, np.ndarray], met, file) -> dict[str, np.ndarray]:
-    """Modelled local PM2.5 components [μg/m³], shape (variants, hours), uncalibrated."""
+# Box-model calls take at most this many (boxes × variants × hours) elements: all cities of a
+# run in one call, yet a large ensemble over many cities needs no more memory at once than one
+# city of it did when cities ran one by one (box_model keeps ~45 arrays of this size, ~360
+# bytes per element; the emission stacks another ~100).
+BOX_MODEL_ELEMENTS = 1_000_000
+
+
+def box_batches(boxes: int, variants: int, hours: int) -> list[slice]:
+    """The boxes to project together: all ``boxes`` in one slice unless boxes × ``variants`` ×
+    ``hours`` (spin-up included) exceeds :data:`BOX_MODEL_ELEMENTS`; never less than one box."""
+    step = max(1, BOX_MODEL_ELEMENTS // max(variants * hours, 1))
+    return [slice(lo, min(lo + step, boxes)) for lo in range(0, boxes, step)]
+
+
+def local_components(
+    configs: Sequence[AtmosphereConfig], emissions_kg_h: Mapping[str, np.ndarray], meteorology: Sequence[Meteorology], file=None
+) -> dict[str, np.ndarray]:
+    """Modelled local PM2.5 components [μg/m³] of several boxes, uncalibrated.
+
+    ``configs``: each box's settings (:meth:`AtmosphereConfig.for_city`); they must share the
+    model and spin-up. ``emissions_kg_h``: [kg/h] by pollutant, shape (boxes, variants, hours);
+    ``meteorology``: each box's weather over exactly the hours of the emissions. Returns arrays
+    of shape (boxes, variants, hours). The box model runs all boxes in one call (a few calls for
+    very large ensembles, see :data:`BOX_MODEL_ELEMENTS`), with the parameter file read once.
+    """
+    config = configs[0]
+    if any(c.model != config.model or c.spin_up_days != config.spin_up_days or c.linear != config.linear for c in configs):
+        raise ValueError("the boxes of one call must share the model, its linear settings and the spin-up days.")
     spin = 24 * config.spin_up_days
-    emis = {p: _with_spin_up(v, spin) for p, v in emissions_kg_h.items()}
+    emis = {p: _with_spin_up(np.asarray(v, dtype=float), spin) for p, v in emissions_kg_h.items()}
     if config.model == "box":
-        params = load_box_parameters(overrides=config.parameters, overrides_file=file)
-        out = box_model(
-            emis,
-            _with_spin_up(met.mixing_height_m, spin),
-            _with_spin_up(met.wind_speed_m_s, spin),
-            _with_spin_up(met.rh_pct, spin),
-            params,
-        )
-        return {k: out[k][..., spin:] for k in (*COMPONENTS, "local")}
+        params = load_box_parameter_sets([c.parameters for c in configs], overrides_file=file)
+        # (boxes, 1, hours): every variant of a box sees the box's own weather
+        met = [_with_spin_up(np.stack([getattr(m, name) for m in meteorology])[:, None, :], spin)
+               for name in ("mixing_height_m", "wind_speed_m_s", "rh_pct")]
+        _, variants, hours = next(iter(emis.values())).shape
+        parts = [box_model({p: v[box] for p, v in emis.items()}, *(m[box] for m in met), params[box])
+                 for box in box_batches(len(configs), variants, hours)]
+        keys = (*COMPONENTS, "local")
+        out = {k: parts[0][k] if len(parts) == 1 else np.concatenate([part[k] for part in parts]) for k in keys}
+        return {k: out[k][..., spin:] for k in keys}
     settings = config.linear
     zeros = {p: np.zeros_like(v) for p, v in emis.items()}
     parts = {c: np.zeros_like(emis["pm25"]) for c in COMPONENTS}
@@ -84,6 +113,8 @@ def project_pm25(
     scenario_kg_h: dict[str, np.ndarray],
     level_in_force: np.ndarray,
     file=None,
+    *,
+    meteorology: Meteorology | None = None,
 ) -> Pm25Projection:
     """Baseline and scenario PM2.5 for the period.
 
@@ -93,14 +124,51 @@ def project_pm25(
     (README.md, How the model works): background = max(0, obs − c·local_baseline);
     scenario = background (cut when the region warns too) + c·local_scenario. With members, ``scenario`` and the
     components are member means, ``scenario_p05/p50/p95`` the bands and ``warning_level`` the
-    median member's level.
+    median member's level. ``meteorology``: the file's data when already read (else read from
+    ``config.meteorology``). Several cities: :func:`project_boxes`, which batches them.
     """
-    met = load_meteorology(config.meteorology).slice(times[0], times[-1] + pd.Timedelta(hours=1))
-    ensemble = np.ndim(next(iter(scenario_kg_h.values()))) == 2
-    levels = np.atleast_2d(level_in_force)
-    emissions = {p: np.vstack([baseline_kg_h[p][None, :], np.atleast_2d(scenario_kg_h[p])]) for p in baseline_kg_h}
-    local = local_components(config, emissions, met, file)
-    obs = met.pm25_baseline_ug_m3
+    met = load_meteorology(config.meteorology) if meteorology is None else meteorology
+    return project_boxes(
+        [config], times, {p: np.asarray(v)[None] for p, v in baseline_kg_h.items()},
+        {p: np.asarray(v)[None] for p, v in scenario_kg_h.items()}, np.asarray(level_in_force)[None], [met], file,
+    )[0]
+
+
+def project_boxes(
+    configs: Sequence[AtmosphereConfig],
+    times: pd.DatetimeIndex,
+    baseline_kg_h: Mapping[str, np.ndarray],
+    scenario_kg_h: Mapping[str, np.ndarray],
+    level_in_force: np.ndarray,
+    meteorology: Sequence[Meteorology],
+    file=None,
+) -> list[Pm25Projection]:
+    """:func:`project_pm25` of several boxes (cities) at once, one projection per box.
+
+    ``configs``: each box's settings (:meth:`AtmosphereConfig.for_city`); ``baseline_kg_h``:
+    [kg/h] by pollutant, shape (boxes, hours); ``scenario_kg_h``: shape (boxes, hours) or
+    (boxes, members, hours); ``level_in_force``: shaped like the scenario; ``meteorology``: each
+    box's weather as read (:func:`sim.inputs.meteorology.load_meteorology`), covering the period.
+    The box model advances all boxes and variants together; calibration, background and figures
+    are per box as in :func:`project_pm25`.
+    """
+    mets = [m.slice(times[0], times[-1] + pd.Timedelta(hours=1)) for m in meteorology]
+    ensemble = np.ndim(next(iter(scenario_kg_h.values()))) == 3
+    levels = np.asarray(level_in_force)
+    levels = levels if ensemble else levels[:, None, :]  # (boxes, members, hours)
+    n, hours = len(configs), len(times)
+    emissions = {p: np.concatenate([np.reshape(baseline_kg_h[p], (n, 1, hours)), np.reshape(scenario_kg_h[p], (n, -1, hours))], axis=1)
+                 for p in baseline_kg_h}
+    local = local_components(configs, emissions, mets, file)
+    return [_calibrated(configs[k], times, mets[k].pm25_baseline_ug_m3, {key: v[k] for key, v in local.items()}, levels[k], ensemble, file)
+            for k in range(n)]
+
+
+def _calibrated(config: AtmosphereConfig, times: pd.DatetimeIndex, obs: np.ndarray, local: dict[str, np.ndarray], levels: np.ndarray,
+                ensemble: bool, file) -> Pm25Projection:
+    """One box's projection from its observed baseline PM2.5 ``obs`` [μg/m³] and its modelled
+    local components [μg/m³], shape (variants, hours) with the baseline first; ``levels``
+    (members, hours)."""
     try:
         c = calibration_scale(obs, local["local"][0], config.local_share)
     except InputError as exc:
