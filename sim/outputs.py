@@ -100,16 +100,17 @@ def _time_text(column: pd.Series) -> pa.Array:
     return text.take(pa.array(codes, mask=codes < 0))
 
 
-def csv_table(frame: pd.DataFrame) -> pa.Table:
-    """The cells of ``frame`` as :func:`write_csv` writes them: floats rounded to 9 significant
-    digits, times as text (2023-12-01T00:00), booleans as 0/1, text escaped."""
+def _csv_columns(frame: pd.DataFrame) -> pa.Table:
+    """The columns of ``frame`` as :func:`write_csv` writes them: times as text
+    (2023-12-01T00:00), booleans as 0/1, text escaped; floats as they are (NaN kept), rounded
+    block by block in :func:`_csv_block`, on the writer's threads."""
     out = {}
     for name in frame.columns:
         column = frame[name]
         if pd.api.types.is_datetime64_any_dtype(column.dtype):
             out[name] = _time_text(column)
         elif pd.api.types.is_float_dtype(column.dtype):
-            out[name] = pa.array(round_significant(column.to_numpy(float)), from_pandas=True)
+            out[name] = pa.array(column.to_numpy(float), type=pa.float64())
         elif pd.api.types.is_bool_dtype(column.dtype):
             out[name] = pa.array(column.to_numpy().astype(np.int8))
         elif pd.api.types.is_integer_dtype(column.dtype):
@@ -120,8 +121,12 @@ def csv_table(frame: pd.DataFrame) -> pa.Table:
 
 
 def _csv_block(table: pa.Table, rows: np.ndarray | None, start: int, header: bool) -> pa.Buffer:
-    """Rows ``start`` to ``start + CSV_BLOCK_ROWS`` of ``table`` (of ``table.take(rows)``) as CSV."""
+    """Rows ``start`` to ``start + CSV_BLOCK_ROWS`` of ``table`` (of ``table.take(rows)``) as CSV
+    bytes, floats rounded to 9 significant digits and NaN empty."""
     part = table.slice(start, CSV_BLOCK_ROWS) if rows is None else table.take(rows[start:start + CSV_BLOCK_ROWS])
+    for i, field in enumerate(part.schema):
+        if pa.types.is_floating(field.type):
+            part = part.set_column(i, field, pa.array(round_significant(part.column(i).to_numpy()), type=field.type, from_pandas=True))
     sink = pa.BufferOutputStream()
     pacsv.write_csv(part, sink, write_options=pacsv.WriteOptions(quoting_style="needed", include_header=header))
     return sink.getvalue()
@@ -133,25 +138,29 @@ def write_csv(frame: pd.DataFrame, path: Path, *, rows: np.ndarray | None = None
     ``rows``: positions of ``frame``'s rows in the order to write (all of them), so that a
     reordered copy of a large frame is never made.
 
-    Arrow's writer, about ten times faster than pandas'; a large table is formatted in blocks
-    of :data:`CSV_BLOCK_ROWS` rows on several threads and written in order (CSV rows stand
-    alone, so the bytes are those of one writer), a few blocks in memory at a time."""
-    table = csv_table(frame)
+    Arrow's writer, about ten times faster than pandas'. A large table is rounded and
+    formatted in blocks of :data:`CSV_BLOCK_ROWS` rows on several threads (numpy and Arrow
+    release the GIL) and written in order: CSV rows stand alone, so the bytes are those of one
+    writer. A few blocks are in memory at a time."""
+    table = _csv_columns(frame)
     workers = min(4, os.cpu_count() or 1)
-    if table.num_rows <= CSV_BLOCK_ROWS or workers == 1:
-        pacsv.write_csv(table if rows is None else table.take(rows), path, write_options=pacsv.WriteOptions(quoting_style="needed"))
-        return
-    from collections import deque
-    from concurrent.futures import ThreadPoolExecutor
+    starts = range(0, max(table.num_rows, 1), CSV_BLOCK_ROWS)  # an empty table: its header
+    with open(path, "wb") as fh:
+        if len(starts) == 1 or workers == 1:
+            for start in starts:
+                fh.write(_csv_block(table, rows, start, start == 0))
+            return
+        from collections import deque
+        from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(workers) as pool, open(path, "wb") as fh:
-        pending: deque = deque()
-        for start in range(0, table.num_rows, CSV_BLOCK_ROWS):
-            pending.append(pool.submit(_csv_block, table, rows, start, start == 0))
-            if len(pending) > 2 * workers:
+        with ThreadPoolExecutor(workers) as pool:
+            pending: deque = deque()
+            for start in starts:
+                pending.append(pool.submit(_csv_block, table, rows, start, start == 0))
+                if len(pending) > 2 * workers:
+                    fh.write(pending.popleft().result())
+            while pending:
                 fh.write(pending.popleft().result())
-        while pending:
-            fh.write(pending.popleft().result())
 
 
 def parquet_table(frame: pd.DataFrame) -> pa.Table:
