@@ -46,13 +46,28 @@ def escape_text_columns(frame: Any) -> Any:
     return out
 
 
+#: Exact powers of ten 10**0 ... 10**22 (every one of them is a double without error).
+_POWERS_OF_TEN = 10.0 ** np.arange(23, dtype=float)
+
+
 def round_significant(values: np.ndarray, digits: int = SIGNIFICANT_DIGITS) -> np.ndarray:
-    """Round to ``digits`` significant digits, so files show 4.6128, not 4.612799999999999."""
+    """Round to ``digits`` significant digits, so files show 4.6128, not 4.612799999999999.
+    Zeros, NaN and infinities are returned as given."""
     x = np.asarray(values, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        exponent = np.floor(np.log10(np.abs(x)))
-    shift = np.clip(digits - 1 - np.nan_to_num(exponent, nan=0.0, posinf=0.0, neginf=0.0), -22, 22)
-    scale = 10.0 ** np.abs(shift)
-    # divide by an exact power of ten: the result is the double nearest the rounded decimal
-    rounded = np.where(shift >= 0, np.round(x * scale) / scale, np.round(x / scale) * scale)
-    return np.where(np.isfinite(x) & (x != 0), rounded, x)
+    rounded = x.copy()
+    wanted = np.isfinite(x) & (x != 0)
+    every = bool(wanted.all())  # the usual column: no zero or NaN to leave out
+    v = x if every else x[wanted]
+    with np.errstate(all="ignore"):  # values near the largest double overflow in the branch np.where drops
+        exponent = np.floor(np.log10(np.abs(v)))
+        shift = np.clip(digits - 1 - exponent, -22, 22).astype(np.int64)
+        scale = _POWERS_OF_TEN[np.abs(shift)]
+        # divide by an exact power of ten: the result is the double nearest the rounded decimal
+        scaled = np.round(v * scale)
+        scaled /= scale
+        if not (shift >= 0).all():  # values of 1e9 and more: round to tens, hundreds...
+            scaled = np.where(shift >= 0, scaled, np.round(v / scale) * scale)
+    if every:
+        return scaled
+    rounded[wanted] = scaled
+    return rounded

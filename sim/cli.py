@@ -1,5 +1,6 @@
 """Command line: ``run_scenario.py SCENARIO.yaml [--out DIR] [--members N] [--seed S]
-[--executor serial|processes|dask] [--scheduler ADDRESS] [--no-report] [--lang en|zh] [--quiet]``
+[--executor serial|processes|dask] [--scheduler ADDRESS] [--no-report] [--format csv|parquet|both]
+[--lang en|zh] [--quiet]``
 and ``run_scenario.py --compare A.yaml B.yaml ... --out DIR``.
 
 Exit status: 0 success; 2 input error (one message naming file, row/key and the fix); 1 internal
@@ -34,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="where ensemble members run: in this process, on local worker processes, or on Dask")
     parser.add_argument("--scheduler", help="address of an existing Dask scheduler (with --executor dask), e.g. tcp://10.0.0.5:8786")
     parser.add_argument("--no-report", action="store_true", help="skip report.html, charts/ and measures.xlsx")
+    parser.add_argument("--format", choices=("csv", "parquet", "both"), dest="table_format",
+                        help="write the tables as CSV, Parquet (large lists: smaller, typed; pandas.read_parquet) or both "
+                        "(default: output.format of the scenario, else csv)")
     parser.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the report and charts (Chinese is drawn with the bundled Noto Sans CJK SC subset)")
     parser.add_argument("--schema", action="store_true", help="print the JSON Schema of the scenario format and exit")
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -164,13 +168,15 @@ def _main(args: argparse.Namespace) -> int:
                 def fill(folder: Path) -> None:
                     for stem, scenario, result in zip(stems, scenarios, results):
                         (folder / stem).mkdir()
-                        write_result(result, folder / stem, report=scenario.output.report and not args.no_report, lang=args.lang)
+                        write_result(result, folder / stem, report=scenario.output.report and not args.no_report, lang=args.lang,
+                                     table_format=args.table_format or scenario.output.format)
                     write_comparison(results, folder, lang=args.lang)
 
                 written = target.commit(fill)
             else:
                 scenario, result = scenarios[0], results[0]
-                written = target.commit(lambda folder: write_result(result, folder, report=scenario.output.report and not args.no_report, lang=args.lang))
+                written = target.commit(lambda folder: write_result(result, folder, report=scenario.output.report and not args.no_report, lang=args.lang,
+                                                                    table_format=args.table_format or scenario.output.format))
         say(f"wrote {written}")
         say(f"done in {time.perf_counter() - started:.1f} s")
         return 0

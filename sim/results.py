@@ -95,18 +95,22 @@ class Result:
     def emissions_by_group(self) -> pd.DataFrame:
         """Period totals [t] by variant, city, industry, grade and pollutant (tidy)."""
         lines = self.inventory.lines
+        keys = ["city", "industry", "grade"]
+        runs = (("baseline", self.baseline_run), ("scenario", self.scenario_run))
+        # both variants in one grouping: the groups are found once, and pandas sums each column
+        # on its own, so every total is the one a grouping per variant gives
+        totals = pd.DataFrame(np.hstack([run.line_total_kg / 1000.0 for _, run in runs]))
+        by_group = totals.groupby([lines[k].reset_index(drop=True) for k in keys], sort=True).sum()
         frames = []
-        for variant, run in (("baseline", self.baseline_run), ("scenario", self.scenario_run)):
-            table = pd.DataFrame(run.line_total_kg / 1000.0, columns=list(POLLUTANTS))
-            table[["city", "industry", "grade"]] = lines[["city", "industry", "grade"]].to_numpy()
-            grouped = table.groupby(["city", "industry", "grade"], sort=True)[list(POLLUTANTS)].sum().reset_index()
+        for v, (variant, run) in enumerate(runs):
+            grouped = by_group.iloc[:, v * len(POLLUTANTS):(v + 1) * len(POLLUTANTS)].set_axis(list(POLLUTANTS), axis=1).reset_index()
             if self.other.names:
                 other = pd.DataFrame(run.other_total_kg / 1000.0, columns=list(POLLUTANTS))
                 other.insert(0, "grade", "-")
                 other.insert(0, "industry", [f"other:{n}" for n in self.other.names])
                 other.insert(0, "city", list(self.other.cities))
                 grouped = pd.concat([grouped, other], ignore_index=True)
-            long = grouped.melt(id_vars=["city", "industry", "grade"], var_name="pollutant", value_name="total_t")
+            long = grouped.melt(id_vars=keys, var_name="pollutant", value_name="total_t")
             long.insert(0, "variant", variant)
             frames.append(long)
         return pd.concat(frames, ignore_index=True)
@@ -191,9 +195,10 @@ class Result:
         """Per city: list and society ratios, production loss [万元], emissions [t], PM2.5 figures."""
         lines = self.inventory.lines
         run = self.scenario_run
+        city_of_line = pd.Index(self.cities).get_indexer(lines.city)  # one pass over the text, not one per city
         out = {}
         for k, city in enumerate(self.cities):
-            mask = (lines.city == city).to_numpy()
+            mask = city_of_line == k
             other = self.other.city_id == k
             list_ratio, society_ratio = reduction_ratios(
                 self.inventory.mean_rate_kg_h[mask], self.measures_by_line.reduction[mask],

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, TINY_POLICY
 
 
 def cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
@@ -353,3 +353,20 @@ def test_tls_scheduler_address_is_left_to_dask():
     assert check_scheduler(f"tls://127.0.0.1:{_closed_port()}")[0] == "127.0.0.1"
     with pytest.raises(InputError, match="not a scheduler address"):
         check_scheduler("tls://127.0.0.1")
+
+
+def test_format_on_the_command_line_wins_over_the_scenario(tmp_path):
+    """output.format: both writes each table as CSV and Parquet; --format parquet on the command
+    line wins: no CSV of the tables then, metrics.json as always."""
+    tables = {"emissions", "emissions_by_group", "measures", "warnings"}
+    scenario = _tiny(tmp_path, policy=TINY_POLICY, output={"dir": str(tmp_path / "out"), "format": "both"})
+    proc = cli(str(scenario), "--no-report", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    names = {p.name for p in (tmp_path / "out").iterdir()}
+    assert names == {f"{t}.csv" for t in tables} | {f"{t}.parquet" for t in tables} | {"metrics.json", ".manifest.json"}
+    proc = cli(str(scenario), "--no-report", "--quiet", "--format", "parquet", "--out", str(tmp_path / "pq"))
+    assert proc.returncode == 0, proc.stderr
+    assert {p.name for p in (tmp_path / "pq").iterdir()} == {f"{t}.parquet" for t in tables} | {"metrics.json", ".manifest.json"}
+    a = json.loads((tmp_path / "out" / "metrics.json").read_text(encoding="utf-8"))
+    b = json.loads((tmp_path / "pq" / "metrics.json").read_text(encoding="utf-8"))
+    assert a["scenario_sha256"] == b["scenario_sha256"], "the format changes no result, nor the scenario's hash"

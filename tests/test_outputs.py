@@ -46,11 +46,11 @@ def test_interrupted_write_leaves_earlier_results_untouched(tiny_result, tmp_pat
     calls = []
     real = sim.outputs.write_csv
 
-    def failing(frame, path):
+    def failing(frame, path, **order):
         calls.append(path.name)
         if len(calls) == 3:  # two files written into the staging folder, then the failure
             raise exception
-        real(frame, path)
+        real(frame, path, **order)
 
     monkeypatch.setattr(sim.outputs, "write_csv", failing)
     with pytest.raises(type(exception)):
@@ -61,7 +61,7 @@ def test_interrupted_write_leaves_earlier_results_untouched(tiny_result, tmp_pat
 
 
 def test_interrupted_first_write_leaves_nothing(tiny_result, tmp_path, monkeypatch):
-    monkeypatch.setattr(sim.outputs, "write_csv", lambda frame, path: (_ for _ in ()).throw(OSError("disk full")))
+    monkeypatch.setattr(sim.outputs, "write_csv", lambda frame, path, **order: (_ for _ in ()).throw(OSError("disk full")))
     with pytest.raises(OSError):
         write_outputs(tiny_result, tmp_path / "out")
     assert list(tmp_path.iterdir()) == []
@@ -420,3 +420,121 @@ def test_control_characters_in_list_text_do_not_break_the_workbook(tmp_path):
     write_outputs(result, out, report=True)
     names = [c.value for r in openpyxl.load_workbook(out / "measures.xlsx").worksheets[0].iter_rows() for c in r if isinstance(c.value, str)]
     assert "甲水泥" in names
+
+
+# --------------------------------------------------------------------------- CSV at scale, Parquet
+
+
+def _mixed_frame(rows: int):
+    """Every kind of column the tables hold: Arrow-backed and object text (formula-like cells
+    among them, missing cells), floats needing rounding, zeros and NaN, whole numbers, booleans,
+    times with NaT."""
+    import numpy as np
+    import pandas as pd
+
+    k = np.arange(rows)
+    risky = np.where(k % 97 == 5, "=SUM(A1)", np.where(k % 89 == 3, "-5", "Cement line " + (k % 7).astype(str)))
+    return pd.DataFrame({
+        "name": pd.array(np.where(k % 50 == 1, None, risky), dtype="str"),
+        "plain": pd.array(["甲水泥 " + str(i % 13) for i in k], dtype="str"),
+        "objects": pd.Series(["@x" if i % 31 == 0 else ("" if i % 5 == 0 else f"o{i % 4}") for i in k], dtype=object),
+        "rate_kg_h": np.where(k % 11 == 0, 0.0, (k + 0.1) / 3.0),
+        "gaps": np.where(k % 13 == 0, np.nan, k * 1e9 + 0.123456789),
+        "count": k - rows // 2,
+        "flag": k % 3 == 0,
+        "time": pd.Series(pd.date_range("2023-12-01", periods=rows, freq="h")).where(k % 17 != 2),
+    })
+
+
+def test_csv_written_in_blocks_on_threads_is_the_csv_written_at_once(tmp_path, monkeypatch):
+    """Blocks formatted side by side (and reordered per block) give the bytes of one writer."""
+    import numpy as np
+
+    frame = _mixed_frame(1000)
+    order = np.random.default_rng(0).permutation(len(frame))
+    write_csv(frame, tmp_path / "once.csv")
+    write_csv(frame.iloc[order].reset_index(drop=True), tmp_path / "once_reordered.csv")
+    monkeypatch.setattr(sim.outputs, "CSV_BLOCK_ROWS", 64)
+    monkeypatch.setattr(sim.outputs.os, "cpu_count", lambda: 2)
+    write_csv(frame, tmp_path / "blocks.csv")
+    write_csv(frame, tmp_path / "blocks_reordered.csv", rows=order)
+    assert (tmp_path / "blocks.csv").read_bytes() == (tmp_path / "once.csv").read_bytes()
+    assert (tmp_path / "blocks_reordered.csv").read_bytes() == (tmp_path / "once_reordered.csv").read_bytes()
+
+
+def test_formula_check_reads_every_cell_of_sliced_and_chunked_arrow_text():
+    """The first-byte check looks at the cells of a slice (not those before it) and at every chunk."""
+    import pyarrow as pa
+
+    from sim.outputs import _escape_formulas, _may_hold_formula
+
+    text = pa.array(["=a", "ok", "", None, "b", "-1"], type=pa.large_string())
+    assert _may_hold_formula(text)
+    assert not _may_hold_formula(text.slice(1, 4))
+    assert _may_hold_formula(text.slice(4, 2))
+    assert not _may_hold_formula(pa.array(["", None], type=pa.string()))
+    chunked = pa.chunked_array([pa.array(["ok", "fine"]), pa.array(["still", "+1"])])
+    assert _may_hold_formula(chunked)
+    assert _escape_formulas(chunked).to_pylist() == ["ok", "fine", "still", "'+1"]
+    assert _escape_formulas(text).to_pylist() == ["'=a", "ok", "", None, "b", "'-1"]
+
+
+def test_parquet_holds_the_values_of_the_csv(tiny_result, tmp_path):
+    """Each table read back from Parquet equals the CSV: the same columns and rows, numbers to
+    the CSV's 9 significant digits (Parquet keeps every digit), text without the CSV's formula
+    quote, times as times; repeated text is dictionary-coded (read back as categories)."""
+    import numpy as np
+    import pandas as pd
+
+    written = write_tables(tiny_result, tmp_path, table_format="both")
+    stems = [name[:-4] for name in written if name.endswith(".csv")]
+    assert sorted(stems) == ["emissions", "emissions_by_group", "measures", "warnings"]
+    assert sorted(name[:-8] for name in written if name.endswith(".parquet")) == sorted(stems)
+    for stem in stems:
+        from_csv = pd.read_csv(tmp_path / f"{stem}.csv", keep_default_na=False, na_values=[""])
+        from_parquet = pd.read_parquet(tmp_path / f"{stem}.parquet")
+        assert list(from_parquet.columns) == list(from_csv.columns), stem
+        assert len(from_parquet) == len(from_csv), stem
+        for name in from_csv.columns:
+            parquet, csv_values = from_parquet[name], from_csv[name]
+            where = f"{stem}.{name}"
+            if pd.api.types.is_datetime64_any_dtype(parquet.dtype):
+                assert [None if pd.isna(v) else v.strftime("%Y-%m-%dT%H:%M") for v in parquet] == [None if pd.isna(v) else v for v in csv_values], where
+            elif pd.api.types.is_float_dtype(parquet.dtype):
+                # 9 significant digits: off by at most half a unit of the 9th digit
+                np.testing.assert_allclose(parquet.to_numpy(float), csv_values.to_numpy(float), rtol=5.000001e-9, atol=0, err_msg=where)
+            elif pd.api.types.is_integer_dtype(parquet.dtype) or pd.api.types.is_bool_dtype(parquet.dtype):
+                assert parquet.astype(np.int64).tolist() == csv_values.astype(np.int64).tolist(), where
+            else:
+                # a CSV cannot tell empty text from missing text: both read back as empty here
+                expected = ["" if pd.isna(v) else (str(v)[1:] if str(v).startswith("'") else str(v)) for v in csv_values]
+                assert ["" if pd.isna(v) else v for v in parquet.astype(object)] == expected, where
+    assert isinstance(pd.read_parquet(tmp_path / "emissions.parquet")["variant"].dtype, pd.CategoricalDtype), "repeated text is dictionary-coded"
+    measures = pd.read_parquet(tmp_path / "measures.parquet")
+    assert measures["baseline_so2_kg_d"].dtype == np.float64 and measures["source_row"].dtype == np.int64
+    assert measures["source_row"].tolist() == tiny_result.reduction_list["source_row"].tolist(), "the published order, as measures.csv"
+
+
+def test_parquet_keeps_types_and_text_unescaped(tmp_path):
+    import pandas as pd
+
+    frame = _mixed_frame(300)
+    sim.outputs.write_parquet(frame, tmp_path / "t.parquet")
+    back = pd.read_parquet(tmp_path / "t.parquet")
+    assert back["count"].dtype == "int64" and back["flag"].dtype == bool and back["rate_kg_h"].dtype == "float64"
+    assert back["rate_kg_h"].tolist() == frame["rate_kg_h"].tolist(), "every digit kept"
+    assert pd.api.types.is_datetime64_any_dtype(back["time"]) and back["time"].isna().tolist() == frame["time"].isna().tolist()
+    assert "=SUM(A1)" in set(back["name"].dropna()), "no formula quote in Parquet"
+    assert back["name"].isna().tolist() == frame["name"].isna().tolist()
+
+
+@pytest.mark.parametrize("table_format, suffixes", [("csv", {".csv"}), ("parquet", {".parquet"}), ("both", {".csv", ".parquet"})])
+def test_table_format_decides_the_files_and_the_manifest_lists_them(tiny_result, tmp_path, table_format, suffixes):
+    out = write_outputs(tiny_result, tmp_path / "out", table_format=table_format)
+    tables = {p.name for p in out.iterdir() if p.suffix in (".csv", ".parquet")}
+    assert {p[p.rindex("."):] for p in tables} == suffixes
+    assert {p[:p.rindex(".")] for p in tables} == {"emissions", "emissions_by_group", "measures", "warnings"}
+    listed = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["files"]
+    assert set(listed) == tables | {"metrics.json"}
+    write_outputs(tiny_result, out, table_format="csv")  # a rerun in another format replaces them
+    assert {p.suffix for p in out.iterdir() if p.name != MANIFEST} == {".csv", ".json"}

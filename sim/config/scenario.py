@@ -550,8 +550,14 @@ class EnsembleConfig(Frozen):
 
 
 class OutputConfig(Frozen):
+    """Where and how results are written. ``dir``: the output folder (``--out`` wins).
+    ``report``: report.html, charts/ and measures.xlsx (``--no-report`` turns them off).
+    ``format``: the tables as ``csv`` (the default), ``parquet`` (for large lists: smaller,
+    typed, read with ``pandas.read_parquet``) or ``both`` (``--format`` wins)."""
+
     dir: FilePath
     report: bool = True
+    format: Literal["csv", "parquet", "both"] = "csv"
 
 
 class Scenario(Frozen):
@@ -841,7 +847,7 @@ def scenario_sha256(scenario: Scenario) -> str:
     digest = hashlib.sha256()
     content = scenario.model_dump(
         mode="json",
-        exclude={"output": {"dir"}, "inventory": {"enterprises", "emission_factors"}, "atmosphere": {"meteorology": True, "cities": {"__all__": {"meteorology"}}},
+        exclude={"output": {"dir", "format"}, "inventory": {"enterprises", "emission_factors"}, "atmosphere": {"meteorology": True, "cities": {"__all__": {"meteorology"}}},
                  "warnings": {"forecast": {"file"}}},
     )
     digest.update(json.dumps(content, sort_keys=True, ensure_ascii=False).encode())
