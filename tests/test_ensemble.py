@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -62,6 +64,53 @@ def test_identical_outputs_across_executors(forecast_scenario, tmp_path):
     for name in serial:
         assert processes[name] == serial[name], name
         assert dask[name] == serial[name], name
+
+
+def test_processes_share_the_work_with_the_parent_and_give_the_serial_numbers(forecast_scenario, tmp_path, monkeypatch):
+    """Workers start while the parent runs batches from the end; whoever runs a batch, the
+    files are the serial ones byte for byte (per-line sums included: the batches are fixed)."""
+    import os
+
+    from sim.engine import ensemble
+
+    members = 32
+    scenario = _with(forecast_scenario, members=members)
+    serial = run(scenario, executor="serial")
+    real = ensemble.run_batch
+    ran_by = []
+
+    def slow_parent(shared, indices):  # the parent is slow here, so the workers get batches too
+        time.sleep(0.4)
+        return real(shared, indices)
+
+    def record(shared, members, executor="serial", scheduler=None, progress=None):
+        done = real_members(shared, members, executor, scheduler, progress)
+        ran_by.extend(b.pid for b in done)
+        return done
+
+    real_members = ensemble.run_members
+    monkeypatch.setattr(ensemble, "run_batch", slow_parent)
+    monkeypatch.setattr(ensemble, "WORKER_START_S", 0.0)
+    monkeypatch.setattr("sim.api.run_members", record)
+    processes = run(scenario, executor="processes")
+    assert len(ran_by) == len(ensemble.batches(members)) == ensemble.BATCHES
+    assert os.getpid() in ran_by and any(pid != os.getpid() for pid in ran_by)
+    names = ("pm25.csv", "metrics.json", "emissions.csv", "warnings.csv", "emissions_by_group.csv", "measures.csv")
+    (tmp_path / "s").mkdir(), (tmp_path / "p").mkdir()
+    write_tables(serial, tmp_path / "s"), write_tables(processes, tmp_path / "p")
+    for name in names:
+        assert (tmp_path / "p" / name).read_bytes() == (tmp_path / "s" / name).read_bytes(), name
+
+
+def test_short_ensembles_stay_in_the_parent(forecast_scenario, monkeypatch):
+    from sim.engine import ensemble
+
+    def refuse(*args):
+        raise AssertionError("a worker process was started for four members")
+
+    monkeypatch.setattr(ensemble, "get_context", refuse)
+    res = run(_with(forecast_scenario, members=4), executor="processes")
+    assert len(res.member_runs) == 4
 
 
 def test_bands_and_statistics(forecast_scenario):

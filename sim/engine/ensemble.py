@@ -61,6 +61,7 @@ class BatchOutput:
     runs: list[EngineResult]
     line_total_sum_kg: np.ndarray
     other_total_sum_kg: np.ndarray
+    pid: int = 0  # the process that ran the batch
 
 
 #: Memory a run needs per member [bytes]: BYTES_PER_MEMBER_HOUR × hours (× cities) plus
@@ -166,7 +167,7 @@ def run_batch(shared: SharedInputs, indices: list[int]) -> BatchOutput:
         r.line_total_kg = np.zeros((0, 0))
         r.other_total_kg = np.zeros((0, 0))
         r.events = []
-    return BatchOutput(list(indices), runs, line_sum, other_sum)
+    return BatchOutput(list(indices), runs, line_sum, other_sum, os.getpid())
 
 
 #: Members are split into this many batches whatever the executor, so that per-line totals

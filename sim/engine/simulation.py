@@ -335,7 +335,6 @@ class _Recorder:
         sorted_groups = self.unit_group[self.group_order]
         self.group_starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]]) if units else np.zeros(0, dtype=np.int64)
         self.filled_groups = sorted_groups[self.group_starts]
-        self.group_profile = np.arange(self.n_groups) // c
         self.cum_weight = inp.cumulative_profile_weights
         self.unit_weight = np.zeros(units)  # Σ over settled hours of factor × temporal weight [h]
         self.unit_settled_at = np.zeros(units, dtype=np.int64)
@@ -344,6 +343,8 @@ class _Recorder:
         self.enterprise = np.asarray(inp.enterprise_code).astype(np.int64)
         self.value_per_h = np.asarray(inp.value_wan_yuan_d, dtype=float) / 24.0
         self.other_city = inp.other_city()
+        self.other_city_onehot = np.zeros((k, c))
+        self.other_city_onehot[np.arange(k), self.other_city] = 1.0
         self.hourly_by_city = np.zeros((inp.hours, c, p))
         self._sum_units()
         classes = inp.enterprise_classes
@@ -444,26 +445,23 @@ class _Recorder:
             self._refresh_sums()
             self.dirty = False
         inp, res = self.inp, self.res
-        c = inp.n_cities
+        c, p = inp.n_cities, self.by_group.shape[1]
+        hours = t1 - t0
         w = inp.profile_weights[:, t0:t1]
-        if c == 1:
-            lines_hourly = w.T @ self.by_group
-            self.hourly_by_city[t0:t1, 0] += lines_hourly
-        else:
-            per_group = w[self.group_profile].T[:, :, None] * self.by_group[None, :, :]  # (hours, groups, pollutants)
-            city_hourly = per_group.reshape(t1 - t0, -1, c, self.by_group.shape[1]).sum(axis=1)
-            self.hourly_by_city[t0:t1] += city_hourly
-            lines_hourly = city_hourly.sum(axis=1)
-        res.hourly_kg_h[t0:t1] += lines_hourly
+        # groups are profile-major (profile × cities + city): one product gives every city
+        city_hourly = (w.T @ self.by_group.reshape(-1, c * p)).reshape(hours, c, p)
+        self.hourly_by_city[t0:t1] += city_hourly
+        res.hourly_kg_h[t0:t1] += city_hourly.sum(axis=1) if c > 1 else city_hourly[:, 0]
         ow = inp.other_weights[:, t0:t1]
         other = inp.other_rate_kg_h * self.other_factor
-        other_hourly = ow.T[:, :, None] * other[None, :, :]  # (hours, categories, pollutants)
-        res.other_hourly_kg_h[t0:t1] += other_hourly.sum(axis=1)
-        np.add.at(self.hourly_by_city, (slice(t0, t1), self.other_city), other_hourly)
-        res.other_total_kg += other * ow.sum(axis=1)[:, None]
+        if other.shape[0]:
+            other_by_city = (self.other_city_onehot[:, :, None] * other[:, None, :]).reshape(-1, c * p)  # (categories, cities × pollutants)
+            other_city_hourly = (ow.T @ other_by_city).reshape(hours, c, p)
+            self.hourly_by_city[t0:t1] += other_city_hourly
+            res.other_hourly_kg_h[t0:t1] += ow.T @ other
+            res.other_total_kg += other * ow.sum(axis=1)[:, None]
         res.level_by_city[t0:t1] = self.level_in_force
         res.level_in_force[t0:t1] = self.level_in_force.max()
-        hours = t1 - t0
         res.loss_by_city_wan_yuan += self.loss_per_hour * hours
         res.production_loss_wan_yuan += float(self.loss_per_hour.sum()) * hours
         res.lines_stopped[t0:t1] = self.n_stopped
