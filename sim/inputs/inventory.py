@@ -213,7 +213,7 @@ class Inventory:
         distinct values (object array). Rules and groupings compare the few distinct values
         and index by the codes instead of comparing text line by line."""
         if column not in self._codes:
-            self._codes[column] = _column_codes(self.lines[column])
+            self._codes[column] = column_codes(self.lines[column])
         return self._codes[column]
 
     @property
@@ -753,9 +753,10 @@ def _read_list(path: Path, sheet: str | None, header_row: int | None = None, arr
     return table.reset_index(drop=True), notes, _ListColumns(frozenset(mapping.values()), units, fast is not None)
 
 
-def _column_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def column_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """A text column as the code of each row (int32; -1 for a missing cell) and its distinct
-    values (object array): a Categorical's own codes, else codes by pandas.factorize."""
+    values (object array): a Categorical's own codes, else codes by pandas.factorize (in order
+    of first appearance)."""
     if isinstance(values.dtype, pd.CategoricalDtype):
         return values.cat.codes.to_numpy().astype(np.int32, copy=False), values.cat.categories.to_numpy(dtype=object)
     codes, uniques = pd.factorize(values)
@@ -765,7 +766,7 @@ def _column_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def _per_value(values: pd.Series, func: Callable[[Any], Any]) -> tuple[np.ndarray, np.ndarray]:
     """``func`` applied once per distinct value (lists repeat grades, units and flags): the
     results (object array, None last for a missing cell) and each row's index into them."""
-    codes, uniques = _column_codes(values)
+    codes, uniques = column_codes(values)
     return np.array([func(u) for u in uniques] + [None], dtype=object), codes
 
 
@@ -806,7 +807,7 @@ def _to_numbers(table: pd.DataFrame, col: str, path: Path) -> np.ndarray:
     if pd.api.types.is_numeric_dtype(column.dtype):
         return column.to_numpy(float)
     if isinstance(column.dtype, pd.CategoricalDtype):
-        codes, spellings = _column_codes(column)
+        codes, spellings = column_codes(column)
         values, bad, decimal_comma = _parse_numbers(pd.Series(spellings, dtype=str))
         values, bad, decimal_comma = values[codes], bad[codes], decimal_comma[codes]
     else:
@@ -874,12 +875,12 @@ def _industry_keys(table: pd.DataFrame, factors: EmissionFactors) -> tuple[np.nd
     Names are looked up once per distinct industry and per distinct (industry, process) pair."""
     processes = factors.processes
     industries = set(factors.industries)
-    industry_codes, industry = _column_codes(table.industry)
+    industry_codes, industry = column_codes(table.industry)
     if not all(v in industries for v in industry):
         names = industry_names(factors)
         industry = np.array([v if v in industries else names.get(header_key(v), v) for v in industry], dtype=object)
     known_industry = np.array([v in industries for v in industry], dtype=bool)
-    process_codes, process = _column_codes(table.process)
+    process_codes, process = column_codes(table.process)
     pair_codes, pairs = pd.factorize(industry_codes.astype(np.int64) * (len(process) + 1) + process_codes)
     pair_industry, pair_process = industry[pairs // (len(process) + 1)], process[pairs % (len(process) + 1)]
     pair_key = processes.index.get_indexer(pd.MultiIndex.from_arrays([pair_industry, pair_process]))
@@ -1066,8 +1067,8 @@ def _checked_inventory(path: Path, factors: EmissionFactors, table: pd.DataFrame
     trips = numbers["truck_trips_per_day"]
     bulk = flags["bulk_transport"]
     _fail(path, (table.line_id == TRANSPORT_LINE).to_numpy(), "line_id", f"line_id '{{value}}' is reserved for the derived heavy-truck row of bulk-transport enterprises.", "rename the line (e.g. road_transport_1).", table)
-    enterprise_codes, _ = _column_codes(table.enterprise_id)
-    line_codes, line_names = _column_codes(table.line_id)
+    enterprise_codes, _ = column_codes(table.enterprise_id)
+    line_codes, line_names = column_codes(table.line_id)
     line_key = pd.Series(enterprise_codes.astype(np.int64) * (len(line_names) + 1) + line_codes)
     row = _first_bad(line_key.duplicated(keep="first").to_numpy())
     if row is not None:
@@ -1120,7 +1121,8 @@ def _add_transport_rows(lines: pd.DataFrame, kg_d: np.ndarray, bulk: np.ndarray,
     Trips are per enterprise: the largest value given on its rows counts.
     """
     bad = bulk & np.isnan(trips)
-    _fail(path, bad, "truck_trips_per_day", "bulk_transport is set but truck_trips_per_day is empty.", "give the enterprise's heavy-truck trips per day.", lines.assign(truck_trips_per_day=""))
+    if bad.any():  # the table for the message only then: a copy of the list
+        _fail(path, bad, "truck_trips_per_day", "bulk_transport is set but truck_trips_per_day is empty.", "give the enterprise's heavy-truck trips per day.", lines.assign(truck_trips_per_day=""))
     if not bulk.any():
         return lines, kg_d, enterprise_code, key_index
     key = (TRANSPORT_INDUSTRY, TRANSPORT_PROCESS)
