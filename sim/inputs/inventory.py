@@ -588,22 +588,6 @@ def _read_csv_arrow(raw: bytes, encoding: str, skip: int, width: int, mapping: d
         return None
 
     plain = {n: pa.compute.utf8_trim_whitespace(arrow.column(n)) for n, t in types.items() if t == pa.string()}
-    table: dict[str, object] = {}
-    for i, n in enumerate(names):
-        canonical = mapping.get(i)
-        if canonical is None:
-            continue
-        if types[n] == pa.float64():
-            table[canonical] = arrow.column(n).to_numpy()
-        elif types[n] == pa.string():
-            table[canonical] = plain[n].to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow", na_value=np.nan)}.get)
-        else:
-            codes, values = _coded(arrow.column(n))
-            if canonical not in NUMERIC_COLUMNS:  # numbers keep their spelling: _to_numbers reads it
-                typed = values if canonical in VERBATIM_COLUMNS else _as_pandas_reads(values)
-                values = pa.compute.utf8_trim_whitespace(pa.array(typed, pa.string())).to_pylist()
-            table[canonical] = _categorical(codes, values)
-    table = pd.DataFrame(table)
 
     # empty rows: no enterprise_id, and every other cell (read or not) blank too
     empty = np.zeros(arrow.num_rows, dtype=bool)
@@ -618,6 +602,27 @@ def _read_csv_arrow(raw: bytes, encoding: str, skip: int, width: int, mapping: d
             else:
                 blank &= np.array([not str(v).strip() for v in rows.column(n).cast(pa.string()).to_pylist()], dtype=bool)
         empty[maybe] = blank
+
+    # column by column, each arrow column let go once converted: the peak stays near one copy
+    table: dict[str, object] = {}
+    for i, n in enumerate(names):
+        canonical = mapping.get(i)
+        column = arrow.column(n)
+        arrow = arrow.drop_columns([n])
+        if canonical is None:
+            continue
+        if types[n] == pa.float64():
+            table[canonical] = column.to_numpy()
+        elif types[n] == pa.string():
+            table[canonical] = _arrow_text(plain.pop(n))
+        else:
+            codes, values = _coded(column)
+            if canonical not in NUMERIC_COLUMNS:  # numbers keep their spelling: _to_numbers reads it
+                typed = values if canonical in VERBATIM_COLUMNS else _as_pandas_reads(values)
+                values = pa.compute.utf8_trim_whitespace(pa.array(typed, pa.string())).to_pylist()
+            table[canonical] = _categorical(codes, values)
+        del column
+    table = pd.DataFrame(table, copy=False)  # without copy=False pandas copies each number column into one block
     return table, empty
 
 
@@ -974,17 +979,17 @@ def load_inventory(path: str | Path, factors: EmissionFactors, sheet: str | None
     return _checked_inventory(path, factors, table, notes, columns)
 
 
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' str dtype, as the pandas reader gives text
+
+
+def _arrow_text(array: pa.Array | pa.ChunkedArray) -> pd.Series:
+    """Arrow text as a column of pandas' str dtype, without a copy."""
+    return pd.Series(array.to_pandas(types_mapper={pa.string(): _STR, pa.large_string(): _STR}.get))
+
+
 def _text_column(codes: np.ndarray, values: np.ndarray | list[str]) -> pd.Series:
-    """Codes into ``values`` as a column of text (pandas' str dtype), decoded by pyarrow."""
-    coded = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(list(values), pa.large_string()))
-    return pd.Series(coded.dictionary_decode().to_pandas(types_mapper={pa.large_string(): pd.StringDtype("pyarrow", na_value=np.nan)}.get))
-
-
-def _as_text(column: pd.Series) -> pd.Series:
-    """A text column of the checked table as the list's text column (str dtype)."""
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        return _text_column(column.cat.codes.to_numpy(), column.cat.categories.to_numpy(dtype=object))
-    return column.reset_index(drop=True)
+    """Codes into ``values`` as a column of text, decoded by pyarrow."""
+    return _arrow_text(pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(list(values), pa.large_string())).dictionary_decode())
 
 
 def _checked_inventory(path: Path, factors: EmissionFactors, table: pd.DataFrame, notes: list[str], columns: _ListColumns) -> Inventory:
@@ -1055,15 +1060,6 @@ def _checked_inventory(path: Path, factors: EmissionFactors, table: pd.DataFrame
     pm10, pm25 = direct[:, POLLUTANTS.index("pm10")], direct[:, POLLUTANTS.index("pm25")]
     _fail(path, pm25 > pm10 + 1e-9, "pm25_kg_h", "pm25_kg_h exceeds pm10_kg_h.", "PM2.5 is part of PM10; check the two columns.", table)
 
-    # daily emission [kg/d]: direct rates run for hours_per_day; factor rates follow activity
-    factor_kg_d = np.where(has_activity, activity * np.nan_to_num(multiplier), 0.0)[:, None] * factors.factor_kg_per_unit[key_index]
-    kg_d = np.where(has_direct, direct * hours[:, None], factor_kg_d)
-    both = np.flatnonzero(has_activity & has_direct.any(axis=1))
-    for odd in (_implausible_rates(direct[both] * hours[both, None], factor_kg_d[both], both, table, path),
-                _systematic_rates(direct[both] * hours[both, None], factor_kg_d[both], path)) if both.size else ():
-        if odd:
-            notes.append(odd)
-
     trips = numbers["truck_trips_per_day"]
     bulk = flags["bulk_transport"]
     _fail(path, (table.line_id == TRANSPORT_LINE).to_numpy(), "line_id", f"line_id '{{value}}' is reserved for the derived heavy-truck row of bulk-transport enterprises.", "rename the line (e.g. road_transport_1).", table)
@@ -1075,56 +1071,85 @@ def _checked_inventory(path: Path, factors: EmissionFactors, table: pd.DataFrame
         key = (table.enterprise_id.iloc[row], table.line_id.iloc[row])
         rows = table.source_row.to_numpy()[(line_key == line_key.iloc[row]).to_numpy()]
         raise InputError(path, f"rows {', '.join(map(str, rows))}, columns enterprise_id/line_id", f"line '{key[1]}' of enterprise '{key[0]}' appears more than once.", "give each production line its own line_id.")
-
-    lines = pd.DataFrame(
-        {
-            "enterprise_id": _as_text(table.enterprise_id),
-            "enterprise_name": _as_text(table.enterprise_name),
-            "city": _as_text(table.city),
-            "district": _as_text(table.district),
-            "lat": numbers["lat"],
-            "lon": numbers["lon"],
-            "industry": _as_text(table.industry),
-            "process": _as_text(table.process),
-            "line_id": _as_text(table.line_id),
-            "grade": _text_column(grade_codes, grades[:-1]),
-            "activity": activity,
-            "activity_unit": _as_text(table.activity_unit),
-            "hours_per_day": hours,
-            "output_value_wan_yuan_per_day": np.nan_to_num(numbers["output_value_wan_yuan_per_day"]),
-            **flags,
-            "truck_trips_per_day": trips,
-            "rate_basis": np.where(has_direct.all(axis=1), "direct", np.where(has_direct.any(axis=1), "mixed", "factor")),
-            "source_row": table.source_row.to_numpy(),
-            "derived": False,
-        }
-    )
-    del table
+    del line_key
     # enterprises numbered in order of first appearance, as pandas.factorize numbers them
     enterprise_code = pd.factorize(enterprise_codes)[0]
-    lines, kg_d, enterprise_code, key_index = _add_transport_rows(lines, kg_d, bulk, trips, factors, path, enterprise_code, key_index)
+    first_rows, firm_trips = _transport_rows(bulk, trips, enterprise_code, factors, path, table)
+    n, k = len(table), first_rows.size
+    transport = factors.processes.index.get_loc((TRANSPORT_INDUSTRY, TRANSPORT_PROCESS)) if k else -1
+    key_index = np.concatenate([key_index, np.full(k, transport)])
+
+    # daily emission [kg/d]: direct rates run for hours_per_day; factor rates follow activity;
+    # the rows of derived truck traffic below, per trip
+    factor_kg_d = np.where(has_activity, activity * np.nan_to_num(multiplier), 0.0)[:, None] * factors.factor_kg_per_unit[key_index[:n]]
+    kg_d = np.empty((n + k, len(POLLUTANTS)))
+    kg_d[:n] = factor_kg_d
+    np.copyto(kg_d[:n], direct * hours[:, None], where=has_direct)
+    kg_d[n:] = firm_trips[:, None] * factors.factor_kg_per_unit[transport][None, :] if k else 0.0
+    both = np.flatnonzero(has_activity & has_direct.any(axis=1))
+    for odd in (_implausible_rates(direct[both] * hours[both, None], factor_kg_d[both], both, table, path),
+                _systematic_rates(direct[both] * hours[both, None], factor_kg_d[both], path)) if both.size else ():
+        if odd:
+            notes.append(odd)
+    del factor_kg_d, direct
+
+    def number(values: np.ndarray, derived: float | np.ndarray | None = None) -> np.ndarray:
+        """A column of the rows, then of the derived rows: ``derived``, else a copy of the enterprise's first bulk-transport row."""
+        return np.concatenate([values, values[first_rows] if derived is None else np.broadcast_to(np.asarray(derived, dtype=values.dtype), (k,))])
+
+    def text(column: pd.Series | tuple[np.ndarray, np.ndarray], derived: str | None = None) -> pd.Series:
+        """A text column of the rows, then of the derived rows (as :func:`number`)."""
+        if isinstance(column, pd.Series) and not isinstance(column.dtype, pd.CategoricalDtype) and derived is None:  # ids and names: as read
+            return column.reset_index(drop=True) if not k else _arrow_text(pa.array(column.array).take(pa.array(np.concatenate([np.arange(n), first_rows]))))
+        codes, values = column_codes(column) if isinstance(column, pd.Series) else column
+        if derived is not None:
+            values = np.append(values, np.array([derived], dtype=object))
+        return _text_column(number(codes.astype(np.int32, copy=False), None if derived is None else len(values) - 1), values)
+
+    basis = np.where(has_direct.all(axis=1), 0, np.where(has_direct.any(axis=1), 1, 2)).astype(np.int32)
+    lines = pd.DataFrame(
+        {
+            "enterprise_id": text(table.enterprise_id),
+            "enterprise_name": text(table.enterprise_name),
+            "city": text(table.city),
+            "district": text(table.district),
+            "lat": number(numbers["lat"]),
+            "lon": number(numbers["lon"]),
+            "industry": text(table.industry, TRANSPORT_INDUSTRY),
+            "process": text(table.process, TRANSPORT_PROCESS),
+            "line_id": text((line_codes, line_names), TRANSPORT_LINE),
+            "grade": text((grade_codes, grades[:-1])),
+            "activity": number(activity, firm_trips),
+            "activity_unit": text(table.activity_unit, "trip/d"),
+            "hours_per_day": number(hours, 24.0),
+            "output_value_wan_yuan_per_day": number(np.nan_to_num(numbers["output_value_wan_yuan_per_day"]), 0.0),
+            **{flag: number(state) for flag, state in flags.items()},
+            "truck_trips_per_day": number(trips, firm_trips),
+            "rate_basis": _text_column(number(basis, 2), np.array(["direct", "mixed", "factor"], dtype=object)),
+            "source_row": number(table.source_row.to_numpy()),
+            "derived": np.arange(n + k) >= n,
+            "enterprise_code": number(enterprise_code),
+            "voc_industry": factors.processes.voc_industry.to_numpy()[key_index],
+        },
+        copy=False,  # the columns are fresh arrays: no copy into blocks
+    )
     # temporal-profile groups: the distinct (hourly, weekly) pairs of the processes in the list
     pair_of_process, pairs = pd.factorize(pd.MultiIndex.from_arrays([factors.processes.hourly_profile, factors.processes.weekly_profile]))
     codes, used = pd.factorize(pair_of_process[key_index], sort=True)
     uniques = [tuple(pairs[k]) for k in used]
-    lines["enterprise_code"] = enterprise_code
-    lines["voc_industry"] = factors.processes.voc_industry.to_numpy()[key_index]
     return Inventory(lines, kg_d / 24.0, codes.astype(np.int32), tuple(uniques), factors, path, tuple(notes))
 
 
-def _add_transport_rows(lines: pd.DataFrame, kg_d: np.ndarray, bulk: np.ndarray, trips: np.ndarray, factors: EmissionFactors, path: Path,
-                        enterprise_code: np.ndarray, key_index: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
-    """One derived row per bulk-transport enterprise for its heavy-truck traffic (应急运输响应),
-    in order of the enterprises' first bulk-transport row; with it the enterprise code and
-    position in ``factors.processes`` of every row.
-
-    Trips are per enterprise: the largest value given on its rows counts.
+def _transport_rows(bulk: np.ndarray, trips: np.ndarray, enterprise_code: np.ndarray, factors: EmissionFactors, path: Path, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The derived rows for heavy-truck traffic (应急运输响应), one per bulk-transport
+    enterprise in order of its first bulk-transport row: that row (a copy of which the derived
+    row is) and the enterprise's trips per day, the largest value given on its rows.
     """
     bad = bulk & np.isnan(trips)
     if bad.any():  # the table for the message only then: a copy of the list
-        _fail(path, bad, "truck_trips_per_day", "bulk_transport is set but truck_trips_per_day is empty.", "give the enterprise's heavy-truck trips per day.", lines.assign(truck_trips_per_day=""))
+        _fail(path, bad, "truck_trips_per_day", "bulk_transport is set but truck_trips_per_day is empty.", "give the enterprise's heavy-truck trips per day.", table.assign(truck_trips_per_day=""))
     if not bulk.any():
-        return lines, kg_d, enterprise_code, key_index
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
     key = (TRANSPORT_INDUSTRY, TRANSPORT_PROCESS)
     if key not in factors.processes.index:
         raise InputError(factors.folder / "industries.csv", None, f"the list has bulk-transport enterprises but no '{key[0]}/{key[1]}' process.", "add the heavy-truck process and its factors.")
@@ -1132,18 +1157,5 @@ def _add_transport_rows(lines: pd.DataFrame, kg_d: np.ndarray, bulk: np.ndarray,
     firms, first, firm_of_row = np.unique(enterprise_code[rows], return_index=True, return_inverse=True)
     most_trips = np.full(firms.size, -np.inf)
     np.maximum.at(most_trips, firm_of_row, trips[rows])
-    order = np.argsort(first, kind="stable")  # enterprises in order of their first bulk-transport row
-    first_rows, firm_trips = rows[first[order]], most_trips[order]
-    base = lines.iloc[first_rows].reset_index(drop=True)
-    if (base.line_id == TRANSPORT_LINE).any():
-        raise InputError(path, "column line_id", f"line_id '{TRANSPORT_LINE}' is reserved for derived truck traffic.", "rename that line.")
-    position = factors.processes.index.get_loc(key)
-    per_trip = factors.factor_kg_per_unit[position]
-    derived = base.assign(
-        industry=TRANSPORT_INDUSTRY, process=TRANSPORT_PROCESS, line_id=TRANSPORT_LINE,
-        activity=firm_trips, activity_unit="trip/d", hours_per_day=24.0,
-        output_value_wan_yuan_per_day=0.0, truck_trips_per_day=firm_trips,
-        rate_basis="factor", derived=True,
-    )
-    return (pd.concat([lines, derived[lines.columns]], ignore_index=True), np.vstack([kg_d, firm_trips[:, None] * per_trip[None, :]]),
-            np.concatenate([enterprise_code, enterprise_code[first_rows]]), np.concatenate([key_index, np.full(first_rows.size, position)]))
+    order = np.argsort(first, kind="stable")
+    return rows[first[order]], most_trips[order]
