@@ -200,8 +200,8 @@ class Inventory:
     factors: EmissionFactors
     source_file: Path
     notes: tuple[str, ...] = ()  # rows skipped and columns not read, for the run's notes
-    # column -> (code of each line, distinct values): filled by the reader, else on first use;
-    # not an init field, so that dataclasses.replace(lines=...) starts afresh
+    # column -> (code of each line, distinct values), filled on first use; not an init field,
+    # so that dataclasses.replace(lines=...) starts afresh
     _codes: dict[str, tuple[np.ndarray, np.ndarray]] = field(init=False, default_factory=dict, repr=False, compare=False)
 
     @property
@@ -533,10 +533,10 @@ def _as_pandas_reads(values: list[str]) -> list[str]:
     return pd.read_csv(cells, header=None, keep_default_na=False, skip_blank_lines=False)[0].astype(str).tolist()
 
 
-def _coded(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
-    """A dictionary-coded column as one code per row (int32) and its dictionary."""
+def _coded(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """A dictionary-coded column as one code per row (int32) and its dictionary (distinct values)."""
     whole = column.unify_dictionaries().combine_chunks() if column.num_chunks else pa.array([], column.type)
-    return whole.indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False), whole.dictionary.to_pylist()
+    return whole.indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False), whole.dictionary
 
 
 def _categorical(codes: np.ndarray, values: list[str]) -> pd.Categorical:
@@ -616,11 +616,12 @@ def _read_csv_arrow(raw: bytes, encoding: str, skip: int, width: int, mapping: d
         elif types[n] == pa.string():
             table[canonical] = _arrow_text(plain.pop(n))
         else:
-            codes, values = _coded(column)
-            if canonical not in NUMERIC_COLUMNS:  # numbers keep their spelling: _to_numbers reads it
-                typed = values if canonical in VERBATIM_COLUMNS else _as_pandas_reads(values)
-                values = pa.compute.utf8_trim_whitespace(pa.array(typed, pa.string())).to_pylist()
-            table[canonical] = _categorical(codes, values)
+            codes, dictionary = _coded(column)
+            if canonical in NUMERIC_COLUMNS:  # numbers keep their spelling, read by _to_numbers; the dictionary is distinct already
+                table[canonical] = pd.Categorical.from_codes(codes, categories=pd.Index(dictionary.to_numpy(zero_copy_only=False), dtype=object))
+            else:
+                typed = dictionary if canonical in VERBATIM_COLUMNS else pa.array(_as_pandas_reads(dictionary.to_pylist()), pa.string())
+                table[canonical] = _categorical(codes, pa.compute.utf8_trim_whitespace(typed).to_pylist())
         del column
     table = pd.DataFrame(table, copy=False)  # without copy=False pandas copies each number column into one block
     return table, empty
