@@ -1083,16 +1083,17 @@ def _checked_inventory(path: Path, factors: EmissionFactors, table: pd.DataFrame
     # daily emission [kg/d]: direct rates run for hours_per_day; factor rates follow activity;
     # the rows of derived truck traffic below, per trip
     factor_kg_d = np.where(has_activity, activity * np.nan_to_num(multiplier), 0.0)[:, None] * factors.factor_kg_per_unit[key_index[:n]]
+    direct_kg_d = np.multiply(direct, hours[:, None], out=direct)  # the rates are not needed as such any more
     kg_d = np.empty((n + k, len(POLLUTANTS)))
     kg_d[:n] = factor_kg_d
-    np.copyto(kg_d[:n], direct * hours[:, None], where=has_direct)
+    np.copyto(kg_d[:n], direct_kg_d, where=has_direct)
     kg_d[n:] = firm_trips[:, None] * factors.factor_kg_per_unit[transport][None, :] if k else 0.0
     both = np.flatnonzero(has_activity & has_direct.any(axis=1))
-    for odd in (_implausible_rates(direct[both] * hours[both, None], factor_kg_d[both], both, table, path),
-                _systematic_rates(direct[both] * hours[both, None], factor_kg_d[both], path)) if both.size else ():
+    for odd in (_implausible_rates(direct_kg_d[both], factor_kg_d[both], both, table, path),
+                _systematic_rates(direct_kg_d[both], factor_kg_d[both], path)) if both.size else ():
         if odd:
             notes.append(odd)
-    del factor_kg_d, direct
+    del factor_kg_d, direct, direct_kg_d
 
     def number(values: np.ndarray, derived: float | np.ndarray | None = None) -> np.ndarray:
         """A column of the rows, then of the derived rows: ``derived``, else a copy of the enterprise's first bulk-transport row."""
