@@ -150,7 +150,7 @@ def prepare(scenario: Scenario) -> Prepared:
         other_weights=other.weights,
         other_reduction=other.reduction,
         inspections=None if inspections is None else Inspections(inspections.per_day, inspections.catch_probability, inspections.hour_of_day),
-        city_id=np.searchsorted(np.array(cities, dtype=object), inventory.lines.city.to_numpy()).astype(np.int64),
+        city_id=np.searchsorted(np.array(cities, dtype=object), inventory.codes("city")[1])[inventory.codes("city")[0]].astype(np.int64),
         other_city_id=other.city_id,
         n_cities=len(cities),
     )

@@ -1102,7 +1102,10 @@ def _checked_inventory(path: Path, factors: EmissionFactors, table: pd.DataFrame
     def text(column: pd.Series | tuple[np.ndarray, np.ndarray], derived: str | None = None) -> pd.Series:
         """A text column of the rows, then of the derived rows (as :func:`number`)."""
         if isinstance(column, pd.Series) and not isinstance(column.dtype, pd.CategoricalDtype) and derived is None:  # ids and names: as read
-            return column.reset_index(drop=True) if not k else _arrow_text(pa.array(column.array).take(pa.array(np.concatenate([np.arange(n), first_rows]))))
+            if not k:
+                return column.reset_index(drop=True)
+            read = pa.chunked_array(pa.array(column.array))  # the derived rows as one more chunk: the rest is not copied
+            return _arrow_text(pa.chunked_array([*read.chunks, read.take(pa.array(first_rows))], type=read.type))
         codes, values = column_codes(column) if isinstance(column, pd.Series) else column
         if derived is not None:
             values = np.append(values, np.array([derived], dtype=object))
