@@ -21,11 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import openpyxl
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-from openpyxl.utils import get_column_letter
 
 from sim.errors import InputError
 from sim.inputs.tables import read_text_csv
@@ -416,6 +414,8 @@ def _xlsx_text(value: object) -> str:
 def _open_book(path: Path, data_only: bool) -> Iterator[Any]:
     """The workbook, read-only, closed on leaving; openpyxl's remarks on the styles and data
     validation of exported workbooks silenced."""
+    import openpyxl  # here: a CSV list, the common case, need not import it (~0.1 s)
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         book = openpyxl.load_workbook(path, read_only=True, data_only=data_only)
@@ -493,6 +493,8 @@ def _uncached_formulas(path: Path, sheet: str, rows: list[list[str]], first: int
             text = {(lo + k, j) for k, row in enumerate(_sheet(book, sheet).iter_rows(min_row=lo + 1, max_row=hi + 1)) for j, cell in enumerate(row) if cell.data_type == "str"}
         found = [cell for cell in found if cell not in text]
     if found:
+        from openpyxl.utils import get_column_letter
+
         i, j = found[0]
         more = f" ({len(found) - 1} more cell(s) alike.)" if len(found) > 1 else ""
         raise InputError(path, f"row {i + 1}, column {columns[j]} (cell {get_column_letter(j + 1)}{i + 1})",
