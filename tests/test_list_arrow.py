@@ -108,12 +108,18 @@ def test_problems_are_worded_as_the_pandas_reader_words_them(tmp_path, factors, 
     assert problem in caught.value.problem and caught.value.where.startswith("row 3, column")
 
 
-def test_codes_of_a_column(tmp_path, factors):
+@pytest.mark.parametrize("by_arrow", [True, False])
+def test_codes_of_a_column(tmp_path, factors, monkeypatch, by_arrow):
+    """The reader's codes (grade B spelled twice, a derived truck row) stand for the lines' text."""
+    if not by_arrow:
+        monkeypatch.setattr(inventory_module, "_read_csv_arrow", lambda *args: None)
     path = tmp_path / "list.csv"
-    path.write_text("\n".join([HEADER, *ROWS]) + "\n", encoding="utf-8")
+    path.write_text("\n".join([HEADER, _row(0, grade="B级", bulk_transport="1", truck_trips_per_day="40"), *ROWS[1:]]) + "\n", encoding="utf-8")
     inventory = load_inventory(path, factors)
-    for column in ("industry", "grade", "city", "process"):
+    assert inventory.lines.derived.any() and list(inventory.lines.grade[:2]) == ["B", "C"]
+    for column in ("industry", "process", "grade", "city", "district", "line_id", "activity_unit"):
         codes, values = inventory.codes(column)
+        assert codes.dtype == np.int32 and len(set(values)) == len(values)
         assert list(values[codes]) == list(inventory.lines[column])
         assert inventory.codes(column) is inventory._codes[column]  # coded once
 

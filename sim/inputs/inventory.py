@@ -1101,8 +1101,9 @@ def _checked_inventory(path: Path, factors: EmissionFactors, table: pd.DataFrame
         """A column of the rows, then of the derived rows: ``derived``, else a copy of the enterprise's first bulk-transport row."""
         return np.concatenate([values, values[first_rows] if derived is None else np.broadcast_to(np.asarray(derived, dtype=values.dtype), (k,))])
 
-    def text(column: pd.Series | tuple[np.ndarray, np.ndarray], derived: str | None = None) -> pd.Series:
-        """A text column of the rows, then of the derived rows (as :func:`number`)."""
+    def text(name: str, column: pd.Series | tuple[np.ndarray, np.ndarray], derived: str | None = None) -> pd.Series:
+        """A text column of the rows, then of the derived rows (as :func:`number`); its codes
+        kept in ``coded[name]`` where it was coded."""
         if isinstance(column, pd.Series) and not isinstance(column.dtype, pd.CategoricalDtype) and derived is None:  # ids and names: as read
             if not k:
                 return column.reset_index(drop=True)
@@ -1111,23 +1112,32 @@ def _checked_inventory(path: Path, factors: EmissionFactors, table: pd.DataFrame
         codes, values = column_codes(column) if isinstance(column, pd.Series) else column
         if derived is not None:
             values = np.append(values, np.array([derived], dtype=object))
-        return _text_column(number(codes.astype(np.int32, copy=False), None if derived is None else len(values) - 1), values)
+        codes = number(codes.astype(np.int32, copy=False), None if derived is None else len(values) - 1)
+        decoded = _text_column(codes, values)
+        # the values the lines hold (not those of skipped empty rows), each once (B and B级 are both grade B)
+        used = np.bincount(codes, minlength=len(values)) > 0
+        distinct, position = np.unique(np.asarray(values, dtype=object)[used], return_inverse=True)
+        index = np.full(len(values), -1, dtype=np.int32)
+        index[used] = position
+        coded[name] = (index[codes], distinct)
+        return decoded
 
+    coded: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # column -> code of each line, distinct values
     basis = np.where(has_direct.all(axis=1), 0, np.where(has_direct.any(axis=1), 1, 2)).astype(np.int32)
     lines = pd.DataFrame(
         {
-            "enterprise_id": text(table.enterprise_id),
-            "enterprise_name": text(table.enterprise_name),
-            "city": text(table.city),
-            "district": text(table.district),
+            "enterprise_id": text("enterprise_id", table.enterprise_id),
+            "enterprise_name": text("enterprise_name", table.enterprise_name),
+            "city": text("city", table.city),
+            "district": text("district", table.district),
             "lat": number(numbers["lat"]),
             "lon": number(numbers["lon"]),
-            "industry": text(table.industry, TRANSPORT_INDUSTRY),
-            "process": text(table.process, TRANSPORT_PROCESS),
-            "line_id": text((line_codes, line_names), TRANSPORT_LINE),
-            "grade": text((grade_codes, grades[:-1])),
+            "industry": text("industry", table.industry, TRANSPORT_INDUSTRY),
+            "process": text("process", table.process, TRANSPORT_PROCESS),
+            "line_id": text("line_id", (line_codes, line_names), TRANSPORT_LINE),
+            "grade": text("grade", (grade_codes, grades[:-1])),
             "activity": number(activity, firm_trips),
-            "activity_unit": text(table.activity_unit, "trip/d"),
+            "activity_unit": text("activity_unit", table.activity_unit, "trip/d"),
             "hours_per_day": number(hours, 24.0),
             "output_value_wan_yuan_per_day": number(np.nan_to_num(numbers["output_value_wan_yuan_per_day"]), 0.0),
             **{flag: number(state) for flag, state in flags.items()},
@@ -1144,7 +1154,9 @@ def _checked_inventory(path: Path, factors: EmissionFactors, table: pd.DataFrame
     pair_of_process, pairs = pd.factorize(pd.MultiIndex.from_arrays([factors.processes.hourly_profile, factors.processes.weekly_profile]))
     codes, used = pd.factorize(pair_of_process[key_index], sort=True)
     uniques = [tuple(pairs[k]) for k in used]
-    return Inventory(lines, kg_d / 24.0, codes.astype(np.int32), tuple(uniques), factors, path, tuple(notes))
+    inventory = Inventory(lines, kg_d / 24.0, codes.astype(np.int32), tuple(uniques), factors, path, tuple(notes))
+    inventory._codes.update(coded)  # the reader's codes serve rules and groupings: no second coding of the columns
+    return inventory
 
 
 def _transport_rows(bulk: np.ndarray, trips: np.ndarray, enterprise_code: np.ndarray, factors: EmissionFactors, path: Path, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
