@@ -1084,15 +1084,15 @@ def _checked_inventory(path: Path, factors: EmissionFactors, table: pd.DataFrame
 
     # daily emission [kg/d]: direct rates run for hours_per_day; factor rates follow activity;
     # the rows of derived truck traffic below, per trip
-    factor_kg_d = np.where(has_activity, activity * np.nan_to_num(multiplier), 0.0)[:, None] * factors.factor_kg_per_unit[key_index[:n]]
-    direct_kg_d = np.multiply(direct, hours[:, None], out=direct)  # the rates are not needed as such any more
     kg_d = np.empty((n + k, len(POLLUTANTS)))
-    kg_d[:n] = factor_kg_d
+    np.multiply(np.where(has_activity, activity * np.nan_to_num(multiplier), 0.0)[:, None], factors.factor_kg_per_unit[key_index[:n]], out=kg_d[:n])
+    both = np.flatnonzero(has_activity & has_direct.any(axis=1))
+    factor_kg_d = kg_d[both]  # the factor-based estimate where a rate is given too, for the notes below
+    direct_kg_d = np.multiply(direct, hours[:, None], out=direct)  # the rates are not needed as such any more
     np.copyto(kg_d[:n], direct_kg_d, where=has_direct)
     kg_d[n:] = firm_trips[:, None] * factors.factor_kg_per_unit[transport][None, :] if k else 0.0
-    both = np.flatnonzero(has_activity & has_direct.any(axis=1))
-    for odd in (_implausible_rates(direct_kg_d[both], factor_kg_d[both], both, table, path),
-                _systematic_rates(direct_kg_d[both], factor_kg_d[both], path)) if both.size else ():
+    for odd in (_implausible_rates(direct_kg_d[both], factor_kg_d, both, table, path),
+                _systematic_rates(direct_kg_d[both], factor_kg_d, path)) if both.size else ():
         if odd:
             notes.append(odd)
     del factor_kg_d, direct, direct_kg_d
@@ -1154,7 +1154,7 @@ def _checked_inventory(path: Path, factors: EmissionFactors, table: pd.DataFrame
     pair_of_process, pairs = pd.factorize(pd.MultiIndex.from_arrays([factors.processes.hourly_profile, factors.processes.weekly_profile]))
     codes, used = pd.factorize(pair_of_process[key_index], sort=True)
     uniques = [tuple(pairs[k]) for k in used]
-    inventory = Inventory(lines, kg_d / 24.0, codes.astype(np.int32), tuple(uniques), factors, path, tuple(notes))
+    inventory = Inventory(lines, np.divide(kg_d, 24.0, out=kg_d), codes.astype(np.int32), tuple(uniques), factors, path, tuple(notes))
     inventory._codes.update(coded)  # the reader's codes serve rules and groupings: no second coding of the columns
     return inventory
 
