@@ -71,16 +71,15 @@ def _hours_since(start: pd.Timestamp, t: object) -> int:
 
 def _line_vectors(scenario: Scenario, inventory: Inventory) -> tuple[np.ndarray, np.ndarray]:
     """Compliance probability [-] and response delay [h] for every line."""
-    lines = inventory.lines
     response = scenario.response
     known = set(inventory.factors.industries)
     for key in response.delay_hours:
         if key != "default" and key not in known:
             raise InputError(scenario.source_file, f"key response.delay_hours.{key}", f"'{key}' is not an industry.", "use 'default' or a key of emission_factors/industries.csv.")
-    grades = lines.grade.unique()
-    compliance = lines.grade.map({g: response.compliance_for(g) for g in grades}).to_numpy(float)
-    industries = lines.industry.unique()
-    delay = lines.industry.map({i: response.delay_for(i) for i in industries}).to_numpy(np.int64)
+    grade_codes, grades = inventory.codes("grade")  # looked up once per distinct grade and industry
+    compliance = np.array([response.compliance_for(g) for g in grades], dtype=float)[grade_codes]
+    industry_codes, industries = inventory.codes("industry")
+    delay = np.array([response.delay_for(i) for i in industries], dtype=np.int64)[industry_codes]
     return compliance, delay
 
 
@@ -154,7 +153,7 @@ def prepare(scenario: Scenario) -> Prepared:
         other_weights=other.weights,
         other_reduction=other.reduction,
         inspections=None if inspections is None else Inspections(inspections.per_day, inspections.catch_probability, inspections.hour_of_day),
-        city_id=np.searchsorted(np.array(cities, dtype=object), inventory.lines.city.to_numpy()).astype(np.int64),
+        city_id=np.searchsorted(np.array(cities, dtype=object), inventory.codes("city")[1])[inventory.codes("city")[0]].astype(np.int64),
         other_city_id=other.city_id,
         n_cities=len(cities),
     )

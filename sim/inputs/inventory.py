@@ -17,13 +17,13 @@ import warnings
 import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import openpyxl
 import pandas as pd
-from openpyxl.utils import get_column_letter
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 
 from sim.errors import InputError
 from sim.inputs.tables import read_text_csv
@@ -33,6 +33,9 @@ RATE_COLUMNS = tuple(f"{p}_kg_h" for p in POLLUTANTS)
 NUMERIC_COLUMNS = ("lat", "lon", "activity", *RATE_COLUMNS, "hours_per_day", "operating_hours_per_year", "output_value_wan_yuan_per_day", "truck_trips_per_day")
 VERBATIM_COLUMNS = ("enterprise_id", "enterprise_name", "city", "district", "line_id")
 TEXT_COLUMNS = ("enterprise_id", "enterprise_name", "city", "district", "industry", "grade", "line_id", "process", "activity_unit")
+#: Text columns with nearly one value per line: read as plain strings, since coding them by a
+#: dictionary costs more than it saves (every other text column is read dictionary-coded).
+PLAIN_TEXT_COLUMNS = ("enterprise_id", "enterprise_name")
 TRANSPORT_INDUSTRY, TRANSPORT_PROCESS, TRANSPORT_LINE = "road_transport", "heavy_truck", "road_transport"
 #: Rows searched for the header when row 1 is not it (a title row, notes above the table).
 HEADER_SEARCH_ROWS = 10
@@ -195,10 +198,21 @@ class Inventory:
     factors: EmissionFactors
     source_file: Path
     notes: tuple[str, ...] = ()  # rows skipped and columns not read, for the run's notes
+    # column -> (code of each line, distinct values), filled on first use; not an init field,
+    # so that dataclasses.replace(lines=...) starts afresh
+    _codes: dict[str, tuple[np.ndarray, np.ndarray]] = field(init=False, default_factory=dict, repr=False, compare=False)
 
     @property
     def size(self) -> int:
         return len(self.lines)
+
+    def codes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """A text column of ``lines`` dictionary-coded: the code of each line (int32) and the
+        distinct values (object array). Rules and groupings compare the few distinct values
+        and index by the codes instead of comparing text line by line."""
+        if column not in self._codes:
+            self._codes[column] = column_codes(self.lines[column])
+        return self._codes[column]
 
     @property
     def baseline_kg_d(self) -> np.ndarray:
@@ -217,12 +231,13 @@ class Inventory:
 
 def _csv_encoding(path: Path) -> tuple[str, bytes]:
     raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):  # GB18030 (a superset of GBK) is common in exports from Chinese office software
-        try:
-            raw.decode(encoding)
-            return encoding, raw
-        except UnicodeDecodeError:
-            continue
+    if _utf8(raw):  # with or without a byte-order mark
+        return "utf-8-sig", raw
+    try:  # GB18030 (a superset of GBK) is common in exports from Chinese office software
+        raw.decode("gb18030")
+        return "gb18030", raw
+    except UnicodeDecodeError:
+        pass
     raise InputError(path, None, "the file is neither UTF-8 nor GBK/GB18030 text.", "save it as 'CSV UTF-8'.")
 
 
@@ -399,6 +414,8 @@ def _xlsx_text(value: object) -> str:
 def _open_book(path: Path, data_only: bool) -> Iterator[Any]:
     """The workbook, read-only, closed on leaving; openpyxl's remarks on the styles and data
     validation of exported workbooks silenced."""
+    import openpyxl  # here: a CSV list, the common case, need not import it (~0.1 s)
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         book = openpyxl.load_workbook(path, read_only=True, data_only=data_only)
@@ -476,6 +493,8 @@ def _uncached_formulas(path: Path, sheet: str, rows: list[list[str]], first: int
             text = {(lo + k, j) for k, row in enumerate(_sheet(book, sheet).iter_rows(min_row=lo + 1, max_row=hi + 1)) for j, cell in enumerate(row) if cell.data_type == "str"}
         found = [cell for cell in found if cell not in text]
     if found:
+        from openpyxl.utils import get_column_letter
+
         i, j = found[0]
         more = f" ({len(found) - 1} more cell(s) alike.)" if len(found) > 1 else ""
         raise InputError(path, f"row {i + 1}, column {columns[j]} (cell {get_column_letter(j + 1)}{i + 1})",
@@ -493,19 +512,142 @@ def _check_file(path: Path) -> None:
                          "point inventory.enterprises at the .csv or .xlsx file itself (save the data to a file first).")
 
 
+def _utf8(raw: bytes) -> bool:
+    """Whether ``raw`` is valid UTF-8, checked by pyarrow on the bytes in place (decoding a
+    large list into a Python string costs time and several times its size in memory)."""
+    offsets = pa.array([0, len(raw)], pa.int64()).buffers()[1]
+    try:
+        pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(raw)]).validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _as_pandas_reads(values: list[str]) -> list[str]:
+    """Distinct cells of a text column that is not read verbatim, as the pandas reader typed and
+    printed them (a column of whole numbers reads '01' as '1', one of TRUE/FALSE as 'True'), so
+    that both readers give the same text. Costs one small read per column, of its distinct values."""
+    if not values:
+        return []
+    cells = io.StringIO()
+    csv.writer(cells, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows([v] for v in values)
+    cells.seek(0)
+    return pd.read_csv(cells, header=None, keep_default_na=False, skip_blank_lines=False)[0].astype(str).tolist()
+
+
+def _coded(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """A dictionary-coded column as one code per row (int32) and its dictionary (distinct values)."""
+    whole = column.unify_dictionaries().combine_chunks() if column.num_chunks else pa.array([], column.type)
+    return whole.indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False), whole.dictionary
+
+
+def _categorical(codes: np.ndarray, values: list[str]) -> pd.Categorical:
+    """Codes into ``values`` (which may repeat a value) as a Categorical of the distinct values."""
+    distinct, position = np.unique(np.array(values, dtype=object), return_inverse=True) if values else (np.array([], dtype=object), np.zeros(0, np.int64))
+    return pd.Categorical.from_codes(position.astype(np.int32)[codes] if codes.size else codes, categories=pd.Index(distinct, dtype=object))
+
+
+def _read_csv_arrow(raw: bytes, encoding: str, skip: int, width: int, mapping: dict[int, str]) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """The rows below the header, read by pyarrow with explicit types, and which rows are empty
+    (every cell blank); None when the file is irregular, for the pandas reader, whose checks
+    word the problem: a row with more or fewer cells than the header, an empty line.
+
+    Number columns come as float64; one holding text (1,234.5, #N/A, full-width digits, nan)
+    comes as dictionary-coded text, which _to_numbers reads once per distinct spelling. Other
+    text columns come dictionary-coded, each distinct value typed as the pandas reader types it
+    and stripped once; ids and names (PLAIN_TEXT_COLUMNS) stripped as plain strings."""
+    names = [f"c{i}" for i in range(width)]
+    coded = pa.dictionary(pa.int32(), pa.string())
+    types = {n: pa.float64() if mapping.get(i) in NUMERIC_COLUMNS else pa.string() if mapping.get(i) in PLAIN_TEXT_COLUMNS else coded for i, n in enumerate(names)}
+    source = pa.py_buffer(raw if encoding == "utf-8-sig" else raw.decode(encoding).encode("utf-8"))
+    irregular: list[int] = []
+
+    def irregular_row(row: Any) -> str:
+        irregular.append(row.number)
+        return "skip"
+
+    while True:
+        try:
+            arrow = pa_csv.read_csv(
+                pa.BufferReader(source), read_options=pa_csv.ReadOptions(column_names=names, skip_rows=skip),
+                parse_options=pa_csv.ParseOptions(newlines_in_values=b'"' in raw, ignore_empty_lines=False, invalid_row_handler=irregular_row),
+                convert_options=pa_csv.ConvertOptions(column_types=types, null_values=[""], strings_can_be_null=False, quoted_strings_can_be_null=False),
+            )
+        except pa.ArrowInvalid as exc:  # text in a number column: read that column as text
+            found = re.search(r"In CSV column #(\d+): CSV conversion error to double", str(exc))
+            if found is None:
+                return None
+            types[names[int(found.group(1))]] = coded
+            irregular.clear()
+            continue
+        # pyarrow reads 'nan' as a number; pandas keeps it as text, for _to_numbers to judge
+        spelled_nan = [n for n in names if types[n] == pa.float64() and pa.compute.any(pa.compute.is_nan(arrow.column(n))).as_py()]
+        if not spelled_nan:
+            break
+        for n in spelled_nan:
+            types[n] = coded
+    if irregular or arrow.num_rows == 0:
+        return None
+
+    plain = {n: pa.compute.utf8_trim_whitespace(arrow.column(n)) for n, t in types.items() if t == pa.string()}
+
+    # empty rows: no enterprise_id, and every other cell (read or not) blank too
+    empty = np.zeros(arrow.num_rows, dtype=bool)
+    id_column = names[next(i for i, c in mapping.items() if c == "enterprise_id")]
+    maybe = np.flatnonzero(pa.compute.equal(plain[id_column], "").to_numpy(zero_copy_only=False))
+    if maybe.size:
+        rows = arrow.take(pa.array(maybe))
+        blank = np.ones(maybe.size, dtype=bool)
+        for n in names:
+            if types[n] == pa.float64():
+                blank &= rows.column(n).is_null().to_numpy(zero_copy_only=False)
+            else:
+                blank &= np.array([not str(v).strip() for v in rows.column(n).cast(pa.string()).to_pylist()], dtype=bool)
+        empty[maybe] = blank
+
+    # column by column, each arrow column let go once converted: the peak stays near one copy
+    table: dict[str, object] = {}
+    for i, n in enumerate(names):
+        canonical = mapping.get(i)
+        column = arrow.column(n)
+        arrow = arrow.drop_columns([n])
+        if canonical is None:
+            continue
+        if types[n] == pa.float64():
+            table[canonical] = column.to_numpy()
+        elif types[n] == pa.string():
+            table[canonical] = _arrow_text(plain.pop(n))
+        else:
+            codes, dictionary = _coded(column)
+            if canonical in NUMERIC_COLUMNS:  # numbers keep their spelling, read by _to_numbers; the dictionary is distinct already
+                table[canonical] = pd.Categorical.from_codes(codes, categories=pd.Index(dictionary.to_numpy(zero_copy_only=False), dtype=object))
+            else:
+                typed = dictionary if canonical in VERBATIM_COLUMNS else pa.array(_as_pandas_reads(dictionary.to_pylist()), pa.string())
+                table[canonical] = _categorical(codes, pa.compute.utf8_trim_whitespace(typed).to_pylist())
+        del column
+    table = pd.DataFrame(table, copy=False)  # without copy=False pandas copies each number column into one block
+    return table, empty
+
+
 @dataclass(frozen=True)
 class _ListColumns:
     present: frozenset[str]  # canonical columns the list's header has
     units: dict[str, tuple[str, str, str, float]]  # rate column -> (header, unit, per, kg per unit), units other than kg/h
+    by_arrow: bool = False  # read by pyarrow (text columns as Categoricals), else by pandas or openpyxl
 
 
-def _read_list(path: Path, sheet: str | None, header_row: int | None = None) -> tuple[pd.DataFrame, list[str], _ListColumns]:
+def _read_list(path: Path, sheet: str | None, header_row: int | None = None, arrow: bool = True) -> tuple[pd.DataFrame, list[str], _ListColumns]:
     """The list with canonical column names (text and flag columns as strings, numeric ones
     as numbers where the file holds plain numbers, else as strings checked later), its
     spreadsheet row numbers in ``source_row``, notes (empty rows skipped, columns not read) and
-    what its header holds."""
+    what its header holds.
+
+    A CSV file is read by pyarrow (``arrow``; text columns then come as Categoricals) unless it
+    is irregular (see _read_csv_arrow), else by pandas (text columns as strings).
+    ``_ListColumns.by_arrow`` says which reader read it."""
     _check_file(path)
     suffix = path.suffix.lower()
+    fast = None
     if suffix in {".xlsx", ".xlsm"}:
         rows, chosen = _read_workbook(path, sheet)
         if not rows:
@@ -550,6 +692,12 @@ def _read_list(path: Path, sheet: str | None, header_row: int | None = None) -> 
         header = _header_cells(first_rows[h])
         mapping, ignored, units = _header_mapping(header, path, where)
         numeric = [i for i, canonical in mapping.items() if canonical in NUMERIC_COLUMNS]
+        fast = _read_csv_arrow(raw, encoding, h + 1, len(header), mapping) if arrow else None
+    if fast is not None:
+        table, empty = fast
+        del raw  # the bytes outweigh the table: free them before the checks
+        cells = None
+    elif suffix in {".csv", ".txt"}:  # irregular, or arrow=False
         try:
             # by position, so that a row with one cell too many is an error, not a shifted row
             with warnings.catch_warnings():
@@ -579,15 +727,16 @@ def _read_list(path: Path, sheet: str | None, header_row: int | None = None) -> 
         cells = _cells_per_record(raw)[h + 1:]
         if cells.size != len(data):  # e.g. old Mac line ends: the count does not align, leave the check out
             cells = None
-    else:
+    elif suffix not in {".xlsx", ".xlsm"}:
         raise InputError(path, None, f"unknown list format '{suffix}'.", "give a .csv or .xlsx file.")
     table["source_row"] = np.arange(len(table)) + h + 2
     notes = []
-    empty = np.zeros(len(table), dtype=bool)
-    maybe = np.flatnonzero(table.enterprise_id.fillna("").astype(str).str.strip().eq("").to_numpy()) if len(table) else np.zeros(0, int)
-    if maybe.size:  # rows without an id: skipped if every cell is empty, else an error below
-        sub = data.iloc[maybe]
-        empty[maybe] = ~(sub.astype(str).apply(lambda s: s.str.strip()).ne("").to_numpy() & ~sub.isna().to_numpy()).any(axis=1)
+    if fast is None:
+        empty = np.zeros(len(table), dtype=bool)
+        maybe = np.flatnonzero(table.enterprise_id.fillna("").astype(str).str.strip().eq("").to_numpy()) if len(table) else np.zeros(0, int)
+        if maybe.size:  # rows without an id: skipped if every cell is empty, else an error below
+            sub = data.iloc[maybe]
+            empty[maybe] = ~(sub.astype(str).apply(lambda s: s.str.strip()).ne("").to_numpy() & ~sub.isna().to_numpy()).any(axis=1)
     if cells is not None:
         needed = max(mapping) + 1  # up to the last column read: a missing remark at the row's end loses nothing
         _check_short_rows(path, text_rows, cells, h + 1, needed, empty, table.source_row.to_numpy())
@@ -602,18 +751,35 @@ def _read_list(path: Path, sheet: str | None, header_row: int | None = None) -> 
         notes.append(f"{path.name}: column(s) not used by the simulator: {', '.join(ignored)}")
     voc = vocabulary()
     for col in (*TEXT_COLUMNS, *voc.flags):
-        table[col] = table[col].fillna("").astype(str).str.strip() if col in table.columns else ""
+        if col not in table.columns:
+            table[col] = pd.Categorical.from_codes(np.zeros(len(table), np.int32), categories=pd.Index([""], dtype=object)) if fast is not None else ""
+        elif fast is None:  # the arrow reader strips each distinct value
+            table[col] = table[col].fillna("").astype(str).str.strip()
     for col in NUMERIC_COLUMNS:
         if col not in table.columns:
             table[col] = np.nan
-    return table.reset_index(drop=True), notes, _ListColumns(frozenset(mapping.values()), units)
+    return table.reset_index(drop=True), notes, _ListColumns(frozenset(mapping.values()), units, fast is not None)
 
 
-def _by_unique(values: pd.Series, func) -> np.ndarray:
-    """``func`` applied once per distinct value (lists repeat grades, units and flags)."""
+def column_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A text column as the code of each row (int32; -1 for a missing cell) and its distinct
+    values (object array): a Categorical's own codes, else codes by pandas.factorize (in order
+    of first appearance)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy().astype(np.int32, copy=False), values.cat.categories.to_numpy(dtype=object)
     codes, uniques = pd.factorize(values)
-    mapped = np.array([func(u) for u in uniques] + [None], dtype=object)
-    return mapped[codes]
+    return codes.astype(np.int32, copy=False), np.asarray(uniques, dtype=object)
+
+
+def _per_value(values: pd.Series, func: Callable[[Any], Any]) -> tuple[np.ndarray, np.ndarray]:
+    """``func`` applied once per distinct value (lists repeat grades, units and flags): the
+    results (object array, None last for a missing cell) and each row's index into them."""
+    codes, uniques = column_codes(values)
+    return np.array([func(u) for u in uniques] + [None], dtype=object), codes
+
+
+def _is_none(results: np.ndarray) -> np.ndarray:
+    return np.array([r is None for r in results], dtype=bool)
 
 
 def _first_bad(mask: np.ndarray) -> int | None:
@@ -642,36 +808,50 @@ def _to_numbers(table: pd.DataFrame, col: str, path: Path) -> np.ndarray:
     """The numbers of a number column; a cell that is not one is an error naming it.
 
     Text is read as written after NFKC (full-width digits); commas only as thousands
-    separators (1,234.5): a decimal comma (26,99) would otherwise become 2699.
+    separators (1,234.5): a decimal comma (26,99) would otherwise become 2699. A
+    dictionary-coded column is read once per distinct spelling.
     """
     column = table[col]
     if pd.api.types.is_numeric_dtype(column.dtype):
         return column.to_numpy(float)
-    text = column.fillna("").astype(str).str.strip()  # pandas 3 keeps NaN through astype(str): blank cells must not count as text
-    values = np.array(pd.to_numeric(text, errors="coerce"), dtype=float)  # a writable copy
-    retry = np.isnan(values) & ~text.isin(["", "nan"]).to_numpy()
-    if not retry.any():
-        return values
-    idx = np.flatnonzero(retry)
-    sub = text.iloc[idx].str.normalize("NFKC").str.strip()
-    comma = sub.str.contains(",", regex=False).to_numpy()
-    decimal_comma = comma & ~sub.str.fullmatch(THOUSANDS).to_numpy()
-    values[idx] = pd.to_numeric(sub.str.replace(",", "", regex=False).where(~decimal_comma, "x"), errors="coerce").to_numpy(float)
-    bad = np.zeros(len(text), dtype=bool)
-    bad[idx] = np.isnan(values[idx])
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes, spellings = column_codes(column)
+        values, bad, decimal_comma = _parse_numbers(pd.Series(spellings, dtype=str))
+        values, bad, decimal_comma = values[codes], bad[codes], decimal_comma[codes]
+    else:
+        values, bad, decimal_comma = _parse_numbers(column)
     row = _first_bad(bad)
     if row is not None:
         others = int(bad.sum()) - 1
         more = f" ({others} more row(s) alike.)" if others else ""
-        value = text.iloc[row]
+        value = str(column.iloc[row]).strip()
         where = f"row {_row_number(table, row)}, column {col}"
         if value in EXCEL_ERRORS:
             raise InputError(path, where, f"'{value}' is an Excel error value ({EXCEL_ERRORS[value]}), not a number.{more}", "correct the formula (or type the value) in the workbook and save or export the list again.")
-        if decimal_comma[np.searchsorted(idx, row)]:
+        if decimal_comma[row]:
             example = value.replace(",", ".") if value.count(",") == 1 and "." not in value else "26.99"
             raise InputError(path, where, f"'{value}' has a comma that is not a thousands separator.{more}", f"use a point as decimal separator ({example}); commas may only group thousands (1,234.5).")
         raise InputError(path, where, f"'{value}' is not a number.{more}", "write a plain number (or leave the cell empty).")
     return values
+
+
+def _parse_numbers(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Text cells as numbers (NaN where empty), which cells are not numbers, and which of those
+    hold a comma that is not a thousands separator."""
+    text = column.fillna("").astype(str).str.strip()  # pandas 3 keeps NaN through astype(str): blank cells must not count as text
+    values = np.array(pd.to_numeric(text, errors="coerce"), dtype=float)  # a writable copy
+    bad = np.zeros(len(text), dtype=bool)
+    decimal_comma = np.zeros(len(text), dtype=bool)
+    retry = np.isnan(values) & ~text.isin(["", "nan"]).to_numpy()
+    if not retry.any():
+        return values, bad, decimal_comma
+    idx = np.flatnonzero(retry)
+    sub = text.iloc[idx].str.normalize("NFKC").str.strip()
+    comma = sub.str.contains(",", regex=False).to_numpy()
+    decimal_comma[idx] = comma & ~sub.str.fullmatch(THOUSANDS).to_numpy()
+    values[idx] = pd.to_numeric(sub.str.replace(",", "", regex=False).where(~decimal_comma[idx], "x"), errors="coerce").to_numpy(float)
+    bad[idx] = np.isnan(values[idx])
+    return values, bad, decimal_comma
 
 
 def _excel_errors(table: pd.DataFrame, columns: tuple[str, ...], path: Path) -> None:
@@ -698,22 +878,29 @@ def industry_names(factors: EmissionFactors) -> dict[str, str]:
 def _industry_keys(table: pd.DataFrame, factors: EmissionFactors) -> tuple[np.ndarray, np.ndarray]:
     """Industry and process names as industries.csv gives them in Chinese (水泥, 熟料烧成(回转窑))
     become their keys, in place; NFKC and spaces do not matter. Returns whether each row's
-    industry is known and the row's position in ``factors.processes`` (-1: unknown)."""
+    industry is known and the row's position in ``factors.processes`` (-1: unknown).
+
+    Names are looked up once per distinct industry and per distinct (industry, process) pair."""
     processes = factors.processes
-    known = table.industry.isin(factors.industries).to_numpy()
-    if not known.all():
+    industries = set(factors.industries)
+    industry_codes, industry = column_codes(table.industry)
+    if not all(v in industries for v in industry):
         names = industry_names(factors)
-        table.loc[~known, "industry"] = _by_unique(table.industry[~known], lambda v: names.get(header_key(v), v))
-        known = table.industry.isin(factors.industries).to_numpy()
-    key_index = processes.index.get_indexer(pd.MultiIndex.from_arrays([table.industry, table.process]))
-    unknown = key_index < 0
+        industry = np.array([v if v in industries else names.get(header_key(v), v) for v in industry], dtype=object)
+    known_industry = np.array([v in industries for v in industry], dtype=bool)
+    process_codes, process = column_codes(table.process)
+    pair_codes, pairs = pd.factorize(industry_codes.astype(np.int64) * (len(process) + 1) + process_codes)
+    pair_industry, pair_process = industry[pairs // (len(process) + 1)], process[pairs % (len(process) + 1)]
+    pair_key = processes.index.get_indexer(pd.MultiIndex.from_arrays([pair_industry, pair_process]))
+    unknown = pair_key < 0
     if unknown.any() and "process_zh" in processes.columns:
         names = {(k, header_key(n)): p for (k, p), n in zip(processes.index, processes.process_zh) if str(n).strip()}
         names.update({(k, header_key(p)): p for k, p in processes.index})
-        pairs = pd.Series(list(zip(table.industry[unknown], table.process[unknown])), dtype=object)
-        table.loc[unknown, "process"] = _by_unique(pairs, lambda kp: names.get((kp[0], header_key(kp[1])), kp[1]))
-        key_index = processes.index.get_indexer(pd.MultiIndex.from_arrays([table.industry, table.process]))
-    return known, key_index
+        pair_process = np.array([names.get((k, header_key(p)), p) if bad else p for k, p, bad in zip(pair_industry, pair_process, unknown)], dtype=object)
+        pair_key = processes.index.get_indexer(pd.MultiIndex.from_arrays([pair_industry, pair_process]))
+    table["industry"] = _categorical(industry_codes, list(industry))
+    table["process"] = _categorical(pair_codes.astype(np.int32), list(pair_process))
+    return known_industry[industry_codes], pair_key[pair_codes]
 
 
 def _rates_kg_h(numbers: dict[str, np.ndarray], hours: np.ndarray, columns: _ListColumns, table: pd.DataFrame, path: Path, notes: list[str]) -> None:
@@ -781,8 +968,38 @@ def load_inventory(path: str | Path, factors: EmissionFactors, sheet: str | None
     ``header_row`` is the 1-based row of the header when title rows stand above it.
     """
     path = Path(path)
-    voc = vocabulary()
     table, notes, columns = _read_list(path, sheet, header_row)
+    if not columns.by_arrow:
+        return _checked_inventory(path, factors, table, notes, columns)
+    try:
+        return _checked_inventory(path, factors, table, notes, columns)
+    except InputError:
+        pass
+    # A problem found in a list pyarrow read is worded from the pandas reading: a number in a
+    # message is written as pandas typed its column (5 in a column of whole numbers, 5.0 else).
+    del table
+    table, notes, columns = _read_list(path, sheet, header_row, arrow=False)
+    return _checked_inventory(path, factors, table, notes, columns)
+
+
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' str dtype, as the pandas reader gives text
+
+
+def _arrow_text(array: pa.Array | pa.ChunkedArray) -> pd.Series:
+    """Arrow text as a column of pandas' str dtype, without a copy."""
+    return pd.Series(array.to_pandas(types_mapper={pa.string(): _STR, pa.large_string(): _STR}.get))
+
+
+def _text_column(codes: np.ndarray, values: np.ndarray | list[str]) -> pd.Series:
+    """Codes into ``values`` as a column of text, decoded by pyarrow."""
+    return _arrow_text(pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(list(values), pa.large_string())).dictionary_decode())
+
+
+def _checked_inventory(path: Path, factors: EmissionFactors, table: pd.DataFrame, notes: list[str], columns: _ListColumns) -> Inventory:
+    """The checks of :func:`load_inventory` on a table read by :func:`_read_list`, and the
+    Inventory. Text columns (Categoricals or strings) are judged once per distinct value and
+    each row by its code."""
+    voc = vocabulary()
     _excel_errors(table, VERBATIM_COLUMNS, path)  # the other text columns must match a vocabulary: _fail names an Excel error there
 
     for col in ("enterprise_id", "line_id", "industry", "process", "city", "enterprise_name"):
@@ -795,14 +1012,14 @@ def load_inventory(path: str | Path, factors: EmissionFactors, sheet: str | None
         _fail(path, np.isinf(values), col, "'{value}' is not a finite number.", "write a plain number.", table)
         numbers[col] = values
 
-    grade = _by_unique(table.grade, voc.canonical_grade)
-    _fail(path, pd.isna(grade), "grade", "'{value}' is not a performance grade.", f"use one of {', '.join(voc.grades)} (or Chinese forms such as A级, 引领性, 其他); write 'general' for ungraded enterprises.", table)
+    grades, grade_codes = _per_value(table.grade, voc.canonical_grade)
+    _fail(path, _is_none(grades)[grade_codes], "grade", "'{value}' is not a performance grade.", f"use one of {', '.join(voc.grades)} (or Chinese forms such as A级, 引领性, 其他); write 'general' for ungraded enterprises.", table)
 
     flags = {}
     for flag in voc.flags:
-        state = _by_unique(table[flag], lambda v: True if _unit_key(v) in voc.flag_true else False if _unit_key(v) in voc.flag_false else None)
-        _fail(path, pd.isna(state), flag, "'{value}' is not a yes/no value.", "write 1 or 0 (是/否 also accepted).", table)
-        flags[flag] = state.astype(bool)
+        states, state_codes = _per_value(table[flag], lambda v: True if _unit_key(v) in voc.flag_true else False if _unit_key(v) in voc.flag_false else None)
+        _fail(path, _is_none(states)[state_codes], flag, "'{value}' is not a yes/no value.", "write 1 or 0 (是/否 also accepted).", table)
+        flags[flag] = np.array([bool(v) for v in states], dtype=bool)[state_codes]
 
     known_industry, key_index = _industry_keys(table, factors)
     _fail(path, ~known_industry, "industry", "industry '{value}' is unknown.", f"use a key of emission_factors/industries.csv ({', '.join(factors.industries)}) or its Chinese name (name_zh there).", table)
@@ -815,16 +1032,25 @@ def load_inventory(path: str | Path, factors: EmissionFactors, sheet: str | None
 
     activity = numbers["activity"]
     has_activity = ~np.isnan(activity)
-    base_unit = _by_unique(table.activity_unit, lambda u: factors.units.get(_unit_key(u), ("", None))[0])
-    multiplier = _by_unique(table.activity_unit, lambda u: factors.units.get(_unit_key(u), ("", np.nan))[1]).astype(float)
-    _fail(path, has_activity & (table.activity_unit == "").to_numpy(), "activity_unit", "activity is given without a unit.", "fill activity_unit (e.g. t/d).", table)
-    known_unit = base_unit != ""
-    _fail(path, has_activity & (table.activity_unit != "").to_numpy() & ~known_unit, "activity_unit", "unit '{value}' is unknown.", f"use one of: {', '.join(sorted(factors.units))} (see emission_factors/units.csv).", table)
-    expected_unit = factors.processes.activity_unit.to_numpy()[key_index]
-    wrong = has_activity & known_unit & (base_unit != expected_unit)
+    unit_of = _per_value(table.activity_unit, lambda u: factors.units.get(_unit_key(u), ("", np.nan)))
+    unit_codes = unit_of[1]
+    base_units = np.array([u[0] if u is not None else None for u in unit_of[0]], dtype=object)
+    multiplier = np.array([u[1] if u is not None else np.nan for u in unit_of[0]], dtype=float)[unit_codes]
+    no_unit = (table.activity_unit == "").to_numpy()
+    _fail(path, has_activity & no_unit, "activity_unit", "activity is given without a unit.", "fill activity_unit (e.g. t/d).", table)
+    known_unit = (base_units != "")[unit_codes]
+    _fail(path, has_activity & ~no_unit & ~known_unit, "activity_unit", "unit '{value}' is unknown.", f"use one of: {', '.join(sorted(factors.units))} (see emission_factors/units.csv).", table)
+    # units compared as numbers: each distinct unit name once
+    unit_names = sorted({str(u) for u in base_units} | set(factors.processes.activity_unit))
+    unit_number = {u: k for k, u in enumerate(unit_names)}
+    expected_unit = factors.processes.activity_unit.to_numpy()
+    given = np.array([unit_number[str(u)] for u in base_units], dtype=np.int32)[unit_codes]
+    expected = np.array([unit_number[u] for u in expected_unit], dtype=np.int32)[key_index]
+    wrong = has_activity & known_unit & (given != expected)
     row = _first_bad(wrong)
     if row is not None:
-        raise InputError(path, f"row {_row_number(table, row)}, column activity_unit", f"unit '{table.activity_unit.iloc[row]}' cannot be converted to '{expected_unit[row]}', the activity unit of {table.industry.iloc[row]}/{table.process.iloc[row]}.", f"give the activity in {expected_unit[row]}.")
+        unit = expected_unit[key_index[row]]
+        raise InputError(path, f"row {_row_number(table, row)}, column activity_unit", f"unit '{table.activity_unit.iloc[row]}' cannot be converted to '{unit}', the activity unit of {table.industry.iloc[row]}/{table.process.iloc[row]}.", f"give the activity in {unit}.")
 
     hours = numbers["hours_per_day"]
     hours = np.where(np.isnan(hours), 24.0, hours)
@@ -837,83 +1063,118 @@ def load_inventory(path: str | Path, factors: EmissionFactors, sheet: str | None
     pm10, pm25 = direct[:, POLLUTANTS.index("pm10")], direct[:, POLLUTANTS.index("pm25")]
     _fail(path, pm25 > pm10 + 1e-9, "pm25_kg_h", "pm25_kg_h exceeds pm10_kg_h.", "PM2.5 is part of PM10; check the two columns.", table)
 
-    # daily emission [kg/d]: direct rates run for hours_per_day; factor rates follow activity
-    factor_kg_d = np.where(has_activity, activity * np.nan_to_num(multiplier), 0.0)[:, None] * factors.factor_kg_per_unit[key_index]
-    kg_d = np.where(has_direct, direct * hours[:, None], factor_kg_d)
-    both = np.flatnonzero(has_activity & has_direct.any(axis=1))
-    for odd in (_implausible_rates(direct[both] * hours[both, None], factor_kg_d[both], both, table, path),
-                _systematic_rates(direct[both] * hours[both, None], factor_kg_d[both], path)) if both.size else ():
-        if odd:
-            notes.append(odd)
-
     trips = numbers["truck_trips_per_day"]
     bulk = flags["bulk_transport"]
     _fail(path, (table.line_id == TRANSPORT_LINE).to_numpy(), "line_id", f"line_id '{{value}}' is reserved for the derived heavy-truck row of bulk-transport enterprises.", "rename the line (e.g. road_transport_1).", table)
-    dup = table.duplicated(["enterprise_id", "line_id"], keep=False).to_numpy()
-    row = _first_bad(dup & table.duplicated(["enterprise_id", "line_id"], keep="first").to_numpy())
+    enterprise_codes, _ = column_codes(table.enterprise_id)
+    line_codes, line_names = column_codes(table.line_id)
+    line_key = pd.Series(enterprise_codes.astype(np.int64) * (len(line_names) + 1) + line_codes)
+    row = _first_bad(line_key.duplicated(keep="first").to_numpy())
     if row is not None:
         key = (table.enterprise_id.iloc[row], table.line_id.iloc[row])
-        rows = table.source_row.to_numpy()[(table.enterprise_id == key[0]).to_numpy() & (table.line_id == key[1]).to_numpy()]
+        rows = table.source_row.to_numpy()[(line_key == line_key.iloc[row]).to_numpy()]
         raise InputError(path, f"rows {', '.join(map(str, rows))}, columns enterprise_id/line_id", f"line '{key[1]}' of enterprise '{key[0]}' appears more than once.", "give each production line its own line_id.")
+    del line_key
+    # enterprises numbered in order of first appearance, as pandas.factorize numbers them
+    enterprise_code = pd.factorize(enterprise_codes)[0]
+    first_rows, firm_trips = _transport_rows(bulk, trips, enterprise_code, factors, path, table)
+    n, k = len(table), first_rows.size
+    transport = factors.processes.index.get_loc((TRANSPORT_INDUSTRY, TRANSPORT_PROCESS)) if k else -1
+    key_index = np.concatenate([key_index, np.full(k, transport)])
 
+    # daily emission [kg/d]: direct rates run for hours_per_day; factor rates follow activity;
+    # the rows of derived truck traffic below, per trip
+    kg_d = np.empty((n + k, len(POLLUTANTS)))
+    np.multiply(np.where(has_activity, activity * np.nan_to_num(multiplier), 0.0)[:, None], factors.factor_kg_per_unit[key_index[:n]], out=kg_d[:n])
+    both = np.flatnonzero(has_activity & has_direct.any(axis=1))
+    factor_kg_d = kg_d[both]  # the factor-based estimate where a rate is given too, for the notes below
+    direct_kg_d = np.multiply(direct, hours[:, None], out=direct)  # the rates are not needed as such any more
+    np.copyto(kg_d[:n], direct_kg_d, where=has_direct)
+    kg_d[n:] = firm_trips[:, None] * factors.factor_kg_per_unit[transport][None, :] if k else 0.0
+    for odd in (_implausible_rates(direct_kg_d[both], factor_kg_d, both, table, path),
+                _systematic_rates(direct_kg_d[both], factor_kg_d, path)) if both.size else ():
+        if odd:
+            notes.append(odd)
+    del factor_kg_d, direct, direct_kg_d
+
+    def number(values: np.ndarray, derived: float | np.ndarray | None = None) -> np.ndarray:
+        """A column of the rows, then of the derived rows: ``derived``, else a copy of the enterprise's first bulk-transport row."""
+        return np.concatenate([values, values[first_rows] if derived is None else np.broadcast_to(np.asarray(derived, dtype=values.dtype), (k,))])
+
+    def text(name: str, column: pd.Series | tuple[np.ndarray, np.ndarray], derived: str | None = None) -> pd.Series:
+        """A text column of the rows, then of the derived rows (as :func:`number`); its codes
+        kept in ``coded[name]`` where it was coded."""
+        if isinstance(column, pd.Series) and not isinstance(column.dtype, pd.CategoricalDtype) and derived is None:  # ids and names: as read
+            if not k:
+                return column.reset_index(drop=True)
+            read = pa.chunked_array(pa.array(column.array))  # the derived rows as one more chunk: the rest is not copied
+            return _arrow_text(pa.chunked_array([*read.chunks, read.take(pa.array(first_rows))], type=read.type))
+        codes, values = column_codes(column) if isinstance(column, pd.Series) else column
+        if derived is not None:
+            values = np.append(values, np.array([derived], dtype=object))
+        codes = number(codes.astype(np.int32, copy=False), None if derived is None else len(values) - 1)
+        decoded = _text_column(codes, values)
+        # the values the lines hold (not those of skipped empty rows), each once (B and B级 are both grade B)
+        used = np.bincount(codes, minlength=len(values)) > 0
+        distinct, position = np.unique(np.asarray(values, dtype=object)[used], return_inverse=True)
+        index = np.full(len(values), -1, dtype=np.int32)
+        index[used] = position
+        coded[name] = (index[codes], distinct)
+        return decoded
+
+    coded: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # column -> code of each line, distinct values
+    basis = np.where(has_direct.all(axis=1), 0, np.where(has_direct.any(axis=1), 1, 2)).astype(np.int32)
     lines = pd.DataFrame(
         {
-            "enterprise_id": table.enterprise_id,
-            "enterprise_name": table.enterprise_name,
-            "city": table.city,
-            "district": table.district,
-            "lat": numbers["lat"],
-            "lon": numbers["lon"],
-            "industry": table.industry,
-            "process": table.process,
-            "line_id": table.line_id,
-            "grade": pd.Series(grade, dtype=str),
-            "activity": activity,
-            "activity_unit": table.activity_unit,
-            "hours_per_day": hours,
-            "output_value_wan_yuan_per_day": np.nan_to_num(numbers["output_value_wan_yuan_per_day"]),
-            **flags,
-            "truck_trips_per_day": trips,
-            "rate_basis": np.where(has_direct.all(axis=1), "direct", np.where(has_direct.any(axis=1), "mixed", "factor")),
-            "source_row": table.source_row.to_numpy(),
-            "derived": False,
-        }
+            "enterprise_id": text("enterprise_id", table.enterprise_id),
+            "enterprise_name": text("enterprise_name", table.enterprise_name),
+            "city": text("city", table.city),
+            "district": text("district", table.district),
+            "lat": number(numbers["lat"]),
+            "lon": number(numbers["lon"]),
+            "industry": text("industry", table.industry, TRANSPORT_INDUSTRY),
+            "process": text("process", table.process, TRANSPORT_PROCESS),
+            "line_id": text("line_id", (line_codes, line_names), TRANSPORT_LINE),
+            "grade": text("grade", (grade_codes, grades[:-1])),
+            "activity": number(activity, firm_trips),
+            "activity_unit": text("activity_unit", table.activity_unit, "trip/d"),
+            "hours_per_day": number(hours, 24.0),
+            "output_value_wan_yuan_per_day": number(np.nan_to_num(numbers["output_value_wan_yuan_per_day"]), 0.0),
+            **{flag: number(state) for flag, state in flags.items()},
+            "truck_trips_per_day": number(trips, firm_trips),
+            "rate_basis": _text_column(number(basis, 2), np.array(["direct", "mixed", "factor"], dtype=object)),
+            "source_row": number(table.source_row.to_numpy()),
+            "derived": np.arange(n + k) >= n,
+            "enterprise_code": number(enterprise_code),
+            "voc_industry": factors.processes.voc_industry.to_numpy()[key_index],
+        },
+        copy=False,  # the columns are fresh arrays: no copy into blocks
     )
-    lines, kg_d = _add_transport_rows(lines, kg_d, bulk, trips, factors, path)
-    idx = factors.processes.index.get_indexer(pd.MultiIndex.from_arrays([lines.industry, lines.process]))
     # temporal-profile groups: the distinct (hourly, weekly) pairs of the processes in the list
     pair_of_process, pairs = pd.factorize(pd.MultiIndex.from_arrays([factors.processes.hourly_profile, factors.processes.weekly_profile]))
-    codes, used = pd.factorize(pair_of_process[idx], sort=True)
+    codes, used = pd.factorize(pair_of_process[key_index], sort=True)
     uniques = [tuple(pairs[k]) for k in used]
-    lines["enterprise_code"] = pd.factorize(lines.enterprise_id)[0]
-    lines["voc_industry"] = factors.processes.voc_industry.to_numpy()[idx]
-    lines = lines.reset_index(drop=True)
-    return Inventory(lines, kg_d / 24.0, codes.astype(np.int32), tuple(uniques), factors, path, tuple(notes))
+    inventory = Inventory(lines, np.divide(kg_d, 24.0, out=kg_d), codes.astype(np.int32), tuple(uniques), factors, path, tuple(notes))
+    inventory._codes.update(coded)  # the reader's codes serve rules and groupings: no second coding of the columns
+    return inventory
 
 
-def _add_transport_rows(lines: pd.DataFrame, kg_d: np.ndarray, bulk: np.ndarray, trips: np.ndarray, factors: EmissionFactors, path: Path) -> tuple[pd.DataFrame, np.ndarray]:
-    """One derived row per bulk-transport enterprise for its heavy-truck traffic (应急运输响应).
-
-    Trips are per enterprise: the largest value given on its rows counts.
+def _transport_rows(bulk: np.ndarray, trips: np.ndarray, enterprise_code: np.ndarray, factors: EmissionFactors, path: Path, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The derived rows for heavy-truck traffic (应急运输响应), one per bulk-transport
+    enterprise in order of its first bulk-transport row: that row (a copy of which the derived
+    row is) and the enterprise's trips per day, the largest value given on its rows.
     """
     bad = bulk & np.isnan(trips)
-    _fail(path, bad, "truck_trips_per_day", "bulk_transport is set but truck_trips_per_day is empty.", "give the enterprise's heavy-truck trips per day.", lines.assign(truck_trips_per_day=""))
+    if bad.any():  # the table for the message only then: a copy of the list
+        _fail(path, bad, "truck_trips_per_day", "bulk_transport is set but truck_trips_per_day is empty.", "give the enterprise's heavy-truck trips per day.", table.assign(truck_trips_per_day=""))
     if not bulk.any():
-        return lines, kg_d
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
     key = (TRANSPORT_INDUSTRY, TRANSPORT_PROCESS)
     if key not in factors.processes.index:
         raise InputError(factors.folder / "industries.csv", None, f"the list has bulk-transport enterprises but no '{key[0]}/{key[1]}' process.", "add the heavy-truck process and its factors.")
-    firms = lines[bulk].assign(trips=trips[bulk]).groupby("enterprise_id", sort=False).agg(
-        first=("source_row", "first"), trips=("trips", "max")
-    )
-    base = lines.set_index("source_row").loc[firms["first"]].reset_index()
-    if (base.line_id == TRANSPORT_LINE).any():
-        raise InputError(path, "column line_id", f"line_id '{TRANSPORT_LINE}' is reserved for derived truck traffic.", "rename that line.")
-    per_trip = factors.factor_kg_per_unit[factors.processes.index.get_loc(key)]
-    derived = base.assign(
-        industry=TRANSPORT_INDUSTRY, process=TRANSPORT_PROCESS, line_id=TRANSPORT_LINE,
-        activity=firms.trips.to_numpy(), activity_unit="trip/d", hours_per_day=24.0,
-        output_value_wan_yuan_per_day=0.0, truck_trips_per_day=firms.trips.to_numpy(),
-        rate_basis="factor", derived=True,
-    )
-    return pd.concat([lines, derived[lines.columns]], ignore_index=True), np.vstack([kg_d, firms.trips.to_numpy()[:, None] * per_trip[None, :]])
+    rows = np.flatnonzero(bulk)
+    firms, first, firm_of_row = np.unique(enterprise_code[rows], return_index=True, return_inverse=True)
+    most_trips = np.full(firms.size, -np.inf)
+    np.maximum.at(most_trips, firm_of_row, trips[rows])
+    order = np.argsort(first, kind="stable")
+    return rows[first[order]], most_trips[order]

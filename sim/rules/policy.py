@@ -6,13 +6,14 @@ per-line Python loop.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
-from sim.inputs.inventory import Inventory
+from sim.inputs.inventory import Inventory, column_codes
 from sim.config.labels import LABELS, grade_name, text
 from sim.config.vocabulary import LEVELS
 from sim.config.scenario import CalendarRule, Exemptions, MeasureText, Policy, Rule
@@ -38,14 +39,28 @@ class LineMeasures:
     notes: tuple[str, ...] = field(default=())
 
 
-def _match(lines: pd.DataFrame, industry, process, grade, city, flags) -> np.ndarray:
+#: A column of the list coded: the code of each line and the distinct values (Inventory.codes).
+Codes = Callable[[str], tuple[np.ndarray, np.ndarray]]
+
+
+def _match(lines: pd.DataFrame, industry, process, grade, city, flags, codes: Codes | None = None) -> np.ndarray:
+    """Lines a rule's selectors name: each column's distinct values compared with the names
+    once, each line by its code (``codes``: the inventory's, else the columns are coded here)."""
+    code_of = codes or (lambda column: column_codes(lines[column]))
     mask = np.ones(len(lines), dtype=bool)
     for column, wanted in (("industry", industry), ("process", process), ("grade", grade), ("city", city)):
         if wanted is not None:
-            mask &= lines[column].isin(wanted).to_numpy()
+            mask &= _in(code_of(column), wanted)
     for flag in flags or ():
         mask &= lines[flag].to_numpy(bool)
     return mask
+
+
+def _in(coded: tuple[np.ndarray, np.ndarray], wanted) -> np.ndarray:
+    """Which lines of a coded column hold one of the ``wanted`` values (a missing cell: none)."""
+    line_codes, values = coded
+    names = set(wanted)
+    return np.array([v in names for v in values] + [False], dtype=bool)[line_codes]
 
 
 def _bilingual(key: str, zh: dict | None = None, en: dict | None = None, en_tail: str = "") -> str:
@@ -152,44 +167,63 @@ def _check_names(policy: Policy, inventory: Inventory) -> None:
                                  f"remove '{flag}' from the rule's flags, or from exempt.flags if those lines must cut.")
 
 
-def exemption_mask(lines: pd.DataFrame, exempt: Exemptions) -> tuple[np.ndarray, np.ndarray]:
+def exemption_mask(lines: pd.DataFrame, exempt: Exemptions, codes: Codes | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Lines exempt by grade or flag, and the reason for each (empty where not exempt)."""
-    reason = np.full(len(lines), "", dtype=object)
-    by_grade = lines.grade.isin(exempt.grades).to_numpy()
-    reason[by_grade] = "grade " + lines.grade.to_numpy()[by_grade].astype(str)
+    is_exempt, reason, _, _ = _exemptions(lines, exempt, codes)
+    return is_exempt, reason
+
+
+def _exemptions(lines: pd.DataFrame, exempt: Exemptions, codes: Codes | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Lines exempt by grade or flag, the reason key of each (``grade A``, ``flag ultra_low``;
+    empty where not exempt), and its reason in words as an index into the returned words
+    (index 0: no words). Grades are judged once per distinct grade."""
+    grade_codes, grades = codes("grade") if codes else column_codes(lines.grade)
+    words = [""]
+    word_of_grade = np.zeros(len(grades) + 1, dtype=np.int32)  # the last: a missing grade
+    reason_of_grade = np.full(len(grades) + 1, "", dtype=object)
+    for k, grade in enumerate(grades):
+        if grade in exempt.grades:
+            reason_of_grade[k] = f"grade {grade}"
+            words.append(grade_reason(grade))
+            word_of_grade[k] = len(words) - 1
+    reason = reason_of_grade[grade_codes]
+    word_id = word_of_grade[grade_codes]
+    decided = (word_of_grade > 0)[grade_codes]
     for flag in exempt.flags:
-        hit = lines[flag].to_numpy(bool) & (reason == "")
+        hit = lines[flag].to_numpy(bool) & ~decided
         reason[hit] = f"flag {flag}"
-    return reason != "", reason
+        words.append(flag_reason(flag))
+        word_id[hit] = len(words) - 1
+        decided |= hit
+    return decided, reason, word_id, words
 
 
 def assign_measures(inventory: Inventory, policy: Policy) -> LineMeasures:
     """Apply the policy to every line: exemptions first, then rules (first match wins), then
-    ``base_ratio`` for every non-exempt line that no rule matched."""
+    ``base_ratio`` for every non-exempt line that no rule matched.
+
+    Lines are matched on the list's coded columns; each line records which rule (and which
+    words) decided it, and the per-line arrays are taken from those at the end."""
     _check_names(policy, inventory)
     lines = inventory.lines
     n = len(lines)
-    exempt, reason = exemption_mask(lines, policy.exempt)
-    words = np.full(n, "", dtype=object)
-    for grade in policy.exempt.grades:
-        words[reason == f"grade {grade}"] = grade_reason(grade)
-    for flag in policy.exempt.flags:
-        words[reason == f"flag {flag}"] = flag_reason(flag)
-    rule_name = np.where(exempt, "exempt", "").astype(object)
-    reduction = np.zeros((n, len(LEVELS)))
-    texts = np.empty((n, len(LEVELS)), dtype=object)
+    exempt, reason, word_id, words = _exemptions(lines, policy.exempt, inventory.codes)
+    names = ["", "exempt"]
+    name_id = exempt.astype(np.int32)
+    taken = exempt.copy()  # lines with a rule name: later rules skip them
+    measure_id = np.full(n, -1, dtype=np.int32)  # index into cuts and wordings; -1: exempt (no cut)
+    cuts: list[tuple[float, float, float]] = []
+    wordings: list[list[str]] = []
     notes: list[str] = []
 
-    def settle(mask: np.ndarray, name: str, rule: Rule | None, cut: tuple[float, float, float], wording: MeasureText) -> None:
-        rule_name[mask] = name
-        reduction[mask] = cut
-        for j, level in enumerate(LEVELS):
-            given = getattr(wording, level)
-            texts[mask, j] = given if given else describe_reduction(cut[j])
+    def settle(mask: np.ndarray, cut: tuple[float, float, float], wording: MeasureText) -> None:
+        measure_id[mask] = len(cuts)
+        cuts.append(cut)
+        wordings.append([getattr(wording, level) or describe_reduction(cut[j]) for j, level in enumerate(LEVELS)])
 
     for rule in policy.rules:
-        hits = _match(lines, rule.industry, rule.process, rule.grade, rule.city, rule.flags)
-        free = hits & (rule_name == "")
+        hits = _match(lines, rule.industry, rule.process, rule.grade, rule.city, rule.flags, inventory.codes)
+        free = hits & ~taken
         if not hits.any():
             notes.append(text("note.rule_unmatched", "en", x=rule.name))
         elif not free.any():
@@ -197,17 +231,25 @@ def assign_measures(inventory: Inventory, policy: Policy) -> LineMeasures:
         if rule.exempt:
             exempt |= free
             reason[free] = f"rule {rule.name}"
-            rule_name[free] = rule.name
         else:
-            settle(free, rule.name, rule, rule.reduction.as_tuple(), rule.measure)
-        words[free] = rule_reason(rule)
-    rest = rule_name == ""
-    settle(rest, "base_ratio", None, policy.base_ratio.as_tuple(), MeasureText())
+            settle(free, rule.reduction.as_tuple(), rule.measure)
+        names.append(rule.name)
+        name_id[free] = len(names) - 1
+        words.append(rule_reason(rule))
+        word_id[free] = len(words) - 1
+        if rule.name:
+            taken |= free
+    rest = ~taken
+    names.append("base_ratio")
+    name_id[rest] = len(names) - 1
+    settle(rest, policy.base_ratio.as_tuple(), MeasureText())
+    reduction = np.vstack([np.array(cuts, dtype=float), np.zeros((1, len(LEVELS)))])[measure_id]
+    texts = np.array([*wordings, [None] * len(LEVELS)], dtype=object)[measure_id]
     if exempt.any():  # worded once per distinct reason
-        kinds, inverse = np.unique(words[exempt].astype(str), return_inverse=True)
-        texts[exempt] = np.array([exempt_measure(k) for k in kinds], dtype=object)[inverse][:, None]
+        exempt_words = np.array([exempt_measure(w) for w in words], dtype=object)
+        texts[exempt] = exempt_words[word_id[exempt]][:, None]
     reduction[exempt] = 0.0
-    return LineMeasures(reduction, exempt, reason, rule_name, texts, words, tuple(notes))
+    return LineMeasures(reduction, exempt, reason, np.array(names, dtype=object)[name_id], texts, np.array(words, dtype=object)[word_id], tuple(notes))
 
 
 @dataclass(frozen=True)
@@ -237,9 +279,9 @@ def calendar_windows(inventory: Inventory, rules: list[CalendarRule], start: pd.
             _check_rule_names(file, f"staggered_production[{i}]", rule.industry, rule.process, inventory)
         except InputError as exc:
             raise InputError(exc.file, f"{exc.where} ({rule.label})", exc.problem, exc.fix) from None
-        mask = _match(lines, rule.industry, rule.process, rule.grade, rule.city, None)
+        mask = _match(lines, rule.industry, rule.process, rule.grade, rule.city, None, inventory.codes)
         mask &= ~lines.derived.to_numpy(bool)
-        mask &= ~lines.grade.isin(rule.exempt_grades).to_numpy()
+        mask &= ~_in(inventory.codes("grade"), rule.exempt_grades)
         for flag in rule.exempt_flags:
             mask &= ~lines[flag].to_numpy(bool)
         s = int(np.ceil((pd.Timestamp(rule.start) - start) / pd.Timedelta(hours=1)))
