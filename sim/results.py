@@ -95,16 +95,20 @@ class Result:
     @cached_property
     def emissions_by_group(self) -> pd.DataFrame:
         """Period totals [t] by variant, city, industry, grade and pollutant (tidy)."""
-        lines = self.inventory.lines
         keys = ["city", "industry", "grade"]
-        runs = (("baseline", self.baseline_run), ("scenario", self.scenario_run))
-        # both variants in one grouping: the groups are found once, and pandas sums each column
-        # on its own, so every total is the one a grouping per variant gives
-        totals = pd.DataFrame(np.hstack([run.line_total_kg / 1000.0 for _, run in runs]))
-        by_group = totals.groupby([lines[k].reset_index(drop=True) for k in keys], sort=True).sum()
+        group_of_line, group_keys = _group_codes(self.inventory.lines, keys)
+        listed = group_of_line >= 0  # lines without a city, industry or grade belong to no group, as in pandas
         frames = []
-        for v, (variant, run) in enumerate(runs):
-            grouped = by_group.iloc[:, v * len(POLLUTANTS):(v + 1) * len(POLLUTANTS)].set_axis(list(POLLUTANTS), axis=1).reset_index()
+        for variant, run in (("baseline", self.baseline_run), ("scenario", self.scenario_run)):
+            # grouped by one integer code per line, not by three text columns: the same groups
+            # in the same (sorted) order, and pandas' sums over each group's lines in list order
+            totals = pd.DataFrame(run.line_total_kg / 1000.0, columns=list(POLLUTANTS))
+            if not listed.all():
+                totals, codes = totals[listed], group_of_line[listed]
+            else:
+                codes = group_of_line
+            sums = totals.groupby(codes, sort=True).sum()
+            grouped = pd.concat([group_keys.iloc[sums.index.to_numpy()].reset_index(drop=True), sums.reset_index(drop=True)], axis=1)
             if self.other.names:
                 other = pd.DataFrame(run.other_total_kg / 1000.0, columns=list(POLLUTANTS))
                 other.insert(0, "grade", "-")
@@ -185,7 +189,14 @@ class Result:
     def list_order(self) -> np.ndarray:
         """Row positions of :attr:`measures` in the published order of the list (see
         :func:`list_order`)."""
-        return list_order(self.inventory.lines)
+        return list_order(self.inventory.lines, self._enterprises[0])
+
+    @cached_property
+    def _enterprises(self) -> tuple[np.ndarray, int]:
+        """Each line's enterprise, numbered in order of first appearance, and the number of
+        enterprises: one pass over the ids for the list's order and ``metrics``."""
+        codes, uniques = pd.factorize(self.inventory.lines.enterprise_id)
+        return codes, len(uniques)
 
     @property
     def reduction_list(self) -> pd.DataFrame:
@@ -201,17 +212,27 @@ class Result:
         """Per city: list and society ratios, production loss [万元], emissions [t], PM2.5 figures."""
         lines = self.inventory.lines
         run = self.scenario_run
-        city_of_line = pd.Index(self.cities).get_indexer(lines.city)  # one pass over the text, not one per city
+        # each city's lines as one slice of the list sorted by city (stable: list order within a
+        # city), so that each city's sums run over the values a mask per city gave, in the same
+        # order, without 13 passes over the list and copies of its arrays
+        codes, names = pd.factorize(lines.city)  # one pass over the text; few distinct cities
+        city_of_line = np.append(pd.Index(self.cities).get_indexer(names), -1)[codes]  # code -1 (no city): -1
+        order = np.argsort(city_of_line, kind="stable")
+        bounds = np.searchsorted(city_of_line[order], np.arange(len(self.cities) + 1))
+        rate_kg_h = self.inventory.mean_rate_kg_h[order]
+        reduction = self.measures_by_line.reduction[order]
+        production = city_of_line[~lines.derived.to_numpy(bool)]
+        lines_per_city = np.bincount(production[production >= 0], minlength=len(self.cities))
         out = {}
         for k, city in enumerate(self.cities):
-            mask = city_of_line == k
+            these = slice(bounds[k], bounds[k + 1])
             other = self.other.city_id == k
             list_ratio, society_ratio = reduction_ratios(
-                self.inventory.mean_rate_kg_h[mask], self.measures_by_line.reduction[mask],
+                rate_kg_h[these], reduction[these],
                 self.other.rate_kg_h[other], self.other.reduction[other][:, 1:, :],
             )
             entry = {
-                "lines": int((mask & ~lines.derived.to_numpy(bool)).sum()),
+                "lines": int(lines_per_city[k]),
                 "list_ratio": list_ratio,
                 "society_ratio": society_ratio,
                 "production_loss_wan_yuan": float(run.loss_by_city_wan_yuan[k]),
@@ -290,7 +311,7 @@ class Result:
             "list": {
                 "lines": int((~lines.derived).sum()),
                 "derived_transport_rows": int(lines.derived.sum()),
-                "enterprises": int(lines.enterprise_id.nunique()),
+                "enterprises": self._enterprises[1],
                 "exempt_lines": int(self.measures_by_line.exempt.sum()),
                 "lines_without_output_value": int(((lines.output_value_wan_yuan_per_day <= 0) & ~lines.derived).sum()),
             },
@@ -304,12 +325,37 @@ class Result:
         }
 
 
-def list_order(lines: pd.DataFrame) -> np.ndarray:
+def list_order(lines: pd.DataFrame, first_seen: np.ndarray | None = None) -> np.ndarray:
     """The order in which a list is published: enterprises in the order they first appear,
     each enterprise's input lines in input order and then its derived truck row, so that a
-    reader finds an enterprise's trucks with its lines (the inventory appends derived rows)."""
-    first_seen = pd.factorize(lines.enterprise_id)[0]  # codes follow first appearance
+    reader finds an enterprise's trucks with its lines (the inventory appends derived rows).
+    ``first_seen``: ``pd.factorize(lines.enterprise_id)[0]`` when the caller has it."""
+    if first_seen is None:
+        first_seen = pd.factorize(lines.enterprise_id)[0]  # codes follow first appearance
     return np.lexsort((np.arange(len(lines)), lines.derived.to_numpy(bool), first_seen))
+
+
+def _group_codes(lines: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """The groups of ``lines`` by the text columns ``keys``: the group of each line (-1 where
+    a key is missing) and the groups' keys, one row per group present, sorted by the keys in
+    turn as ``DataFrame.groupby(keys, sort=True)`` sorts them. Each column is factorised once
+    (its few distinct texts sorted), and the groups are numbered by integer arithmetic."""
+    combined = np.zeros(len(lines), dtype=np.int64)
+    missing = np.zeros(len(lines), dtype=bool)
+    distinct = []
+    for key in keys:
+        codes, uniques = pd.factorize(lines[key], sort=True)
+        missing |= codes < 0
+        combined = combined * max(len(uniques), 1) + codes
+        distinct.append(uniques)
+    group_of_line = np.full(len(lines), -1, dtype=np.int64)
+    group_of_line[~missing], present = pd.factorize(combined[~missing], sort=True)
+    columns = {}
+    rest = np.asarray(present, dtype=np.int64)
+    for key, uniques in zip(reversed(keys), reversed(distinct)):
+        rest, code = np.divmod(rest, max(len(uniques), 1))
+        columns[key] = uniques.take(code)
+    return group_of_line, pd.DataFrame({key: columns[key] for key in keys})
 
 
 def _band(values: list[float] | np.ndarray) -> dict[str, float]:
