@@ -669,3 +669,18 @@ def test_groups_by_integer_codes_are_pandas_groups_of_the_text():
     got = pd.concat([keys.iloc[sums.index.to_numpy()].reset_index(drop=True), sums.reset_index(drop=True)], axis=1)
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
 
+
+
+def test_list_order_is_the_three_key_lexsort():
+    """The stable sort by (enterprise, derived) gives the order of a lexsort by enterprise,
+    derived and input position, ids in any order, derived rows anywhere."""
+    import numpy as np
+    import pandas as pd
+
+    from sim.results import list_order
+
+    rng = np.random.default_rng(7)
+    lines = pd.DataFrame({"enterprise_id": pd.Series(rng.choice([f"E{k}" for k in range(40)], 3000), dtype="str"), "derived": rng.random(3000) < 0.1})
+    first_seen = pd.factorize(lines.enterprise_id)[0]
+    expected = np.lexsort((np.arange(len(lines)), lines.derived.to_numpy(bool), first_seen))
+    assert (list_order(lines) == expected).all() and (list_order(lines, first_seen) == expected).all()
