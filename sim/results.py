@@ -11,6 +11,7 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from sim.engine.simulation import EngineResult
 from sim.physics.aqi import daily_aqi
@@ -94,16 +95,20 @@ class Result:
     @cached_property
     def emissions_by_group(self) -> pd.DataFrame:
         """Period totals [t] by variant, city, industry, grade and pollutant (tidy)."""
-        lines = self.inventory.lines
         keys = ["city", "industry", "grade"]
-        runs = (("baseline", self.baseline_run), ("scenario", self.scenario_run))
-        # both variants in one grouping: the groups are found once, and pandas sums each column
-        # on its own, so every total is the one a grouping per variant gives
-        totals = pd.DataFrame(np.hstack([run.line_total_kg / 1000.0 for _, run in runs]))
-        by_group = totals.groupby([lines[k].reset_index(drop=True) for k in keys], sort=True).sum()
+        group_of_line, group_keys = _group_codes(self.inventory.lines, keys)
+        listed = group_of_line >= 0  # lines without a city, industry or grade belong to no group, as in pandas
         frames = []
-        for v, (variant, run) in enumerate(runs):
-            grouped = by_group.iloc[:, v * len(POLLUTANTS):(v + 1) * len(POLLUTANTS)].set_axis(list(POLLUTANTS), axis=1).reset_index()
+        for variant, run in (("baseline", self.baseline_run), ("scenario", self.scenario_run)):
+            # grouped by one integer code per line, not by three text columns: the same groups
+            # in the same (sorted) order, and pandas' sums over each group's lines in list order
+            totals = pd.DataFrame(run.line_total_kg / 1000.0, columns=list(POLLUTANTS))
+            if not listed.all():
+                totals, codes = totals[listed], group_of_line[listed]
+            else:
+                codes = group_of_line
+            sums = totals.groupby(codes, sort=True).sum()
+            grouped = pd.concat([group_keys.iloc[sums.index.to_numpy()].reset_index(drop=True), sums.reset_index(drop=True)], axis=1)
             if self.other.names:
                 other = pd.DataFrame(run.other_total_kg / 1000.0, columns=list(POLLUTANTS))
                 other.insert(0, "grade", "-")
@@ -151,35 +156,47 @@ class Result:
         m = self.measures_by_line
         cover = calendar_cover(self.calendars, m.reduction)
         base = self.inventory.baseline_kg_d
-        out = lines[["enterprise_id", "enterprise_name", "city", "district", "industry", "process", "line_id", "grade"]].copy()
+        # built as one dict and made a frame without copying: setting ~60 columns one by one
+        # copied every float column, and pandas' conversion of the rules' words checked them
+        # line by line in Python (1.4 s at 1M lines). Arrays another object holds are copied, so
+        # that editing the frame never edits the run.
+        out: dict[str, object] = {name: lines[name] for name in ("enterprise_id", "enterprise_name", "city", "district", "industry", "process", "line_id", "grade")}
         for flag in ("livelihood", "ultra_low", "whitelist", "restricted", "bulk_transport"):
-            out[flag] = lines[flag].astype(int)
-        out["exempt_reason"] = m.exempt_reason
-        out["rule"] = m.rule
-        out["reason"] = m.reason
-        out["calendar"] = cover.label
-        out["calendar_reduction"] = cover.reduction
-        out["calendar_text"] = cover.words
-        out["response_delay_h"] = self.delay_h
-        out["compliance"] = self.compliance
-        out["output_value_wan_yuan_per_day"] = lines.output_value_wan_yuan_per_day
+            out[flag] = lines[flag].to_numpy(bool).astype(np.int64)
+        out["exempt_reason"] = rule_words(m.exempt_reason)
+        out["rule"] = rule_words(m.rule)
+        out["reason"] = rule_words(m.reason)
+        out["calendar"] = rule_words(cover.label)
+        out["calendar_reduction"] = np.array(cover.reduction, dtype=float)
+        out["calendar_text"] = rule_words(cover.words)
+        out["response_delay_h"] = np.array(self.delay_h)
+        out["compliance"] = np.array(self.compliance)
+        out["output_value_wan_yuan_per_day"] = lines.output_value_wan_yuan_per_day.to_numpy(copy=True)
         for j, p in enumerate(POLLUTANTS):
-            out[f"baseline_{p}_kg_d"] = base[:, j]
+            out[f"baseline_{p}_kg_d"] = base[:, j].copy()
         for k, level in enumerate(LEVELS):
-            out[f"{level}_reduction"] = m.reduction[:, k]
+            out[f"{level}_reduction"] = m.reduction[:, k].copy()
             suffix = cover.measure_suffix[:, k]
-            out[f"{level}_measure"] = m.measure_text[:, k] + suffix if (suffix != "").any() else m.measure_text[:, k]
+            # str + "" is the same str object: only lines a calendar names get a new text
+            out[f"{level}_measure"] = rule_words(m.measure_text[:, k] + suffix if (suffix != "").any() else m.measure_text[:, k])
             for j, p in enumerate(POLLUTANTS):
                 out[f"{level}_{p}_reduction_kg_d"] = base[:, j] * m.reduction[:, k]
-        out["source_row"] = lines.source_row
-        out["derived"] = lines.derived.astype(int)
-        return out
+        out["source_row"] = lines.source_row.to_numpy(copy=True)
+        out["derived"] = lines.derived.to_numpy(bool).astype(np.int64)
+        return pd.DataFrame(out, index=lines.index, copy=False)
 
     @cached_property
     def list_order(self) -> np.ndarray:
         """Row positions of :attr:`measures` in the published order of the list (see
         :func:`list_order`)."""
-        return list_order(self.inventory.lines)
+        return list_order(self.inventory.lines, self._enterprises[0])
+
+    @cached_property
+    def _enterprises(self) -> tuple[np.ndarray, int]:
+        """Each line's enterprise, numbered in order of first appearance, and the number of
+        enterprises: one pass over the ids for the list's order and ``metrics``."""
+        codes, uniques = pd.factorize(self.inventory.lines.enterprise_id)
+        return codes, len(uniques)
 
     @property
     def reduction_list(self) -> pd.DataFrame:
@@ -195,17 +212,27 @@ class Result:
         """Per city: list and society ratios, production loss [万元], emissions [t], PM2.5 figures."""
         lines = self.inventory.lines
         run = self.scenario_run
-        city_of_line = pd.Index(self.cities).get_indexer(lines.city)  # one pass over the text, not one per city
+        # each city's lines as one slice of the list sorted by city (stable: list order within a
+        # city), so that each city's sums run over the values a mask per city gave, in the same
+        # order, without 13 passes over the list and copies of its arrays
+        codes, names = pd.factorize(lines.city)  # one pass over the text; few distinct cities
+        city_of_line = np.append(pd.Index(self.cities).get_indexer(names), -1)[codes]  # code -1 (no city): -1
+        order = np.argsort(city_of_line, kind="stable")
+        bounds = np.searchsorted(city_of_line[order], np.arange(len(self.cities) + 1))
+        rate_kg_h = self.inventory.mean_rate_kg_h[order]
+        reduction = self.measures_by_line.reduction[order]
+        production = city_of_line[~lines.derived.to_numpy(bool)]
+        lines_per_city = np.bincount(production[production >= 0], minlength=len(self.cities))
         out = {}
         for k, city in enumerate(self.cities):
-            mask = city_of_line == k
+            these = slice(bounds[k], bounds[k + 1])
             other = self.other.city_id == k
             list_ratio, society_ratio = reduction_ratios(
-                self.inventory.mean_rate_kg_h[mask], self.measures_by_line.reduction[mask],
+                rate_kg_h[these], reduction[these],
                 self.other.rate_kg_h[other], self.other.reduction[other][:, 1:, :],
             )
             entry = {
-                "lines": int((mask & ~lines.derived.to_numpy(bool)).sum()),
+                "lines": int(lines_per_city[k]),
                 "list_ratio": list_ratio,
                 "society_ratio": society_ratio,
                 "production_loss_wan_yuan": float(run.loss_by_city_wan_yuan[k]),
@@ -284,7 +311,7 @@ class Result:
             "list": {
                 "lines": int((~lines.derived).sum()),
                 "derived_transport_rows": int(lines.derived.sum()),
-                "enterprises": int(lines.enterprise_id.nunique()),
+                "enterprises": self._enterprises[1],
                 "exempt_lines": int(self.measures_by_line.exempt.sum()),
                 "lines_without_output_value": int(((lines.output_value_wan_yuan_per_day <= 0) & ~lines.derived).sum()),
             },
@@ -298,12 +325,39 @@ class Result:
         }
 
 
-def list_order(lines: pd.DataFrame) -> np.ndarray:
+def list_order(lines: pd.DataFrame, first_seen: np.ndarray | None = None) -> np.ndarray:
     """The order in which a list is published: enterprises in the order they first appear,
     each enterprise's input lines in input order and then its derived truck row, so that a
-    reader finds an enterprise's trucks with its lines (the inventory appends derived rows)."""
-    first_seen = pd.factorize(lines.enterprise_id)[0]  # codes follow first appearance
-    return np.lexsort((np.arange(len(lines)), lines.derived.to_numpy(bool), first_seen))
+    reader finds an enterprise's trucks with its lines (the inventory appends derived rows).
+    ``first_seen``: ``pd.factorize(lines.enterprise_id)[0]`` when the caller has it."""
+    if first_seen is None:
+        first_seen = pd.factorize(lines.enterprise_id)[0]  # codes follow first appearance
+    # a stable sort by (enterprise, derived) keeps input order within each: the order lexsort
+    # by the three keys gives, and the list is nearly in that order already (runs merge in O(n))
+    return np.argsort(np.asarray(first_seen, dtype=np.int64) * 2 + lines.derived.to_numpy(bool), kind="stable")
+
+
+def _group_codes(lines: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """The groups of ``lines`` by the text columns ``keys``: the group of each line (-1 where
+    a key is missing) and the groups' keys, one row per group present, sorted by the keys in
+    turn as ``DataFrame.groupby(keys, sort=True)`` sorts them. Each column is factorised once
+    (its few distinct texts sorted), and the groups are numbered by integer arithmetic."""
+    combined = np.zeros(len(lines), dtype=np.int64)
+    missing = np.zeros(len(lines), dtype=bool)
+    distinct = []
+    for key in keys:
+        codes, uniques = pd.factorize(lines[key], sort=True)
+        missing |= codes < 0
+        combined = combined * max(len(uniques), 1) + codes
+        distinct.append(uniques)
+    group_of_line = np.full(len(lines), -1, dtype=np.int64)
+    group_of_line[~missing], present = pd.factorize(combined[~missing], sort=True)
+    columns = {}
+    rest = np.asarray(present, dtype=np.int64)
+    for key, uniques in zip(reversed(keys), reversed(distinct)):
+        rest, code = np.divmod(rest, max(len(uniques), 1))
+        columns[key] = uniques.take(code)
+    return group_of_line, pd.DataFrame({key: columns[key] for key in keys})
 
 
 def _band(values: list[float] | np.ndarray) -> dict[str, float]:
@@ -330,3 +384,11 @@ def _realised(result: "Result") -> dict:
         if per_member:
             out[level] = {key: (None if per_member[0][key] is None else float(np.mean([m[key] for m in per_member]))) for key in RATIO_COLUMN}
     return out
+
+
+def rule_words(words: np.ndarray) -> pd.arrays.ArrowStringArray:
+    """Text per line from the rules (an object array of str, None for missing) as a pandas
+    text column (``str``, missing values NaN), converted by Arrow in C: pandas' own conversion
+    checks every line in Python (0.1 s per column at 1M lines). The rules share one Python
+    string per distinct text, whose UTF-8 form Python keeps, so each is encoded once."""
+    return pd.Series(pa.array(words, type=pa.string(), from_pandas=True), dtype="str").array

@@ -538,3 +538,149 @@ def test_table_format_decides_the_files_and_the_manifest_lists_them(tiny_result,
     assert set(listed) == tables | {"metrics.json"}
     write_outputs(tiny_result, out, table_format="csv")  # a rerun in another format replaces them
     assert {p.suffix for p in out.iterdir() if p.name != MANIFEST} == {".csv", ".json"}
+
+
+# --------------------------------------------------------------------------- digests and the manifest
+
+
+def test_hashing_file_gives_the_digest_of_the_file_it_wrote(tmp_path):
+    import hashlib
+
+    import pyarrow as pa
+
+    from sim.outputs import HashingFile
+
+    with HashingFile(tmp_path / "f.bin") as fh:
+        fh.write(b"a,b\n")
+        fh.write(pa.py_buffer("限产20%,\"x\"\n".encode()))  # Arrow's CSV blocks are Arrow buffers
+        fh.write(memoryview(b"\x00" * 70000))
+        assert fh.tell() == 4 + len("限产20%,\"x\"\n".encode()) + 70000
+    assert fh.hexdigest() == hashlib.sha256((tmp_path / "f.bin").read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("table_format", ["csv", "parquet"])
+def test_manifest_digests_taken_while_writing_are_those_of_the_files(tiny_result, tmp_path, monkeypatch, table_format):
+    """The tables and metrics.json are hashed as they are written, not read back; the manifest
+    lists the digest of every file as it stands."""
+    import hashlib
+
+    read_back = []
+    real = sim.outputs._sha256
+    monkeypatch.setattr(sim.outputs, "_sha256", lambda path: read_back.append(path.name) or real(path))
+    out = write_outputs(tiny_result, tmp_path / "out", table_format=table_format)
+    listed = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["files"]
+    assert sorted(listed) == sorted(p for p in _snapshot(out) if p != MANIFEST)
+    for name, entry in listed.items():
+        data = (out / name).read_bytes()
+        assert entry == {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}, name
+    assert read_back == [], "no file the writers hashed is read back"
+    assert sim.outputs._WRITTEN_DIGESTS == {}, "nothing kept once the folder is in place"
+
+
+def test_manifest_reads_a_file_changed_after_it_was_written(tiny_result, tmp_path):
+    """A digest taken while writing stands only for the file as written: a file rewritten (or
+    edited) before the manifest is hashed from its bytes."""
+    import hashlib
+
+    def fill(folder):
+        write_tables(tiny_result, folder)
+        (folder / "warnings.csv").write_bytes(b"rewritten\n")
+        (folder / "notes.txt").write_text("written by another writer\n")
+
+    out = write_atomically(tmp_path / "out", fill)
+    listed = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["files"]
+    for name in ("warnings.csv", "notes.txt", "measures.csv"):
+        assert listed[name]["sha256"] == hashlib.sha256((out / name).read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("during_the_run", ["nothing", "same-size edit", "added file"])
+def test_second_check_of_earlier_results_reads_only_what_moved(tiny_result, tmp_path, monkeypatch, during_the_run):
+    """The folder is checked when the run starts and again before it is replaced: the second
+    check hashes only files whose stat signature moved, and still sees an edit that keeps the
+    size, so a user's change made during the run is never deleted."""
+    out = tmp_path / "out"
+    write_outputs(tiny_result, out)
+    monkeypatch.setattr(sim.outputs, "_SETTLED_NS", 0)  # the files were written just now: let them count as settled
+    hashed = []
+    real = sim.outputs._sha256
+    monkeypatch.setattr(sim.outputs, "_sha256", lambda path: hashed.append(path.name) or real(path))
+    with OutputFolder(out) as target:
+        first = sorted(hashed)
+        hashed.clear()
+        assert "measures.csv" in first and MANIFEST not in first
+
+        def fill(folder):
+            write_tables(tiny_result, folder)
+            if during_the_run == "same-size edit":
+                data = (out / "measures.csv").read_bytes()
+                (out / "measures.csv").write_bytes(data[:-2] + (b"X\n" if data[-2:] != b"X\n" else b"Y\n"))
+            elif during_the_run == "added file":
+                (out / "notes.txt").write_text("mine\n")
+
+        if during_the_run == "nothing":
+            target.commit(fill)
+            assert [h for h in hashed if (out / h).exists() and h in first] == [], "nothing unchanged hashed twice"
+        else:
+            with pytest.raises(InputError) as err:
+                target.commit(fill)
+            assert ("measures.csv (changed)" if during_the_run == "same-size edit" else "notes.txt") in err.value.message
+            assert hashed == (["measures.csv"] if during_the_run == "same-size edit" else []), "only the moved file is read again"
+
+
+def test_rule_words_write_the_csv_bytes_of_plain_text(tmp_path):
+    """The rules' words made by Arrow (sim.results.rule_words) are the pandas text of before:
+    same dtype, missing values NaN, and the same CSV bytes, formula escapes included."""
+    import numpy as np
+    import pandas as pd
+
+    from sim.results import rule_words
+
+    shared = "限产30% (production -30%)"
+    words = np.array([shared, "", None, "=HYPERLINK(\"x\")", "-5%", shared + "；错峰", "a \"q\", b\nc", shared], dtype=object)
+    made = rule_words(words)
+    plain = pd.Series(words)  # what assigning the array to a frame gave
+    assert made.dtype == plain.dtype and made.isna().tolist() == plain.isna().tolist()
+    assert list(made[~made.isna()]) == [w for w in words if w is not None]
+    write_csv(pd.DataFrame({"measure": made, "n": np.arange(len(words))}), tmp_path / "made.csv")
+    write_csv(pd.DataFrame({"measure": plain, "n": np.arange(len(words))}), tmp_path / "plain.csv")
+    assert (tmp_path / "made.csv").read_bytes() == (tmp_path / "plain.csv").read_bytes()
+    assert b"'=HYPERLINK" in (tmp_path / "made.csv").read_bytes() and b"'-5%" in (tmp_path / "made.csv").read_bytes()
+
+
+def test_groups_by_integer_codes_are_pandas_groups_of_the_text():
+    """emissions_by_group numbers the (city, industry, grade) groups itself: the same groups in
+    the same order, and the same sums, as grouping by the text columns, missing keys dropped."""
+    import numpy as np
+    import pandas as pd
+
+    from sim.results import _group_codes
+
+    rng = np.random.default_rng(1)
+    n = 5000
+    lines = pd.DataFrame({"city": pd.Series(rng.choice(["b", "a", "Z", "城", None], n), dtype="str"),
+                          "industry": pd.Series(rng.choice(["x", "y", "", "x y"], n), dtype="str"),
+                          "grade": pd.Series(rng.choice(["A", "B", None, "leading"], n), dtype="str")})
+    values = pd.DataFrame(rng.random((n, 3)) * 10.0 ** rng.integers(-3, 6, (n, 1)))
+    expected = values.groupby([lines[k] for k in lines.columns], sort=True).sum().reset_index()
+    codes, keys = _group_codes(lines, list(lines.columns))
+    grouped = codes >= 0
+    assert (grouped == lines.notna().all(axis=1).to_numpy()).all()
+    sums = values[grouped].groupby(codes[grouped], sort=True).sum()
+    got = pd.concat([keys.iloc[sums.index.to_numpy()].reset_index(drop=True), sums.reset_index(drop=True)], axis=1)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+
+
+
+def test_list_order_is_the_three_key_lexsort():
+    """The stable sort by (enterprise, derived) gives the order of a lexsort by enterprise,
+    derived and input position, ids in any order, derived rows anywhere."""
+    import numpy as np
+    import pandas as pd
+
+    from sim.results import list_order
+
+    rng = np.random.default_rng(7)
+    lines = pd.DataFrame({"enterprise_id": pd.Series(rng.choice([f"E{k}" for k in range(40)], 3000), dtype="str"), "derived": rng.random(3000) < 0.1})
+    first_seen = pd.factorize(lines.enterprise_id)[0]
+    expected = np.lexsort((np.arange(len(lines)), lines.derived.to_numpy(bool), first_seen))
+    assert (list_order(lines) == expected).all() and (list_order(lines, first_seen) == expected).all()

@@ -108,3 +108,22 @@ def test_large_ensembles_project_a_few_cities_at_a_time(province, monkeypatch):
     for city in whole.cities:
         pd.testing.assert_frame_equal(split.projection_by_city[city].frame, whole.projection_by_city[city].frame, check_exact=False, rtol=1e-12, atol=0)
     assert split.metrics["pm25"] == pytest.approx(whole.metrics["pm25"], rel=1e-12)
+
+
+def test_city_metrics_are_those_of_a_mask_per_city(province):
+    """city_metrics takes each city's lines as a slice of the list sorted by city: the figures
+    a boolean mask per city gives, to the last bit, and the lines of each city."""
+    from sim.physics.metrics import reduction_ratios
+
+    _, path = province
+    res = run(load_scenario(path))
+    lines = res.inventory.lines
+    got = res.city_metrics()
+    assert list(got) == list(res.cities)
+    for k, city in enumerate(res.cities):
+        mask = (lines.city == city).to_numpy()
+        other = res.other.city_id == k
+        expected = reduction_ratios(res.inventory.mean_rate_kg_h[mask], res.measures_by_line.reduction[mask],
+                                    res.other.rate_kg_h[other], res.other.reduction[other][:, 1:, :])
+        assert (got[city]["list_ratio"], got[city]["society_ratio"]) == expected
+        assert got[city]["lines"] == int((mask & ~lines.derived.to_numpy(bool)).sum())
