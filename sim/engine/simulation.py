@@ -24,6 +24,9 @@ from sim.rules.policy import CalendarWindow
 from sim.rules.warnings import WarningDecider, WarningRecord
 
 _EPS = 1e-9
+#: Largest (groups × units) matrix the recorder sums groups with; larger ones are summed by
+#: sorting units by group (an estimate of where a dense product stops paying: ~1 ms).
+DENSE_GROUP_CELLS = 200_000
 
 
 @dataclass(frozen=True)
@@ -335,6 +338,13 @@ class _Recorder:
         sorted_groups = self.unit_group[self.group_order]
         self.group_starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]]) if units else np.zeros(0, dtype=np.int64)
         self.filled_groups = sorted_groups[self.group_starts]
+        # small lists: one product per refresh is cheaper than a sort-and-reduce
+        self.group_matrix = None
+        if self.n_groups * units <= DENSE_GROUP_CELLS:
+            self.group_matrix = np.zeros((self.n_groups, units))
+            self.group_matrix[self.unit_group, np.arange(units)] = 1.0
+        self.city_matrix = np.zeros((c, units))
+        self.city_matrix[self.unit_city, np.arange(units)] = 1.0
         self.cum_weight = inp.cumulative_profile_weights
         self.unit_weight = np.zeros(units)  # Σ over settled hours of factor × temporal weight [h]
         self.unit_settled_at = np.zeros(units, dtype=np.int64)
@@ -346,11 +356,14 @@ class _Recorder:
         self.other_city_onehot = np.zeros((k, c))
         self.other_city_onehot[np.arange(k), self.other_city] = 1.0
         self.hourly_by_city = np.zeros((inp.hours, c, p))
+        self.segments: list[tuple] = []  # (t0, t1, by_group, other factor, levels, loss, counts...) of each constant stretch
         self._sum_units()
         classes = inp.enterprise_classes
         self.class_size, self.class_lines, self.line_pair = classes.class_size, classes.class_lines, classes.line_pair
         self.pair_class, self.pair_key, self.pair_lines = classes.pair_class, classes.pair_key, classes.pair_lines
         self.pair_not_complying = np.zeros(self.pair_key.size)
+        self.cut_before = self.stopped_before = None  # unit flags at the last count of enterprises
+        self.pairs_moved = True
         self.res = EngineResult(
             hourly_kg_h=np.zeros((inp.hours, p)),
             other_hourly_kg_h=np.zeros((inp.hours, p)),
@@ -377,16 +390,22 @@ class _Recorder:
 
     def _refresh_sums(self) -> None:
         """Group rates, output lost, line and enterprise counts from the unit factors."""
-        f, c = self.factor, self.inp.n_cities
-        self.by_group = np.zeros((self.n_groups, self.unit_rate.shape[1]))
-        if self.group_starts.size:
-            order = self.group_order
-            self.by_group[self.filled_groups] = np.add.reduceat(self.unit_rate[order] * f[order, None], self.group_starts, axis=0)
-        self.loss_per_hour = np.bincount(self.unit_city, weights=self.unit_value_per_h * (1.0 - f), minlength=c)
+        f = self.factor
+        if self.group_matrix is not None:
+            self.by_group = self.group_matrix @ (self.unit_rate * f[:, None])
+        else:
+            self.by_group = np.zeros((self.n_groups, self.unit_rate.shape[1]))
+            if self.group_starts.size:
+                order = self.group_order
+                self.by_group[self.filled_groups] = np.add.reduceat(self.unit_rate[order] * f[order, None], self.group_starts, axis=0)
+        self.loss_per_hour = self.city_matrix @ (self.unit_value_per_h * (1.0 - f))
         stopped = f <= _EPS
         cut = f < 1.0 - _EPS
-        self.n_stopped = int(self.unit_production_lines[stopped].sum())
-        self.n_limited = int(self.unit_production_lines[cut & ~stopped].sum())
+        self.n_stopped = int(self.unit_production_lines @ stopped)
+        self.n_limited = int(self.unit_production_lines @ (cut & ~stopped))
+        if not self.pairs_moved and np.array_equal(cut, self.cut_before) and np.array_equal(stopped, self.stopped_before):
+            return  # no unit crossed a threshold and no line moved: the enterprise counts hold
+        self.cut_before, self.stopped_before, self.pairs_moved = cut, stopped, False
         size, cls, key = self.class_size.size, self.pair_class, self.pair_key
         off, on = self.pair_not_complying, self.pair_lines - self.pair_not_complying
         class_cut = np.bincount(cls, weights=on * cut[2 * key + 1] + off * cut[2 * key], minlength=size)
@@ -435,43 +454,55 @@ class _Recorder:
         prod = self.production[lines]
         stops_complying = (to_units[prod] % 2 == 0).astype(float) - (from_units[prod] % 2 == 0)
         self.pair_not_complying += np.bincount(self.line_pair[lines[prod]], weights=stops_complying, minlength=self.pair_key.size)
+        self.pairs_moved = True
         self.dirty = True
 
     def flush(self, now: float) -> None:
+        """Time moves on to ``now``: keep the segment since the last event with what holds
+        over it (integrated once, at :meth:`finish`)."""
         t0, t1 = int(self.last_t), int(min(now, self.inp.hours))
         if t1 <= t0:
             return
         if self.dirty:
             self._refresh_sums()
             self.dirty = False
-        inp, res = self.inp, self.res
-        c, p = inp.n_cities, self.by_group.shape[1]
-        hours = t1 - t0
-        w = inp.profile_weights[:, t0:t1]
-        # groups are profile-major (profile × cities + city): one product gives every city
-        city_hourly = (w.T @ self.by_group.reshape(-1, c * p)).reshape(hours, c, p)
-        self.hourly_by_city[t0:t1] += city_hourly
-        res.hourly_kg_h[t0:t1] += city_hourly.sum(axis=1) if c > 1 else city_hourly[:, 0]
-        ow = inp.other_weights[:, t0:t1]
-        other = inp.other_rate_kg_h * self.other_factor
-        if other.shape[0]:
-            other_by_city = (self.other_city_onehot[:, :, None] * other[:, None, :]).reshape(-1, c * p)  # (categories, cities × pollutants)
-            other_city_hourly = (ow.T @ other_by_city).reshape(hours, c, p)
-            self.hourly_by_city[t0:t1] += other_city_hourly
-            res.other_hourly_kg_h[t0:t1] += ow.T @ other
-            res.other_total_kg += other * ow.sum(axis=1)[:, None]
-        res.level_by_city[t0:t1] = self.level_in_force
-        res.level_in_force[t0:t1] = self.level_in_force.max()
-        res.loss_by_city_wan_yuan += self.loss_per_hour * hours
-        res.production_loss_wan_yuan += float(self.loss_per_hour.sum()) * hours
-        res.lines_stopped[t0:t1] = self.n_stopped
-        res.lines_limited[t0:t1] = self.n_limited
-        res.enterprise_hours_stopped += float(self.ent_stopped) * hours
-        res.enterprise_hours_limited += float(self.ent_limited) * hours
+        # _refresh_sums builds new arrays, so by_group and loss_per_hour need no copy
+        self.segments.append((t0, t1, self.by_group, self.other_factor.copy(), self.level_in_force.copy(), self.loss_per_hour,
+                              self.n_stopped, self.n_limited, self.ent_stopped, self.ent_limited))
         self.last_t = t1
+
+    def _integrate(self) -> None:
+        """Hourly series and totals of every kept segment (they tile the period)."""
+        inp, res, segments = self.inp, self.res, self.segments
+        c, p = inp.n_cities, inp.mean_rate_kg_h.shape[1]
+        spans = np.array([t1 - t0 for t0, t1, *_ in segments], dtype=np.int64)
+        of_hour = np.repeat(np.arange(len(segments)), spans)  # the segment of each hour
+        for t0, t1, by_group, *_ in segments:
+            # groups are profile-major (profile × cities + city): one product gives every city
+            self.hourly_by_city[t0:t1] = (inp.profile_weights[:, t0:t1].T @ by_group.reshape(-1, c * p)).reshape(t1 - t0, c, p)
+        res.hourly_kg_h[:] = self.hourly_by_city.sum(axis=1) if c > 1 else self.hourly_by_city[:, 0]
+        if inp.other_rate_kg_h.shape[0]:
+            factor = np.stack([s[3] for s in segments])[of_hour]  # (hours, categories, pollutants)
+            other = inp.other_rate_kg_h[None, :, :] * factor * inp.other_weights.T[:, :, None]
+            res.other_hourly_kg_h[:] = other.sum(axis=1)
+            res.other_total_kg[:] = other.sum(axis=0)
+            self.hourly_by_city += np.einsum("hkp,kc->hcp", other, self.other_city_onehot)
+        levels = np.stack([s[4] for s in segments])[of_hour]
+        res.level_by_city[:] = levels
+        res.level_in_force[:] = levels.max(axis=1)
+        loss = np.stack([s[5] for s in segments]) * spans[:, None]  # [万元] per segment and city
+        res.loss_by_city_wan_yuan[:] = loss.sum(axis=0)
+        res.production_loss_wan_yuan = float(loss.sum())
+        counts = np.array([s[6:10] for s in segments], dtype=np.int64)
+        res.lines_stopped[:] = counts[of_hour, 0]
+        res.lines_limited[:] = counts[of_hour, 1]
+        res.enterprise_hours_stopped = float(counts[:, 2] @ spans)
+        res.enterprise_hours_limited = float(counts[:, 3] @ spans)
 
     def finish(self) -> EngineResult:
         self.flush(self.inp.hours)
+        if self.segments:
+            self._integrate()
         final = self._weight_now(np.arange(self.n_units))
         line_weight = final[self.line_unit] - self.line_offset
         self.res.line_total_kg = self.inp.mean_rate_kg_h * line_weight[:, None]
@@ -601,10 +632,13 @@ def _calendar(env: simpy.Environment, rec: _Recorder, windows: tuple[CalendarWin
 def _inspector(env: simpy.Environment, rec: _Recorder, response: _Response, spec: Inspections):
     """Each day, visit ``per_day`` random lines that are under a warning measure."""
     t = spec.hour_of_day
+    last_under_key = under = None
     while t < rec.inp.hours:
         yield env.timeout(t - env.now)
         keys = rec.keys
-        under = np.flatnonzero((keys.level_reduction[np.arange(keys.size), response.applied] > 0)[keys.line_key])
+        under_key = keys.level_reduction[np.arange(keys.size), response.applied] > 0
+        if last_under_key is None or not np.array_equal(under_key, last_under_key):  # changes only with the levels applied
+            under, last_under_key = np.flatnonzero(under_key[keys.line_key]), under_key
         if under.size:
             visited = response.rng.choice(under, size=min(spec.per_day, under.size), replace=False)
             caught = visited[~response.complying[visited] & (response.rng.random(visited.size) < spec.catch_probability)]
