@@ -485,8 +485,9 @@ class _Recorder:
             factor = np.stack([s[3] for s in segments])[of_hour]  # (hours, categories, pollutants)
             other = inp.other_rate_kg_h[None, :, :] * factor * inp.other_weights.T[:, :, None]
             res.other_hourly_kg_h[:] = other.sum(axis=1)
-            res.other_total_kg[:] = other.sum(axis=0)
-            self.hourly_by_city += np.einsum("hkp,kc->hcp", other, self.other_city_onehot)
+            for t0, t1, _, other_factor, *_ in segments:  # segment by segment, as the totals were always summed
+                res.other_total_kg += inp.other_rate_kg_h * other_factor * inp.other_weights[:, t0:t1].sum(axis=1)[:, None]
+            self.hourly_by_city += np.tensordot(other, self.other_city_onehot, axes=([1], [0])).transpose(0, 2, 1)
         levels = np.stack([s[4] for s in segments])[of_hour]
         res.level_by_city[:] = levels
         res.level_in_force[:] = levels.max(axis=1)
