@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from sim.config.dates import date_problem, parse_times
 from sim.errors import InputError
@@ -157,7 +159,11 @@ def _row(index: int) -> str:
 
 def _parse_times(text: pd.Series, path: Path) -> pd.DatetimeIndex:
     fix = "write times as YYYY-MM-DDTHH:MM in local time (e.g. 2024-12-08T06:00), one row per hour."
-    parsed = parse_times(text)  # ISO or YYYY/MM/DD only: 08/12/2024 would be read month first
+    # the usual form, parsed strictly, first; any other form (or a bad cell) takes the general
+    # reader, which accepts ISO or YYYY/MM/DD only (08/12/2024 would be read month first)
+    parsed = pd.Series(pd.to_datetime(text, format="%Y-%m-%dT%H:%M", errors="coerce"), index=text.index)
+    if parsed.isna().any():
+        parsed = parse_times(text)
     bad = np.flatnonzero(parsed.isna().to_numpy())
     if len(bad):
         i = int(bad[0])
@@ -185,7 +191,10 @@ def _parse_times(text: pd.Series, path: Path) -> pd.DatetimeIndex:
 
 
 def _parse_values(text: pd.Series, path: Path, column: str) -> np.ndarray:
-    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+    try:  # plain numbers, the usual case: Arrow's cast; anything else is judged cell by cell below
+        values = pc.cast(pa.array(text.array), pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, TypeError):
+        values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
     for i in np.flatnonzero(~np.isfinite(values))[:1]:
         problem = "the value is empty." if text.iloc[i] == "" else f"'{text.iloc[i]}' is not a number."
         raise InputError(path, f"{_row(int(i))}, column {column}", problem, "write a plain number (fill gaps, e.g. by interpolation).")
