@@ -152,3 +152,39 @@ def test_run_refuses_members_beyond_the_memory_before_running(forecast_scenario,
     monkeypatch.setattr(sim.engine.ensemble, "run_member", lambda *a: pytest.fail("a member ran"))
     with pytest.raises(InputError, match="members of 216 h over 3,007 lines need about"):
         run(_with(forecast_scenario, members=10**9))
+
+
+class _DiesInWorker:
+    """A forecast template that works in the test's process and kills any worker process
+    that uses it (as the kernel would, out of memory)."""
+
+    def __init__(self, template, parent_pid):
+        self.template, self.parent_pid = template, parent_pid
+
+    def member_centre(self, *args):
+        import os
+
+        if os.getpid() != self.parent_pid:
+            os._exit(9)
+        return self.template.member_centre(*args)
+
+
+def test_a_worker_that_dies_with_a_batch_stops_the_run_with_a_message(forecast_scenario, monkeypatch):
+    import dataclasses
+    import os
+
+    from sim.api import prepare
+    from sim.engine import ensemble
+
+    shared = prepare(_with(forecast_scenario, members=32)).shared
+    dying = dataclasses.replace(shared, forecasts={k: _DiesInWorker(f, os.getpid()) for k, f in shared.forecasts.items()})
+    real = ensemble.run_batch
+
+    def slow_parent(shared, indices):  # slow here, so that the worker is handed a batch
+        time.sleep(0.5)
+        return real(shared, indices)
+
+    monkeypatch.setattr(ensemble, "run_batch", slow_parent)
+    monkeypatch.setattr(ensemble, "WORKER_START_S", 0.0)
+    with pytest.raises(RuntimeError, match="stopped unexpectedly"):
+        ensemble.run_members(dying, 32, "processes")

@@ -256,14 +256,18 @@ def _run_processes(shared: SharedInputs, members: int, tick: Callable[[int], Non
     front = 0  # workers take batches from the front, the parent from the back
     ready = outstanding = 0
 
-    def receive(block: bool) -> None:
+    def receive(block: bool) -> bool:
+        """Take one message from the workers (wait for it when ``block``); whether one came."""
         nonlocal ready, outstanding, front
         try:
             kind, k, payload = results.get(timeout=1.0) if block else results.get_nowait()
         except queue.Empty:
-            if block and not any(p.is_alive() for p in procs):
-                raise RuntimeError("the ensemble's worker processes stopped unexpectedly") from None
-            return
+            # a worker leaves only when told to, after the last batch: one gone now died (memory,
+            # a signal) and may have held a batch that would never come back
+            if block and not all(p.is_alive() for p in procs):
+                codes = ", ".join(str(p.exitcode) for p in procs if not p.is_alive())
+                raise RuntimeError(f"an ensemble worker process stopped unexpectedly (exit code {codes}); run again with --executor serial to see why") from None
+            return False
         if kind == "error":
             raise RuntimeError(f"an ensemble worker failed on members {todo[k][0]}-{todo[k][-1]}: {payload}")
         if kind == "ready":
@@ -275,10 +279,12 @@ def _run_processes(shared: SharedInputs, members: int, tick: Callable[[int], Non
         while outstanding < ready and front < back:  # one batch at a time per ready worker
             tasks.put((front, todo[front]))
             front, outstanding = front + 1, outstanding + 1
+        return True
 
     try:
         while front < back:
-            receive(block=False)
+            while receive(block=False):  # every message waiting: no worker idles for a batch of ours
+                pass
             if front < back:
                 back -= 1
                 done[back] = run_batch(shared, todo[back])
