@@ -111,6 +111,22 @@ class EngineInputs:
         return enterprise_classes(np.asarray(self.is_production, dtype=bool), np.asarray(self.enterprise_code).astype(np.int64), self.keys.line_key, may_move)
 
     @cached_property
+    def response_groups(self) -> tuple[list, list, list, list]:
+        return response_groups(self, self.keys)
+
+    @cached_property
+    def initial_unit_sums(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Rates [kg/h], output value [万元/h] and production lines per unit with every line
+        complying (each run starts from copies)."""
+        keys = self.keys
+        units, rates = 2 * keys.size, self.mean_rate_kg_h
+        line_unit = 2 * keys.line_key + 1
+        unit_rate = np.stack([np.bincount(line_unit, weights=rates[:, j], minlength=units) for j in range(rates.shape[1])], axis=1).reshape(units, rates.shape[1])
+        unit_value = np.bincount(line_unit, weights=np.asarray(self.value_wan_yuan_d, dtype=float) / 24.0, minlength=units)
+        unit_production = np.bincount(line_unit[np.asarray(self.is_production, dtype=bool)], minlength=units)
+        return unit_rate, unit_value, unit_production
+
+    @cached_property
     def cumulative_profile_weights(self) -> np.ndarray:
         """Σ of each profile's weights [h] over hours before t, (profiles, hours + 1)."""
         weights = self.profile_weights
@@ -265,6 +281,25 @@ def enterprise_classes(production: np.ndarray, enterprise: np.ndarray, line_key:
     return EnterpriseClasses(ent_class, pair_key, pair_lines, class_size, class_lines, line_pair)
 
 
+def response_groups(inp: EngineInputs, keys: ResponseKeys) -> tuple[list, list, list, list]:
+    """What every member's response shares: the groups (city, delay, keys, units) of keys of
+    one city with one delay, the groups of each city, the lines of each city (in list order,
+    the order compliance is drawn in) and the other-source categories of each city."""
+    pairs = np.unique(np.column_stack([keys.city, keys.delay_h]).astype(np.int64), axis=0) if keys.size else np.zeros((0, 2), dtype=np.int64)
+    groups: list[tuple[int, int, np.ndarray, np.ndarray]] = []
+    city_groups: list[list[int]] = [[] for _ in range(inp.n_cities)]
+    for c, d in pairs:
+        members = np.flatnonzero((keys.city == c) & (keys.delay_h == d))
+        city_groups[int(c)].append(len(groups))
+        groups.append((int(c), int(d), members, np.sort(np.concatenate([2 * members, 2 * members + 1]))))
+    city = inp.line_city()
+    order = np.argsort(city, kind="stable")
+    bounds = np.searchsorted(city[order], np.arange(inp.n_cities + 1))
+    city_lines = [order[bounds[c]:bounds[c + 1]] for c in range(inp.n_cities)]
+    other_of_city = [np.flatnonzero(inp.other_city() == c) for c in range(inp.n_cities)]
+    return groups, city_groups, city_lines, other_of_city
+
+
 class _Plan:
     """Warnings of one city, planned or in force; the level at a time is the highest covering it.
 
@@ -392,11 +427,8 @@ class _Recorder:
 
     # -- what the units hold ------------------------------------------------------------
     def _sum_units(self) -> None:
-        """Rates, output value and production lines per unit."""
-        units, rates = self.n_units, self.inp.mean_rate_kg_h
-        self.unit_rate = np.stack([np.bincount(self.line_unit, weights=rates[:, j], minlength=units) for j in range(rates.shape[1])], axis=1).reshape(units, rates.shape[1])
-        self.unit_value_per_h = np.bincount(self.line_unit, weights=self.value_per_h, minlength=units)
-        self.unit_production_lines = np.bincount(self.line_unit[self.production], minlength=units)
+        """Rates, output value and production lines per unit (every line complies at first)."""
+        self.unit_rate, self.unit_value_per_h, self.unit_production_lines = (a.copy() for a in self.inp.initial_unit_sums)
 
     def _refresh_sums(self) -> None:
         """Group rates, output lost, line and enterprise counts from the unit factors."""
@@ -531,18 +563,7 @@ class _Response:
     def __init__(self, env: simpy.Environment, rec: _Recorder, rng: np.random.Generator):
         inp, keys = rec.inp, rec.keys
         self.env, self.rec, self.inp, self.keys, self.rng = env, rec, inp, keys, rng
-        pairs = np.unique(np.column_stack([keys.city, keys.delay_h]).astype(np.int64), axis=0) if keys.size else np.zeros((0, 2), dtype=np.int64)
-        self.groups = []  # (city, delay, keys, units)
-        self.city_groups: list[list[int]] = [[] for _ in range(inp.n_cities)]
-        for c, d in pairs:
-            members = np.flatnonzero((keys.city == c) & (keys.delay_h == d))
-            self.city_groups[int(c)].append(len(self.groups))
-            self.groups.append((int(c), int(d), members, np.sort(np.concatenate([2 * members, 2 * members + 1]))))
-        city = inp.line_city()
-        order = np.argsort(city, kind="stable")
-        bounds = np.searchsorted(city[order], np.arange(inp.n_cities + 1))
-        self.city_lines = [order[bounds[c]:bounds[c + 1]] for c in range(inp.n_cities)]
-        self.other_of_city = [np.flatnonzero(inp.other_city() == c) for c in range(inp.n_cities)]
+        self.groups, self.city_groups, self.city_lines, self.other_of_city = inp.response_groups
         self.applied = np.zeros(keys.size, dtype=np.int8)  # level applied to each key
         self.group_level = [0] * len(self.groups)
         self.complying = np.ones(inp.level_reduction.shape[0], dtype=bool)
@@ -702,6 +723,6 @@ def baseline_run(inp: EngineInputs) -> EngineResult:
     """The same integration with every factor at 1: no warnings, no calendars."""
     base = replace(inp, schedule=(), calendars=(), inspections=None)
     # what the scenario's inputs worked out still holds (no calendar runs here): share it
-    for name in ("keys", "enterprise_classes", "cumulative_profile_weights"):
+    for name in ("keys", "enterprise_classes", "cumulative_profile_weights", "response_groups", "initial_unit_sums"):
         base.__dict__[name] = getattr(inp, name)
     return run_engine(base)
