@@ -136,6 +136,8 @@ def prepare(scenario: Scenario) -> Prepared:
         raise InputError(scenario.source_file, "key atmosphere.meteorology", f"the list spans {len(cities)} cities ({', '.join(cities[:5])}{', ...' if len(cities) > 5 else ''}), but one meteorology file is given.", "give each city its box under atmosphere.cities: {CITY: {meteorology: FILE}}.")
     meteorology = read_meteorology(atmosphere, cities)
     inspections = scenario.response.inspections
+    city_codes, city_names = inventory.codes("city")
+    city_id = np.searchsorted(np.array(cities, dtype=object), city_names)[city_codes].astype(np.int64)
     engine = EngineInputs(
         hours=hours,
         mean_rate_kg_h=inventory.mean_rate_kg_h,
@@ -153,7 +155,7 @@ def prepare(scenario: Scenario) -> Prepared:
         other_weights=other.weights,
         other_reduction=other.reduction,
         inspections=None if inspections is None else Inspections(inspections.per_day, inspections.catch_probability, inspections.hour_of_day),
-        city_id=np.searchsorted(np.array(cities, dtype=object), inventory.codes("city")[1])[inventory.codes("city")[0]].astype(np.int64),
+        city_id=city_id,
         other_city_id=other.city_id,
         n_cities=len(cities),
     )

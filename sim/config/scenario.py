@@ -176,11 +176,9 @@ class MeasureText(Frozen):
     red: str | None = None
 
 
-class Rule(Frozen):
-    """One measure rule: the first rule whose every given condition matches a line applies.
-
-    A condition left out matches everything; ``flags`` requires all listed flags to be set.
-    """
+class LineSelector(Frozen):
+    """The lines a named entry applies to: a condition left out matches everything; ``flags``
+    requires all listed flags to be set. Shared by policy rules and optimiser menu entries."""
 
     name: str
     industry: Names | None = None
@@ -188,6 +186,14 @@ class Rule(Frozen):
     grade: Grades | None = None
     city: Names | None = None
     flags: Flags = []
+
+
+class Rule(LineSelector):
+    """One measure rule: the first rule whose every given condition matches a line applies.
+
+    A condition left out matches everything; ``flags`` requires all listed flags to be set.
+    """
+
     exempt: bool = False
     reduction: MonotoneReductions | None = None
     measure: MeasureText = MeasureText()

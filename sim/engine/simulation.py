@@ -115,6 +115,10 @@ class EngineInputs:
         return response_groups(self, self.keys)
 
     @cached_property
+    def unit_layout(self) -> "UnitLayout":
+        return unit_layout(self, self.keys)
+
+    @cached_property
     def initial_unit_sums(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Rates [kg/h], output value [万元/h] and production lines per unit with every line
         complying (each run starts from copies)."""
@@ -300,6 +304,56 @@ def response_groups(inp: EngineInputs, keys: ResponseKeys) -> tuple[list, list, 
     return groups, city_groups, city_lines, other_of_city
 
 
+@dataclass(frozen=True)
+class UnitLayout:
+    """What every run's recorder reads and never changes: per unit (2k + 1 the complying
+    lines of key k, 2k the others) its key, compliance [0/1], profile, city and group
+    (profile × cities + city); the (groups × units) and (cities × units) sums as 0/1 matrices
+    (the group matrix only while it is small, else units sorted by group for a reduceat);
+    other-source categories by city; output value [万元/h] and production flag per line."""
+
+    unit_key: np.ndarray
+    unit_complies: np.ndarray
+    unit_profile: np.ndarray
+    unit_city: np.ndarray
+    n_groups: int
+    group_matrix: np.ndarray | None
+    group_order: np.ndarray | None
+    group_starts: np.ndarray | None
+    filled_groups: np.ndarray | None
+    city_matrix: np.ndarray
+    other_city_onehot: np.ndarray
+    value_per_h: np.ndarray
+    production: np.ndarray
+
+
+def unit_layout(inp: EngineInputs, keys: ResponseKeys) -> UnitLayout:
+    """The :class:`UnitLayout` of ``inp`` grouped by ``keys`` (computed once per inputs)."""
+    c, units = inp.n_cities, 2 * keys.size
+    unit_key = np.arange(units) // 2
+    unit_profile = keys.profile_id[unit_key].astype(np.int64)
+    unit_city = keys.city[unit_key].astype(np.int64)
+    n_groups = inp.profile_weights.shape[0] * c
+    unit_group = unit_profile * c + unit_city
+    group_matrix = group_order = group_starts = filled_groups = None
+    if n_groups * units <= DENSE_GROUP_CELLS:  # small lists: one product per refresh
+        group_matrix = np.zeros((n_groups, units))
+        group_matrix[unit_group, np.arange(units)] = 1.0
+    else:  # units sorted by group: one reduceat sums every group and pollutant at once
+        group_order = np.argsort(unit_group, kind="stable")
+        sorted_groups = unit_group[group_order]
+        group_starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
+        filled_groups = sorted_groups[group_starts]
+    city_matrix = np.zeros((c, units))
+    city_matrix[unit_city, np.arange(units)] = 1.0
+    other_city = inp.other_city()
+    other_city_onehot = np.zeros((other_city.size, c))
+    other_city_onehot[np.arange(other_city.size), other_city] = 1.0
+    return UnitLayout(unit_key, (np.arange(units) % 2).astype(float), unit_profile, unit_city, n_groups, group_matrix, group_order, group_starts,
+                      filled_groups, city_matrix, other_city_onehot, np.asarray(inp.value_wan_yuan_d, dtype=float) / 24.0,
+                      np.asarray(inp.is_production, dtype=bool))
+
+
 class _Plan:
     """Warnings of one city, planned or in force; the level at a time is the highest covering it.
 
@@ -362,12 +416,12 @@ class _Recorder:
         n, p = inp.mean_rate_kg_h.shape
         k = inp.other_rate_kg_h.shape[0]
         c = inp.n_cities
-        units = 2 * keys.size
-        self.n_units = units
-        self.unit_key = np.arange(units) // 2
-        self.unit_complies = (np.arange(units) % 2).astype(float)
-        self.unit_profile = keys.profile_id[self.unit_key].astype(np.int64)
-        self.unit_city = keys.city[self.unit_key].astype(np.int64)
+        layout = inp.unit_layout
+        units = self.n_units = layout.unit_key.size
+        self.unit_key, self.unit_complies, self.unit_profile, self.unit_city = layout.unit_key, layout.unit_complies, layout.unit_profile, layout.unit_city
+        self.n_groups, self.group_matrix, self.city_matrix = layout.n_groups, layout.group_matrix, layout.city_matrix
+        self.group_order, self.group_starts, self.filled_groups = layout.group_order, layout.group_starts, layout.filled_groups
+        self.other_city_onehot, self.value_per_h, self.production = layout.other_city_onehot, layout.value_per_h, layout.production
         self.line_unit = 2 * keys.line_key + 1  # every line complies until a draw says otherwise
         self.warning_factor = np.ones(units)
         self.calendar_factor = np.ones(keys.size)
@@ -375,34 +429,13 @@ class _Recorder:
         self.other_factor = np.ones((k, p))
         self.level_in_force = np.zeros(c, dtype=np.int8)
         self.last_t = 0
-        n_profiles = inp.profile_weights.shape[0]
-        self.n_groups = n_profiles * c
-        self.unit_group = self.unit_profile * c + self.unit_city
-        # units sorted by group: one reduceat sums every group and pollutant at once
-        self.group_order = np.argsort(self.unit_group, kind="stable")
-        sorted_groups = self.unit_group[self.group_order]
-        self.group_starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]]) if units else np.zeros(0, dtype=np.int64)
-        self.filled_groups = sorted_groups[self.group_starts]
-        # small lists: one product per refresh is cheaper than a sort-and-reduce
-        self.group_matrix = None
-        if self.n_groups * units <= DENSE_GROUP_CELLS:
-            self.group_matrix = np.zeros((self.n_groups, units))
-            self.group_matrix[self.unit_group, np.arange(units)] = 1.0
-        self.city_matrix = np.zeros((c, units))
-        self.city_matrix[self.unit_city, np.arange(units)] = 1.0
         self.cum_weight = inp.cumulative_profile_weights
         self.unit_weight = np.zeros(units)  # Σ over settled hours of factor × temporal weight [h]
         self.unit_settled_at = np.zeros(units, dtype=np.int64)
         self.line_offset = np.zeros(n)  # [h]: a line's weight = its unit's weight - offset
-        self.production = np.asarray(inp.is_production, dtype=bool)
-        self.enterprise = np.asarray(inp.enterprise_code).astype(np.int64)
-        self.value_per_h = np.asarray(inp.value_wan_yuan_d, dtype=float) / 24.0
-        self.other_city = inp.other_city()
-        self.other_city_onehot = np.zeros((k, c))
-        self.other_city_onehot[np.arange(k), self.other_city] = 1.0
         self.hourly_by_city = np.zeros((inp.hours, c, p))
         self.segments: list[tuple] = []  # (t0, t1, by_group, other factor, levels, loss, counts...) of each constant stretch
-        self._sum_units()
+        self.unit_rate, self.unit_value_per_h, self.unit_production_lines = (a.copy() for a in inp.initial_unit_sums)  # every line complies at first
         classes = inp.enterprise_classes
         self.class_size, self.class_lines, self.line_pair = classes.class_size, classes.class_lines, classes.line_pair
         self.pair_class, self.pair_key, self.pair_lines = classes.pair_class, classes.pair_key, classes.pair_lines
@@ -426,10 +459,6 @@ class _Recorder:
         self.dirty = True
 
     # -- what the units hold ------------------------------------------------------------
-    def _sum_units(self) -> None:
-        """Rates, output value and production lines per unit (every line complies at first)."""
-        self.unit_rate, self.unit_value_per_h, self.unit_production_lines = (a.copy() for a in self.inp.initial_unit_sums)
-
     def _refresh_sums(self) -> None:
         """Group rates, output lost, line and enterprise counts from the unit factors."""
         f = self.factor
@@ -437,7 +466,7 @@ class _Recorder:
             self.by_group = self.group_matrix @ (self.unit_rate * f[:, None])
         else:
             self.by_group = np.zeros((self.n_groups, self.unit_rate.shape[1]))
-            if self.group_starts.size:
+            if self.group_starts.size:  # (sorted units exist whenever there is no group matrix)
                 order = self.group_order
                 self.by_group[self.filled_groups] = np.add.reduceat(self.unit_rate[order] * f[order, None], self.group_starts, axis=0)
         self.loss_per_hour = self.city_matrix @ (self.unit_value_per_h * (1.0 - f))
@@ -723,6 +752,6 @@ def baseline_run(inp: EngineInputs) -> EngineResult:
     """The same integration with every factor at 1: no warnings, no calendars."""
     base = replace(inp, schedule=(), calendars=(), inspections=None)
     # what the scenario's inputs worked out still holds (no calendar runs here): share it
-    for name in ("keys", "enterprise_classes", "cumulative_profile_weights", "response_groups", "initial_unit_sums"):
+    for name in ("keys", "enterprise_classes", "cumulative_profile_weights", "response_groups", "initial_unit_sums", "unit_layout"):
         base.__dict__[name] = getattr(inp, name)
     return run_engine(base)

@@ -193,7 +193,7 @@ def _parse_times(text: pd.Series, path: Path) -> pd.DatetimeIndex:
 def _parse_values(text: pd.Series, path: Path, column: str) -> np.ndarray:
     try:  # plain numbers, the usual case: Arrow's cast; anything else is judged cell by cell below
         values = pc.cast(pa.array(text.array), pa.float64()).to_numpy(zero_copy_only=False)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, TypeError):
+    except (pa.ArrowException, TypeError):  # a cell Arrow cannot read as a number
         values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
     for i in np.flatnonzero(~np.isfinite(values))[:1]:
         problem = "the value is empty." if text.iloc[i] == "" else f"'{text.iloc[i]}' is not a number."

@@ -55,18 +55,17 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from sim.errors import InputError
 from sim.inputs.inventory import Inventory
 from sim.rules.policy import LineMeasures, _check_rule_names, _match, assign_measures, describe_reductions
 from sim.config.scenario import (
-    Flags,
     Fraction,
-    Grades,
+    Frozen,
+    LineSelector,
     MonotoneReductions,
-    Names,
     Policy,
     ProblemAt,
     Scenario,
@@ -83,11 +82,7 @@ _SNAP = 1e-9  # an LP value this close to an option is that option [-]
 # --------------------------------------------------------------------------- the menu file
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-class LevelWeights(_Frozen):
+class LevelWeights(Frozen):
     """Weight of each level's daily loss in the objective, e.g. expected days per season [d]."""
 
     yellow: float = Field(1.0, ge=0)
@@ -98,7 +93,7 @@ class LevelWeights(_Frozen):
         return np.array([self.yellow, self.orange, self.red], dtype=float)
 
 
-class SolverSettings(_Frozen):
+class SolverSettings(Frozen):
     """HiGHS settings. ``mip_rel_gap``: relative gap at which the MIP stops [-];
     ``time_limit_s``: wall-clock limit of LP and MIP together [s]; lists with more binaries
     than ``full_mip_max_binaries`` are solved as LP relaxation + MIP on a core of
@@ -110,19 +105,13 @@ class SolverSettings(_Frozen):
     core_lines: int = Field(200, ge=0)
 
 
-class MenuEntry(_Frozen):
+class MenuEntry(LineSelector):
     """The allowed measures of the lines it matches (first matching entry wins; conditions as
     in policy rules). ``options``: production cuts a line may take at any level (``stop`` =
     1.0); ``minimum``: the least cut per level, or ``policy`` for the scenario policy's
     measure of that line (the guideline's requirement); the minima are options too.
     ``keep: policy``: the line keeps the policy's measure and is not optimised."""
 
-    name: str
-    industry: Names | None = None
-    process: Names | None = None
-    grade: Grades | None = None
-    city: Names | None = None
-    flags: Flags = []
     options: list[Fraction] | None = None
     minimum: MonotoneReductions | Literal["policy"] | None = None
     keep: Literal["policy"] | None = None
@@ -137,7 +126,7 @@ class MenuEntry(_Frozen):
         return self
 
 
-class Menu(_Frozen):
+class Menu(Frozen):
     """An optimiser menu (see ``sim/data/optimizer_menu.yaml``, the default)."""
 
     name: str = "menu"
