@@ -289,7 +289,8 @@ def run(scenario: Scenario, *, executor: str = "serial", scheduler: str | None =
         for cities in box_batches(n, 1 + len(runs), len(prepared.times) + 24 * scenario.atmosphere.spin_up_days):
             levels = np.moveaxis(np.stack([r.level_by_city[:, cities] for r in runs]).astype(int), 2, 0)  # (cities, members, hours)
             projections += project_boxes(configs[cities], prepared.times, emissions((base_run,), False, cities), emissions(runs, members > 1, cities),
-                                         levels if members > 1 else levels[:, 0], meteorology[cities], scenario.source_file)
+                                         levels if members > 1 else levels[:, 0], meteorology[cities], scenario.source_file,
+                                         prepared.cities[cities] if n > 1 else None)
         by_city = dict(zip(prepared.cities, projections))
         projection = projections[0] if n == 1 else combine_projections(projections, prepared.times)
     return Result(
@@ -302,7 +303,7 @@ def run(scenario: Scenario, *, executor: str = "serial", scheduler: str | None =
         baseline_run=base_run,
         compliance=prepared.compliance,
         delay_h=prepared.delay_h,
-        notes=prepared.notes,
+        notes=prepared.notes + (projection.notes if projection is not None else ()),
         sha256=scenario_sha256(scenario),
         projection=projection,
         member_runs=member_runs,

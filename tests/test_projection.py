@@ -166,3 +166,58 @@ def test_forecast_run_reads_its_meteorology_once(monkeypatch):
     result = run(scenario)
     assert reads == [scenario.atmosphere.meteorology]
     assert result.warnings is not None and len(result.pm25) == scenario.period.hours
+
+
+def _bundled_scenarios():
+    paths = sorted([*ROOT.glob("scenarios/*.yaml"), *ROOT.glob("scenarios/validation/*.yaml")])
+    return [p for p in paths if not p.name.endswith(("_policy.yaml", "_other_sources.yaml"))]
+
+
+@pytest.mark.parametrize("path", _bundled_scenarios(), ids=lambda p: p.stem)
+def test_baseline_column_is_the_observation_in_every_bundled_scenario(path):
+    """The baseline PM2.5 is the observed (or forecast) series supplied, hour by hour, exactly."""
+    scenario = load_scenario(path)
+    if scenario.atmosphere is None:
+        pytest.skip("no PM2.5 projection")
+    scenario = scenario.replace(ensemble=scenario.ensemble.model_copy(update={"members": 1}))
+    result = run(scenario)
+    frames = result.projection_by_city or {None: result.projection}
+    for city, projection in frames.items():
+        config = scenario.atmosphere.for_city(city)
+        met = load_meteorology(config.meteorology).slice(result.times[0], result.times[-1] + pd.Timedelta(hours=1))
+        np.testing.assert_array_equal(projection.frame.baseline.to_numpy(), met.pm25_baseline_ug_m3)
+        assert (projection.frame.background >= 0).all()
+
+
+def test_local_part_above_the_observation_is_capped_and_named(tmp_path):
+    """Hours where c · local exceeds the observation: baseline = observation, background 0, the
+    local part capped at it, the scenario scaled by the model's relative change, and a note."""
+    config = AtmosphereConfig(meteorology=_episode_file(tmp_path), local_share=None)
+    met = load_meteorology(config.meteorology)
+    times = pd.date_range(met.times[0], periods=96, freq="h")
+    hours = len(times)
+    heavy = np.full(hours, 4.0e4)  # kg/h of primary PM2.5: far more local PM2.5 than observed
+    base = {"so2": np.zeros(hours), "nox": np.zeros(hours), "pm25": heavy, "voc": np.zeros(hours)}
+    scen = {**base, "pm25": 0.5 * heavy}
+    levels = np.ones(hours, dtype=int)
+    out = project_pm25(config, times, base, scen, levels, meteorology=met)
+    obs = met.slice(times[0], times[-1] + pd.Timedelta(hours=1)).pm25_baseline_ug_m3
+    pm = out.frame
+    raw = project_pm25(config, times, base, base, levels, meteorology=met).frame  # for the uncapped model
+    over = out.metrics["hours_local_above_observation"]
+    assert over > 0
+    np.testing.assert_array_equal(pm.baseline.to_numpy(), obs)
+    assert (pm.local_baseline <= pm.baseline + 1e-9).all()
+    assert (pm.background >= 0).all()
+    capped = pm.background.to_numpy() == 0
+    assert capped.sum() == over
+    # primary PM2.5 is linear: half the emissions, half the (capped) local part
+    np.testing.assert_allclose(pm.scenario.to_numpy()[capped], 0.5 * obs[capped], rtol=1e-6)
+    assert raw.local_baseline.to_numpy()[capped].min() > 0
+    assert any(f"in {over} of {hours} hours the modelled local PM2.5 exceeds the observed baseline" in n for n in out.notes)
+
+
+def _episode_file(tmp_path):
+    path = tmp_path / "met.csv"
+    path.write_text(format_csv(generate_episode(pd.Timestamp("2024-01-01"), 4, seed=3)), encoding="utf-8")
+    return path

@@ -33,6 +33,7 @@ class Pm25Projection:
     calibration_scale: float
     metrics: dict
     members_ug_m3: np.ndarray  # scenario PM2.5 of every member [μg/m³], (members, hours)
+    notes: tuple[str, ...] = ()  # what a reader of the figures must know (hours capped, odd calibration)
 
 
 def _with_spin_up(values: np.ndarray, hours: int) -> np.ndarray:
@@ -121,8 +122,10 @@ def project_pm25(
     ``baseline_kg_h``: hourly emissions [kg/h] of all local sources by pollutant, shape
     (hours,); ``scenario_kg_h``: the same with shape (hours,) or (members, hours);
     ``level_in_force``: 0 none, 1-3 yellow-red, shape like the scenario. Calibration
-    (README.md, How the model works): background = max(0, obs − c·local_baseline);
-    scenario = background (cut when the region warns too) + c·local_scenario. With members, ``scenario`` and the
+    (README.md, How the model works): the baseline is the observation obs; background =
+    obs − c·local_baseline, where c·local_baseline is capped at obs hour by hour
+    (:func:`local_capped_at_observation`, hours named in ``notes``); scenario = background (cut
+    when the region warns too) + c·local_scenario, capped by the same factor. With members, ``scenario`` and the
     components are member means, ``scenario_p05/p50/p95`` the bands and ``warning_level`` the
     median member's level. ``meteorology``: the file's data when already read (else read from
     ``config.meteorology``). Several cities: :func:`project_boxes`, which batches them.
@@ -142,6 +145,7 @@ def project_boxes(
     level_in_force: np.ndarray,
     meteorology: Sequence[Meteorology],
     file=None,
+    cities: Sequence[str] | None = None,
 ) -> list[Pm25Projection]:
     """:func:`project_pm25` of several boxes (cities) at once, one projection per box.
 
@@ -150,7 +154,7 @@ def project_boxes(
     (boxes, members, hours); ``level_in_force``: shaped like the scenario; ``meteorology``: each
     box's weather as read (:func:`sim.inputs.meteorology.load_meteorology`), covering the period.
     The box model advances all boxes and variants together; calibration, background and figures
-    are per box as in :func:`project_pm25`.
+    are per box as in :func:`project_pm25`. ``cities``: the boxes' names, for the notes.
     """
     mets = [m.slice(times[0], times[-1] + pd.Timedelta(hours=1)) for m in meteorology]
     ensemble = np.ndim(next(iter(scenario_kg_h.values()))) == 3
@@ -160,26 +164,74 @@ def project_boxes(
     emissions = {p: np.concatenate([np.reshape(baseline_kg_h[p], (n, 1, hours)), np.reshape(scenario_kg_h[p], (n, -1, hours))], axis=1)
                  for p in baseline_kg_h}
     local = local_components(configs, emissions, mets, file)
-    return [_calibrated(configs[k], times, mets[k].pm25_baseline_ug_m3, {key: v[k] for key, v in local.items()}, levels[k], ensemble, file)
+    return [_calibrated(configs[k], times, mets[k].pm25_baseline_ug_m3, {key: v[k] for key, v in local.items()}, levels[k], ensemble, file,
+                        None if cities is None else cities[k])
             for k in range(n)]
 
 
+def local_capped_at_observation(obs: np.ndarray, local_baseline: np.ndarray) -> np.ndarray:
+    """Factor s(t) ≤ 1 [-] that caps the modelled local PM2.5 of the baseline at the observation.
+
+    ``obs`` and ``local_baseline`` [μg/m³] (calibrated, c · local), hourly. Where the model's
+    local part exceeds the observed PM2.5 the whole observation is taken as local (background
+    0) and every local figure of that hour, baseline and scenario, is multiplied by
+    s = obs / local: the scenario keeps the model's relative change of the local part (the
+    relative use of model results, as in US EPA 2018, Modeling Guidance for Demonstrating Air
+    Quality Goals for Ozone, PM2.5, and Regional Haze, §4.1). Elsewhere s = 1.
+    """
+    over = local_baseline > obs
+    return np.where(over, obs / np.where(over, local_baseline, 1.0), 1.0)
+
+
+def _over_observation_note(city: str | None, times: pd.DatetimeIndex, obs: np.ndarray, local_baseline: np.ndarray) -> tuple[str, ...]:
+    """The note naming the hours where the modelled local PM2.5 exceeds the observation."""
+    over = np.flatnonzero(local_baseline > obs)
+    if len(over) == 0:
+        return ()
+    worst = over[np.argmax(local_baseline[over] - obs[over])]
+    where = f"{city}: " if city else ""
+    return (f"{where}in {len(over)} of {len(obs)} hours the modelled local PM2.5 exceeds the observed baseline "
+            f"(most at {times[worst]:%Y-%m-%d %H:%M}: {local_baseline[worst]:.1f} modelled vs {obs[worst]:.1f} μg/m³ observed); "
+            "in those hours the baseline stays the observation, the local part is capped at it (background 0) and the "
+            "scenario keeps the model's relative change of the local part. Many such hours mean the box's area, mixing "
+            "height or local_share do not fit this city.",)
+
+
+# Calibration scales outside this range [-] get a note: the model's local PM2.5 is then more
+# than twice too high or too low for the given local share, a sign that the box does not fit.
+CALIBRATION_SCALE_RANGE = (0.5, 2.0)
+
+
+def _calibration_note(city: str | None, c: float, local_share: float | None) -> tuple[str, ...]:
+    low, high = CALIBRATION_SCALE_RANGE
+    if local_share is None or low <= c <= high:
+        return ()
+    where = f"{city}: " if city else ""
+    return (f"{where}calibration_scale is {c:.2f}: the modelled local PM2.5 had to be multiplied by {c:.2f} to make up "
+            f"local_share {local_share:g} of the observed baseline (outside {low:g}-{high:g}); check the box's area_km2, "
+            "the mixing heights and the inventory's totals for this city, or the local share itself.",)
+
+
 def _calibrated(config: AtmosphereConfig, times: pd.DatetimeIndex, obs: np.ndarray, local: dict[str, np.ndarray], levels: np.ndarray,
-                ensemble: bool, file) -> Pm25Projection:
+                ensemble: bool, file, city: str | None = None) -> Pm25Projection:
     """One box's projection from its observed baseline PM2.5 ``obs`` [μg/m³] and its modelled
     local components [μg/m³], shape (variants, hours) with the baseline first; ``levels``
-    (members, hours)."""
+    (members, hours). The baseline column is ``obs`` itself, hour by hour."""
     try:
         c = calibration_scale(obs, local["local"][0], config.local_share)
     except InputError as exc:
         raise InputError(file, exc.where, exc.problem, exc.fix) from None
-    bg = background(obs, local["local"][0], c)
+    capped = local_capped_at_observation(obs, c * local["local"][0])  # (hours,)
+    scale = c * capped
+    over = capped < 1.0
+    local_baseline = np.where(over, obs, scale * local["local"][0])
+    bg = np.where(over, 0.0, background(obs, local_baseline, 1.0))
     bg_members = np.broadcast_to(bg, levels.shape)
     if config.regional_background_cut is not None:
         table = np.array([0.0, *config.regional_background_cut.as_tuple()])
         bg_members = bg * (1.0 - np.stack([first_order_lag(table[lv], config.regional_response_h) for lv in levels]))
-    baseline = bg + c * local["local"][0]
-    members = bg_members + c * local["local"][1:]  # (members, hours)
+    baseline = np.asarray(obs, dtype=float)
+    members = bg_members + scale * local["local"][1:]  # (members, hours)
     scenario = members.mean(axis=0)
     median_level = np.median(levels, axis=0).astype(int)
     frame = pd.DataFrame(
@@ -188,9 +240,9 @@ def _calibrated(config: AtmosphereConfig, times: pd.DatetimeIndex, obs: np.ndarr
             "baseline": baseline,
             "scenario": scenario,
             "background": bg_members.mean(axis=0),
-            "local_baseline": c * local["local"][0],
-            "local_scenario": c * local["local"][1:].mean(axis=0),
-            **{k: c * local[k][1:].mean(axis=0) for k in COMPONENTS},
+            "local_baseline": local_baseline,
+            "local_scenario": scale * local["local"][1:].mean(axis=0),
+            **{k: scale * local[k][1:].mean(axis=0) for k in COMPONENTS},
             "aqi_baseline": iaqi_pm25(running_mean_24h(baseline)),
             "aqi_scenario": iaqi_pm25(running_mean_24h(scenario)),
             "warning_level": np.array(["none", *LEVELS], dtype=object)[median_level],
@@ -201,7 +253,9 @@ def _calibrated(config: AtmosphereConfig, times: pd.DatetimeIndex, obs: np.ndarr
             frame[f"scenario_p{q:02d}"] = np.percentile(members, q, axis=0)
     metrics = pm25_metrics(times, baseline, scenario, median_level)
     metrics["calibration_scale"] = c
-    return Pm25Projection(frame, c, metrics, members)
+    metrics["hours_local_above_observation"] = int(np.count_nonzero(over))
+    notes = _calibration_note(city, c, config.local_share) + _over_observation_note(city, times, obs, c * local["local"][0])
+    return Pm25Projection(frame, c, metrics, members, notes)
 
 
 def pm25_metrics(times: pd.DatetimeIndex, baseline: np.ndarray, scenario: np.ndarray, level_in_force: np.ndarray) -> dict:
@@ -260,4 +314,5 @@ def combine_projections(projections: list[Pm25Projection], times: pd.DatetimeInd
     metrics = pm25_metrics(times, frame.baseline.to_numpy(), frame.scenario.to_numpy(), level)
     scale = float(np.mean([p.calibration_scale for p in projections]))
     metrics["calibration_scale"] = scale
-    return Pm25Projection(frame, scale, metrics, members)
+    notes = tuple(note for p in projections for note in p.notes)
+    return Pm25Projection(frame, scale, metrics, members, notes)
