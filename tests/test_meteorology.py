@@ -232,3 +232,29 @@ def test_meteorology_checks_shapes() -> None:
     times = pd.date_range("2023-12-01", periods=3, freq="h")
     with pytest.raises(ValueError):
         Meteorology(times, np.ones(3), np.ones(2), np.ones(3), np.ones(3), np.ones(3))
+
+
+def _with_wind_direction(tmp_path: Path, directions: list[str]) -> Path:
+    frame = generate_episode("2024-01-01", 4, seed=1).iloc[: len(directions)]
+    text = format_csv(frame).splitlines()
+    rows = [text[0] + ",wind_dir_deg"] + [f"{row},{d}" for row, d in zip(text[1:], directions)]
+    path = tmp_path / "met.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_wind_direction_is_read_when_present_and_kept_by_slices(tmp_path: Path) -> None:
+    met = load_meteorology(_with_wind_direction(tmp_path, ["270", "0", "360", "45.5"]))
+    np.testing.assert_array_equal(met.wind_dir_deg, [270.0, 0.0, 360.0, 45.5])
+    part = met.slice(met.times[1], met.times[3])
+    np.testing.assert_array_equal(part.wind_dir_deg, [0.0, 360.0])
+    assert list(part.to_frame().columns)[-1] == "wind_dir_deg"
+
+
+def test_wind_direction_is_optional_and_checked(tmp_path: Path) -> None:
+    path = tmp_path / "plain.csv"
+    path.write_text(format_csv(generate_episode("2024-01-01", 4, seed=1)), encoding="utf-8")
+    assert load_meteorology(path).wind_dir_deg is None
+    with pytest.raises(InputError) as err:
+        load_meteorology(_with_wind_direction(tmp_path, ["270", "400"]))
+    assert "row 3, column wind_dir_deg" in str(err.value) and "blows from" in str(err.value)

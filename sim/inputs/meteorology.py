@@ -10,6 +10,7 @@ A meteorology file is an hourly CSV (UTF-8) with the columns
 | ``wind_speed_m_s`` | m/s | > 0, ≤ 60 |
 | ``rh_pct`` | % | 0-100 |
 | ``temp_c`` | °C | -60 to 60 |
+| ``wind_dir_deg`` (optional; needed by the regional model) | degrees from north, the direction the wind blows FROM | 0-360 |
 
 Each value describes the hour that starts at ``time``. Extra columns are ignored. Errors name
 the file, the row (spreadsheet numbering: the header is row 1) and the column.
@@ -32,6 +33,9 @@ from sim.inputs.tables import read_text_csv
 TIME_COLUMN = "time"
 VALUE_COLUMNS = ("pm25_baseline_ug_m3", "mixing_height_m", "wind_speed_m_s", "rh_pct", "temp_c")
 COLUMNS = (TIME_COLUMN, *VALUE_COLUMNS)
+#: Read when present: the wind direction (the direction the wind blows from, meteorological
+#: convention), which only the regional model needs.
+OPTIONAL_COLUMNS = ("wind_dir_deg",)
 TIME_FORMAT = "%Y-%m-%dT%H:%M"
 HOUR = pd.Timedelta(hours=1)
 #: Plausible range of each value column (inclusive; wind must be above its lower bound).
@@ -54,9 +58,10 @@ PLAUSIBLE = {
     "wind_speed_m_s": (0.0, 60.0),
     "rh_pct": (0.0, 100.0),
     "temp_c": (-60.0, 60.0),
+    "wind_dir_deg": (0.0, 360.0),
 }
 #: Decimals kept when writing generated files.
-ROUNDING = {"pm25_baseline_ug_m3": 1, "mixing_height_m": 0, "wind_speed_m_s": 2, "rh_pct": 1, "temp_c": 1}
+ROUNDING = {"pm25_baseline_ug_m3": 1, "mixing_height_m": 0, "wind_speed_m_s": 2, "rh_pct": 1, "temp_c": 1, "wind_dir_deg": 0}
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,6 +76,8 @@ class Meteorology:
     wind_speed_m_s: wind speed [m/s].
     rh_pct: relative humidity [%].
     temp_c: air temperature [°C].
+    wind_dir_deg: direction the wind blows from [degrees clockwise from north], or None when
+        the file has no such column.
     file: the file it was read from (for error messages), if any.
     """
 
@@ -80,11 +87,12 @@ class Meteorology:
     wind_speed_m_s: np.ndarray
     rh_pct: np.ndarray
     temp_c: np.ndarray
+    wind_dir_deg: np.ndarray | None = field(default=None)
     file: str | None = field(default=None)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "times", pd.DatetimeIndex(self.times))
-        for name in VALUE_COLUMNS:
+        for name in self._columns():
             values = np.array(getattr(self, name), dtype=float)
             if values.shape != (len(self.times),):
                 raise ValueError(f"{name} has shape {values.shape}; expected ({len(self.times)},).")
@@ -93,6 +101,10 @@ class Meteorology:
 
     def __len__(self) -> int:
         return len(self.times)
+
+    def _columns(self) -> tuple[str, ...]:
+        """The value columns this meteorology holds (the optional ones when given)."""
+        return (*VALUE_COLUMNS, *(n for n in OPTIONAL_COLUMNS if getattr(self, n) is not None))
 
     @property
     def end(self) -> pd.Timestamp:
@@ -122,11 +134,11 @@ class Meteorology:
                 "extend the meteorology file or shorten the scenario period.",
             )
         keep = (self.times >= start) & (self.times < end)
-        return Meteorology(self.times[keep], *(getattr(self, n)[keep] for n in VALUE_COLUMNS), file=self.file)
+        return Meteorology(self.times[keep], **{n: getattr(self, n)[keep] for n in self._columns()}, file=self.file)
 
     def to_frame(self) -> pd.DataFrame:
         """The data as a DataFrame with the file's columns (``time`` as datetime64)."""
-        return pd.DataFrame({TIME_COLUMN: self.times, **{n: getattr(self, n) for n in VALUE_COLUMNS}})
+        return pd.DataFrame({TIME_COLUMN: self.times, **{n: getattr(self, n) for n in self._columns()}})
 
 
 def load_meteorology(path: str | Path) -> Meteorology:
@@ -149,8 +161,9 @@ def load_meteorology(path: str | Path) -> Meteorology:
         raise InputError(path, None, "the file has no data rows.", "add one row per hour.")
 
     times = _parse_times(table[TIME_COLUMN].str.strip(), path)
-    values = {column: _parse_values(table[column].str.strip(), path, column) for column in VALUE_COLUMNS}
-    return Meteorology(times, *(values[c] for c in VALUE_COLUMNS), file=str(path))
+    present = (*VALUE_COLUMNS, *(c for c in OPTIONAL_COLUMNS if c in table.columns))
+    values = {column: _parse_values(table[column].str.strip(), path, column) for column in present}
+    return Meteorology(times, **values, file=str(path))
 
 
 def _row(index: int) -> str:
@@ -220,6 +233,8 @@ def _parse_values(text: pd.Series, path: Path, column: str) -> np.ndarray:
         "rh_pct": [((values < lo) | (values > hi), "is outside 0-100", "relative humidity is a percentage, 0-100.")],
         "temp_c": [((values < lo) | (values > hi), f"is outside {lo:g} to {hi:g} °C, beyond the records of China",
                     "the temperature is in °C (a value in °F converts as (°F - 32) × 5/9).")],
+        "wind_dir_deg": [((values < lo) | (values > hi), "is outside 0-360",
+                          "the wind direction is in degrees clockwise from north, the direction the wind blows from (270 = from the west).")],
     }
     for bad, what, fix in checks[column]:
         for i in np.flatnonzero(bad)[:1]:
@@ -364,6 +379,8 @@ def generate_episode(
         }
     )
     for column, decimals in ROUNDING.items():
+        if column not in frame.columns:
+            continue
         frame[column] = frame[column].round(decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
     return frame
 
@@ -372,5 +389,6 @@ def format_csv(frame: pd.DataFrame) -> str:
     """A meteorology frame as CSV text with fixed formats, so rewrites are byte-identical."""
     out = pd.DataFrame({TIME_COLUMN: pd.DatetimeIndex(frame[TIME_COLUMN]).strftime(TIME_FORMAT)})
     for column, decimals in ROUNDING.items():
-        out[column] = [f"{v:.{decimals}f}" for v in frame[column].to_numpy(dtype=float)]
+        if column in frame.columns or column not in OPTIONAL_COLUMNS:
+            out[column] = [f"{v:.{decimals}f}" for v in frame[column].to_numpy(dtype=float)]
     return out.to_csv(index=False, lineterminator="\n")
