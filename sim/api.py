@@ -22,7 +22,7 @@ from sim.rules.warnings import load_rule_set
 from sim.errors import InputError
 from sim.inputs.inventory import Inventory, load_emission_factors, load_inventory
 from sim.rules.policy import LineMeasures, assign_measures, calendar_windows
-from sim.physics.projection import box_batches, combine_projections, project_boxes
+from sim.physics.projection import box_batches, combine_projections, project_boxes, project_region
 from sim.config.vocabulary import LEVELS, POLLUTANTS
 from sim.config.scenario import AtmosphereConfig, OtherSources, Scenario, load_scenario, scenario_sha256
 from sim.results import OtherSourceArrays, Result, list_order  # noqa: F401 - Result and list_order are read from here too
@@ -110,6 +110,9 @@ def prepare(scenario: Scenario) -> Prepared:
     times = pd.date_range(start, periods=hours, freq="h")
     windows, calendar_notes = calendar_windows(inventory, list(scenario.staggered_production), start, hours, scenario.source_file)
     cities = sorted(inventory.lines.city.unique())
+    if scenario.atmosphere is not None and scenario.atmosphere.model == "regional":
+        # the region's cities without listed lines still carry their other sources and their air
+        cities = sorted(set(cities) | set(scenario.atmosphere.cities))
     other = other_source_arrays(scenario.resolved_other_sources, inventory, times, cities, scenario.source_file)
     compliance, delay = _line_vectors(scenario, inventory)
 
@@ -285,8 +288,14 @@ def run(scenario: Scenario, *, executor: str = "serial", scheduler: str | None =
         configs = [scenario.atmosphere.for_city(city) for city in prepared.cities]
         meteorology = prepared.meteorology or read_meteorology(scenario.atmosphere, prepared.cities)
         projections: list = []
+        if scenario.atmosphere.model == "regional":  # coupled: every city in one call
+            levels = np.moveaxis(np.stack([r.level_by_city for r in runs]).astype(int), 2, 0)  # (cities, members, hours)
+            every = slice(0, n)
+            projections = project_region(scenario.atmosphere, prepared.cities, prepared.times, emissions((base_run,), False, every),
+                                         emissions(runs, members > 1, every), levels if members > 1 else levels[:, 0], meteorology,
+                                         scenario.source_file)
         # all cities in one batch, unless a large ensemble needs them a few at a time to bound memory
-        for cities in box_batches(n, 1 + len(runs), len(prepared.times) + 24 * scenario.atmosphere.spin_up_days):
+        for cities in [] if projections else box_batches(n, 1 + len(runs), len(prepared.times) + 24 * scenario.atmosphere.spin_up_days):
             levels = np.moveaxis(np.stack([r.level_by_city[:, cities] for r in runs]).astype(int), 2, 0)  # (cities, members, hours)
             projections += project_boxes(configs[cities], prepared.times, emissions((base_run,), False, cities), emissions(runs, members > 1, cities),
                                          levels if members > 1 else levels[:, 0], meteorology[cities], scenario.source_file,

@@ -492,16 +492,24 @@ class LinearSettings(Frozen):
 
 class CityAtmosphere(Frozen):
     """One city's box: its meteorology file and, optionally, its own local share and parameter
-    overrides (e.g. ``area_km2``) on top of the scenario-wide ones."""
+    overrides (e.g. ``area_km2``) on top of the scenario-wide ones. ``lat``, ``lon`` [degrees]
+    and ``area_km2`` [km²] place the city for the regional model (needed there; ``area_km2``
+    also sets the box model's area)."""
 
     meteorology: FilePath
     local_share: float | None = Field(None, ge=0.0, le=1.0)
     parameters: dict[str, Any] = {}
+    lat: float | None = Field(None, ge=-90.0, le=90.0, description="latitude of the city's centre [degrees north]")
+    lon: float | None = Field(None, ge=-180.0, le=180.0, description="longitude of the city's centre [degrees east]")
+    area_km2: float | None = Field(None, gt=0.0, description="area whose sources the city's box holds [km²]")
 
 
 class AtmosphereConfig(Frozen):
     """PM2.5 projection (``sim/physics/atmosphere.py``, ``sim/physics/projection.py``).
 
+    ``model``: ``box`` (one box per city, calibrated to ``local_share``), ``linear``
+    (user sensitivities) or ``regional`` (coupled city boxes, ``sim/physics/regional.py``:
+    the local share comes out of the model and ``local_share`` is only checked against it).
     ``meteorology``: hourly CSV with baseline PM2.5 and weather. ``local_share``: share of the
     mean baseline PM2.5 made locally [-], for the calibration scale. ``parameters``: overrides
     of ``sim/data/atmosphere.yaml``. ``regional_background_cut``: when the region warns at the
@@ -510,7 +518,7 @@ class AtmosphereConfig(Frozen):
     first day's weather and emissions run before the period so that it starts in equilibrium.
     """
 
-    model: Literal["box", "linear"] = "box"
+    model: Literal["box", "linear", "regional"] = "box"
     meteorology: FilePath | None = None
     cities: dict[str, "CityAtmosphere"] = {}
     local_share: float | None = Field(None, ge=0.0, le=1.0)
@@ -535,14 +543,31 @@ class AtmosphereConfig(Frozen):
             "meteorology": own.meteorology,
             "cities": {},
             "local_share": own.local_share if own.local_share is not None else self.local_share,
-            "parameters": {**self.parameters, **own.parameters},
+            "parameters": {**self.parameters, **own.parameters, **({"area_km2": own.area_km2} if own.area_km2 is not None and self.model == "box" else {})},
         })
+
+    @model_validator(mode="after")
+    def _regional_settings(self) -> "AtmosphereConfig":
+        if self.model != "regional":
+            return self
+        if not self.cities:
+            raise ProblemAt(("cities",), "model: regional needs its cities under 'cities', each with meteorology, lat and lon",
+                            "write cities: {CITY: {meteorology: FILE, lat: 38.04, lon: 114.51, area_km2: 4000}}.")
+        for name, city in self.cities.items():
+            for key in ("lat", "lon"):
+                if getattr(city, key) is None:
+                    raise ProblemAt(("cities", name, key), f"the regional model needs the position of city '{name}'",
+                                    f"add {key} [degrees] of the city's centre.")
+        if self.regional_background_cut is not None:
+            raise ProblemAt(("regional_background_cut",), "the regional model computes what the neighbours' measures do, so a fixed regional background cut would count them twice",
+                            "remove regional_background_cut, or use model: box.")
+        return self
 
     @model_validator(mode="after")
     def _linear_settings(self) -> "AtmosphereConfig":
         if self.model == "linear" and self.linear is None:
             raise ValueError("model: linear needs a 'linear' block with sensitivities_ug_m3_per_t_h and time_constant_h")
-        if self.model == "box" and self.linear is not None:
+        if self.model != "linear" and self.linear is not None:
             raise ValueError("'linear' settings are only used with model: linear")
         return self
 

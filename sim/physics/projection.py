@@ -316,3 +316,107 @@ def combine_projections(projections: list[Pm25Projection], times: pd.DatetimeInd
     metrics["calibration_scale"] = scale
     notes = tuple(note for p in projections for note in p.notes)
     return Pm25Projection(frame, scale, metrics, members, notes)
+
+
+# --------------------------------------------------------------------------- regional model
+
+# A city whose modelled local share differs from the scenario's local_share by more than this
+# [-] gets a note: the model and the user disagree on where the city's PM2.5 comes from.
+LOCAL_SHARE_TOLERANCE = 0.15
+
+
+def regional_variants(baseline: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """The emission variants [kg/h] one regional run needs, shape (cities, variants, hours):
+    the baseline, every member, then for each city k the baseline with city k's emissions set
+    to zero (its own share), then the baseline with only city k's measures (the member mean of
+    city k, the baseline elsewhere: the effect of its own measures).
+
+    ``baseline``: (cities, hours); ``members``: (cities, members, hours).
+    """
+    n = baseline.shape[0]
+    zero_out = np.repeat(baseline[:, None, :], n, axis=1)
+    zero_out[np.arange(n), np.arange(n)] = 0.0
+    own = np.repeat(baseline[:, None, :], n, axis=1)
+    own[np.arange(n), np.arange(n)] = members.mean(axis=1)
+    return np.concatenate([baseline[:, None, :], members, zero_out, own], axis=1)
+
+
+def project_region(
+    atmosphere: AtmosphereConfig,
+    cities: Sequence[str],
+    times: pd.DatetimeIndex,
+    baseline_kg_h: Mapping[str, np.ndarray],
+    scenario_kg_h: Mapping[str, np.ndarray],
+    level_in_force: np.ndarray,
+    meteorology: Sequence[Meteorology],
+    file=None,
+) -> list[Pm25Projection]:
+    """PM2.5 of every city of a region from the coupled regional model, one projection per city.
+
+    Shapes as in :func:`project_boxes`: ``baseline_kg_h`` (cities, hours), ``scenario_kg_h``
+    (cities, hours) or (cities, members, hours) [kg/h] by pollutant. The model runs the
+    baseline, the members, each city's zero-out and each city's own measures in one batch
+    (:func:`regional_variants`). Per city: the baseline column is the observation; the
+    modelled PM2.5 of the region's sources plays the part the box model's calibrated local
+    PM2.5 plays (no calibration scale: c = 1), capped at the observation by the same rule; the
+    rest of the observation, far field included, is the background. Figures added to each
+    city's metrics: ``local_share_modelled`` (zero-out share of the city's modelled PM2.5
+    made by its own sources), ``regional_share_modelled`` (by the other cities' sources) and the
+    mean reduction [μg/m³] during the city's warnings from its own measures and from all the
+    region's measures.
+    """
+    from sim.physics.regional import load_regional_parameters, regional_model  # the regional model only when asked for
+
+    mets = [m.slice(times[0], times[-1] + pd.Timedelta(hours=1)) for m in meteorology]
+    for city, met in zip(cities, mets):
+        if met.wind_dir_deg is None:
+            raise InputError(met.file, "column wind_dir_deg", f"the regional model needs the wind direction of city '{city}', but its meteorology has no wind_dir_deg column.",
+                             "add wind_dir_deg [degrees, the direction the wind blows from] to the file, or use model: box.")
+    ensemble = np.ndim(next(iter(scenario_kg_h.values()))) == 3
+    levels = np.asarray(level_in_force)
+    levels = levels if ensemble else levels[:, None, :]
+    n, hours = len(cities), len(times)
+    own = [atmosphere.cities[c] for c in cities]
+    params = load_regional_parameters(overrides=atmosphere.parameters, overrides_file=file)
+    area = np.array([c.area_km2 if c.area_km2 is not None else params.area_km2 for c in own], dtype=float)
+    members = levels.shape[1]
+    variants = {p: regional_variants(np.reshape(baseline_kg_h[p], (n, hours)), np.reshape(scenario_kg_h[p], (n, -1, hours)))
+                for p in baseline_kg_h}
+    met = {name: np.stack([getattr(m, name) for m in mets]) for name in ("mixing_height_m", "wind_speed_m_s", "wind_dir_deg", "rh_pct", "temp_c")}
+    out = regional_model(
+        variants, met["mixing_height_m"], met["wind_speed_m_s"], met["wind_dir_deg"], met["rh_pct"], met["temp_c"],
+        np.array([c.lat for c in own], dtype=float), np.array([c.lon for c in own], dtype=float), area, params,
+        spin_up_h=24 * atmosphere.spin_up_days,
+    )
+    total = out["pm25"]  # (cities, variants, hours), far field included
+    region = {k: out[k] for k in COMPONENTS}
+    region["local"] = sum(region[k] for k in COMPONENTS)
+    base_of = slice(0, 1 + members)
+    zero_out = total[:, 1 + members: 1 + members + n]
+    own_only = total[:, 1 + members + n:]
+    k = np.arange(n)
+    own_part = total[:, 0] - zero_out[k, k]  # (cities, hours)
+    projections = []
+    for i, city in enumerate(cities):
+        config = atmosphere.for_city(city).model_copy(update={"local_share": None})
+        projection = _calibrated(config, times, mets[i].pm25_baseline_ug_m3, {key: v[i, base_of] for key, v in region.items()}, levels[i], ensemble, file, city)
+        share = float(own_part[i].mean() / total[i, 0].mean())
+        warned = levels[i].max(axis=0) > 0
+        hours_of = warned if warned.any() else np.ones(hours, dtype=bool)
+        capped = local_capped_at_observation(mets[i].pm25_baseline_ug_m3, region["local"][i, 0])
+        metrics = {
+            **projection.metrics,
+            "local_share_modelled": share,
+            "regional_share_modelled": float((total[i, 0] - own_part[i] - out["far_field"][i, 0]).mean() / total[i, 0].mean()),
+            "modelled_baseline_mean_ug_m3": float(total[i, 0].mean()),
+            "reduction_own_measures_ug_m3": float((capped * (total[i, 0] - own_only[i, i]))[hours_of].mean()),
+            "reduction_all_measures_ug_m3": float((capped * (total[i, 0] - total[i, 1:1 + members].mean(axis=0)))[hours_of].mean()),
+        }
+        metrics.pop("calibration_scale", None)
+        given = own[i].local_share if own[i].local_share is not None else atmosphere.local_share
+        notes = projection.notes
+        if given is not None and abs(share - given) > LOCAL_SHARE_TOLERANCE:
+            notes += (f"{city}: the regional model makes {share:.0%} of the city's PM2.5 from its own sources, the scenario's local_share says {given:.0%}; "
+                      "the model's share is the one used (local_share is only a check with model: regional)",)
+        projections.append(Pm25Projection(projection.frame, 1.0, metrics, projection.members_ug_m3, notes))
+    return projections
