@@ -299,7 +299,7 @@ def run(scenario: Scenario, *, executor: str = "serial", scheduler: str | None =
             levels = np.moveaxis(np.stack([r.level_by_city[:, cities] for r in runs]).astype(int), 2, 0)  # (cities, members, hours)
             projections += project_boxes(configs[cities], prepared.times, emissions((base_run,), False, cities), emissions(runs, members > 1, cities),
                                          levels if members > 1 else levels[:, 0], meteorology[cities], scenario.source_file,
-                                         prepared.cities[cities] if n > 1 else None)
+                                         prepared.cities[cities] if n > 1 else None, scenario.ensemble.seed)
         by_city = dict(zip(prepared.cities, projections))
         projection = projections[0] if n == 1 else combine_projections(projections, prepared.times)
     return Result(

@@ -418,3 +418,33 @@ def test_linear_model_errors() -> None:
         linear_model(e, e, {"nox": 1.0}, 10.0)
     with pytest.raises(InputError):
         linear_model(e, e, {}, 10.0)
+
+
+def test_parameter_ranges_are_read_and_draws_stay_inside_them():
+    from sim.physics.atmosphere import RANGED, draw_box_parameters
+
+    params = load_box_parameters()
+    assert {name for name, _, _ in params.ranges} == set(RANGED)
+    bounds = {name: (low, high) for name, low, high in params.ranges}
+    for seed in range(20):
+        drawn = draw_box_parameters(params, np.random.default_rng(seed))
+        for species in ("pm25", "so2", "nox", "nh3"):
+            low, high = bounds[f"deposition_cm_s.{species}"]
+            assert low <= getattr(drawn.deposition_cm_s, species) <= high
+        for table in ("k_so2_per_h", "k_nox_per_h"):
+            factor = np.array(getattr(drawn, table).k_per_h) / np.array(getattr(params, table).k_per_h)
+            assert np.ptp(factor) < 1e-12 and bounds[table][0] <= factor[0] <= bounds[table][1]
+        assert bounds["soa_yield"][0] <= drawn.soa_yield <= bounds["soa_yield"][1]
+        assert drawn.area_km2 == params.area_km2 and drawn.nh3_limit == params.nh3_limit
+    # the same generator state gives the same draw
+    one = draw_box_parameters(params, np.random.default_rng(5))
+    assert one == draw_box_parameters(params, np.random.default_rng(5))
+
+
+def test_a_parameter_the_scenario_sets_is_fixed_unless_it_brings_a_range():
+    params = load_box_parameters(overrides={"deposition_cm_s": {"pm25": 0.2}, "soa_yield": {"value": 0.08, "range": [0.05, 0.12]}})
+    names = {name: (low, high) for name, low, high in params.ranges}
+    assert "deposition_cm_s.pm25" not in names
+    assert names["soa_yield"] == (0.05, 0.12)
+    with pytest.raises(InputError, match="does not hold the value 0.08"):
+        load_box_parameters(overrides={"soa_yield": {"value": 0.08, "range": [0.1, 0.2]}}, overrides_file="s.yaml")

@@ -221,3 +221,21 @@ def _episode_file(tmp_path):
     path = tmp_path / "met.csv"
     path.write_text(format_csv(generate_episode(pd.Timestamp("2024-01-01"), 4, seed=3)), encoding="utf-8")
     return path
+
+
+def test_drawn_parameters_widen_the_band_and_keep_the_baseline(demo):
+    """Fixed warnings and full compliance: members are identical unless they draw the
+    atmosphere's parameters; drawn, they differ (a band) while the baseline stays the observation
+    and the same seed gives the same numbers."""
+    fixed = demo.replace(ensemble=demo.ensemble.model_copy(update={"members": 12}))
+    drawn = fixed.replace(atmosphere=fixed.atmosphere.model_copy(update={"draw_parameters": True}))
+    plain, a, b = run(fixed), run(drawn), run(drawn)
+    warned = plain.pm25.warning_level.to_numpy() != "none"
+    assert np.ptp(plain.projection.members_ug_m3, axis=0).max() < 1e-9
+    assert np.ptp(a.projection.members_ug_m3[:, warned], axis=0).min() > 0.01
+    np.testing.assert_array_equal(a.pm25.baseline, plain.pm25.baseline)
+    np.testing.assert_array_equal(a.projection.members_ug_m3, b.projection.members_ug_m3)
+    low, high = a.metrics["pm25"]["calibration_scale_p05_p95"]
+    assert low < a.projection.calibration_scale < high
+    # emissions do not depend on the atmosphere's draws
+    np.testing.assert_array_equal(a.scenario_run.hourly_kg_h, plain.scenario_run.hourly_kg_h)

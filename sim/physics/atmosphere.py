@@ -66,7 +66,11 @@ STATE_KEYS = ("primary", "so2_gas", "nox_gas", "voc_gas", "sulfate", "nitrate", 
 OUTPUT_KEYS = (*STATE_KEYS, "ammonium", "local")
 DEPOSITION_SPECIES = ("pm25", "so2", "nox", "nh3")
 PARAMETER_KEYS = ("area_km2", "deposition_cm_s", "k_so2_per_h", "k_nox_per_h", "k_voc_per_h", "soa_yield", "nh3_limit")
-_META_KEYS = frozenset({"source", "estimate", "reasoning", "note"})
+_META_KEYS = frozenset({"source", "estimate", "reasoning", "note", "range"})
+# Parameters that may carry a `range: [low, high]` of plausible values, drawn per ensemble member
+# with `atmosphere.draw_parameters`; for a rate table the range multiplies every rate.
+RANGED = ("deposition_cm_s.pm25", "deposition_cm_s.so2", "deposition_cm_s.nox", "deposition_cm_s.nh3",
+          "k_so2_per_h", "k_nox_per_h", "k_voc_per_h", "soa_yield")
 _DEFAULT_FILE = "sim/data/atmosphere.yaml"
 
 
@@ -113,6 +117,8 @@ class BoxParameters:
     k_voc_per_h: VOC oxidation rate [1/h].
     soa_yield: SOA mass formed per VOC mass oxidised [-].
     nh3_limit: cap ammonium by the locally emitted NH3 instead of full neutralisation.
+    ranges: (parameter, low, high) of the uncertain parameters, drawn by
+        :func:`draw_box_parameters`; for a rate table low and high multiply the table [-].
     """
 
     area_km2: float
@@ -122,6 +128,7 @@ class BoxParameters:
     k_voc_per_h: float
     soa_yield: float
     nh3_limit: bool
+    ranges: tuple[tuple[str, float, float], ...] = ()
 
     @property
     def area_m2(self) -> float:
@@ -183,6 +190,7 @@ def load_box_parameter_sets(
         file_name = Path(path)
         raw = read_yaml(file_name, "atmosphere parameter")
     values = _parse_parameters(raw, file_name, "", partial=False)
+    values["ranges"] = _parse_ranges(raw, values, file_name, "")
     parsed: dict[tuple, BoxParameters] = {}
     out = []
     for changes in overrides:
@@ -207,7 +215,11 @@ def _with_overrides(values: dict[str, Any], overrides: Mapping[str, Any] | None,
     if overrides:
         changes = _parse_parameters(overrides, file, prefix, partial=True)
         deposition = {**values["deposition_cm_s"], **changes.pop("deposition_cm_s", {})}
-        values = {**values, **changes, "deposition_cm_s": deposition}
+        merged = {**values, **changes, "deposition_cm_s": deposition}
+        # a value the scenario sets is fixed, unless the scenario gives its own range with it
+        given = {name for name in RANGED if _has(overrides, name)}
+        own = _parse_ranges(overrides, merged, file, prefix)
+        values = {**merged, "ranges": tuple(r for r in values["ranges"] if r[0] not in given) + own}
     return BoxParameters(
         area_km2=values["area_km2"],
         deposition_cm_s=Deposition(**values["deposition_cm_s"]),
@@ -216,6 +228,61 @@ def _with_overrides(values: dict[str, Any], overrides: Mapping[str, Any] | None,
         k_voc_per_h=values["k_voc_per_h"],
         soa_yield=values["soa_yield"],
         nh3_limit=values["nh3_limit"],
+        ranges=tuple(values["ranges"]),
+    )
+
+
+def _has(raw: Mapping[str, Any], name: str) -> bool:
+    """Whether the (unparsed) mapping sets parameter ``name`` (``deposition_cm_s.pm25`` style)."""
+    head, _, tail = name.partition(".")
+    return head in raw and (not tail or (isinstance(raw[head], Mapping) and tail in raw[head]))
+
+
+def _parse_ranges(raw: Mapping[str, Any], values: Mapping[str, Any], file: str | Path, prefix: str) -> tuple[tuple[str, float, float], ...]:
+    """The ``range: [low, high]`` entries of a parameter mapping, checked against the values."""
+    out = []
+    for name in RANGED:
+        head, _, tail = name.partition(".")
+        entry = raw.get(head) if isinstance(raw, Mapping) else None
+        if tail:
+            entry = entry.get(tail) if isinstance(entry, Mapping) else None
+        if not isinstance(entry, Mapping) or "range" not in entry:
+            continue
+        where = f"key {prefix}{name}.range"
+        bounds = entry["range"]
+        if not (isinstance(bounds, list) and len(bounds) == 2):
+            raise InputError(file, where, f"'{bounds}' is not a range.", "write [low, high], e.g. range: [0.05, 0.2].")
+        low, high = (_number(b, file, where, positive=True) for b in bounds)
+        table = name in ("k_so2_per_h", "k_nox_per_h")
+        value = 1.0 if table else (values["deposition_cm_s"][tail] if tail else values[head])
+        if not low <= value <= high:
+            what = "the rate table's multiplier 1" if table else f"the value {value:g}"
+            raise InputError(file, where, f"the range [{low:g}, {high:g}] does not hold {what}.",
+                             "give a range around the value" + (" (for a rate table, a multiplier range holding 1, e.g. [0.5, 2])." if table else "."))
+        out.append((name, low, high))
+    return tuple(out)
+
+
+def draw_box_parameters(params: BoxParameters, rng: np.random.Generator) -> BoxParameters:
+    """One draw of the uncertain parameters of ``params`` (those with a range), each
+    log-uniform between its low and high: the ranges span factors, so every factor within them
+    is equally likely [-]. A rate table is multiplied by one drawn factor. ``rng``: the
+    generator of the draw (one per ensemble member, from the scenario seed)."""
+    if not params.ranges:
+        return params
+    drawn = {name: float(np.exp(rng.uniform(np.log(low), np.log(high)))) for name, low, high in params.ranges}
+    deposition = {s: drawn.get(f"deposition_cm_s.{s}", getattr(params.deposition_cm_s, s)) for s in DEPOSITION_SPECIES}
+    table = {k: RateTable(getattr(params, k).rh_pct, tuple(x * drawn[k] for x in getattr(params, k).k_per_h)) if k in drawn else getattr(params, k)
+             for k in ("k_so2_per_h", "k_nox_per_h")}
+    return BoxParameters(
+        area_km2=params.area_km2,
+        deposition_cm_s=Deposition(**deposition),
+        k_so2_per_h=table["k_so2_per_h"],
+        k_nox_per_h=table["k_nox_per_h"],
+        k_voc_per_h=drawn.get("k_voc_per_h", params.k_voc_per_h),
+        soa_yield=min(1.0, drawn.get("soa_yield", params.soa_yield)),
+        nh3_limit=params.nh3_limit,
+        ranges=params.ranges,
     )
 
 

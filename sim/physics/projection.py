@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from sim.physics.aqi import daily_aqi, heavy_hours, heavy_pollution_days, iaqi_pm25, running_mean_24h, severe_days
-from sim.physics.atmosphere import background, box_model, calibration_scale, linear_model, load_box_parameter_sets
+from sim.physics.atmosphere import background, box_model, calibration_scale, draw_box_parameters, linear_model, load_box_parameter_sets
 from sim.errors import InputError
 from sim.inputs.meteorology import Meteorology, load_meteorology
 from sim.config.scenario import AtmosphereConfig
@@ -146,6 +146,7 @@ def project_boxes(
     meteorology: Sequence[Meteorology],
     file=None,
     cities: Sequence[str] | None = None,
+    seed: int | None = None,
 ) -> list[Pm25Projection]:
     """:func:`project_pm25` of several boxes (cities) at once, one projection per box.
 
@@ -154,7 +155,8 @@ def project_boxes(
     (boxes, members, hours); ``level_in_force``: shaped like the scenario; ``meteorology``: each
     box's weather as read (:func:`sim.inputs.meteorology.load_meteorology`), covering the period.
     The box model advances all boxes and variants together; calibration, background and figures
-    are per box as in :func:`project_pm25`. ``cities``: the boxes' names, for the notes.
+    are per box as in :func:`project_pm25`. ``cities``: the boxes' names, for the notes;
+    ``seed``: the scenario seed, for members that draw their parameters (``draw_parameters``).
     """
     mets = [m.slice(times[0], times[-1] + pd.Timedelta(hours=1)) for m in meteorology]
     ensemble = np.ndim(next(iter(scenario_kg_h.values()))) == 3
@@ -163,10 +165,61 @@ def project_boxes(
     n, hours = len(configs), len(times)
     emissions = {p: np.concatenate([np.reshape(baseline_kg_h[p], (n, 1, hours)), np.reshape(scenario_kg_h[p], (n, -1, hours))], axis=1)
                  for p in baseline_kg_h}
-    local = local_components(configs, emissions, mets, file)
+    drawn = ensemble and any(c.draw_parameters for c in configs)
+    if drawn:
+        if seed is None:
+            raise ValueError("members that draw their parameters need the scenario seed.")
+        local = drawn_local_components(configs, emissions, mets, seed, file)
+    else:
+        local = local_components(configs, emissions, mets, file)
+    baselines = levels.shape[1] if drawn else 1
     return [_calibrated(configs[k], times, mets[k].pm25_baseline_ug_m3, {key: v[k] for key, v in local.items()}, levels[k], ensemble, file,
-                        None if cities is None else cities[k])
+                        None if cities is None else cities[k], baselines)
             for k in range(n)]
+
+
+def parameter_generator(seed: int, member: int) -> np.random.Generator:
+    """The generator of member ``member``'s atmosphere parameters: a child of the member's own
+    seed sequence (``SeedSequence(seed, spawn_key=(member, 1))``), apart from its warning and
+    compliance draws, so drawing parameters changes no other figure."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(member, 1)))
+
+
+def drawn_local_components(configs: Sequence[AtmosphereConfig], emissions_kg_h: Mapping[str, np.ndarray], meteorology: Sequence[Meteorology],
+                           seed: int, file=None) -> dict[str, np.ndarray]:
+    """:func:`local_components` of the box model with the parameters drawn per member.
+
+    ``emissions_kg_h``: (boxes, 1 + members, hours), the baseline first. Each member m draws
+    its uncertain parameters once (:func:`~sim.physics.atmosphere.draw_box_parameters` with
+    :func:`parameter_generator`), the same factors for every box; the baseline runs again under
+    each member's parameters, so each member has its own calibrated local baseline. Returns
+    arrays of shape (boxes, 2 × members, hours): the members' baselines, then the members.
+    """
+    config = configs[0]
+    if any(c.model != "box" for c in configs):
+        raise ValueError("parameters are drawn for the box model only.")
+    spin = 24 * config.spin_up_days
+    params = load_box_parameter_sets([c.parameters for c in configs], overrides_file=file)
+    boxes, variants, hours = next(iter(emissions_kg_h.values())).shape
+    members = variants - 1
+    draws = [[draw_box_parameters(params[b], parameter_generator(seed, m)) for m in range(members)] for b in range(boxes)]
+    flat = [draws[b][m] for b in range(boxes) for m in range(members)]  # one box-model "box" per (box, member)
+    emis = {}
+    for p, v in emissions_kg_h.items():
+        v = np.asarray(v, dtype=float)
+        pair = np.stack([np.broadcast_to(v[:, :1], (boxes, members, hours)), v[:, 1:]], axis=2)  # (boxes, members, 2, hours)
+        emis[p] = _with_spin_up(pair.reshape(boxes * members, 2, hours), spin)
+    met = [_with_spin_up(np.repeat(np.stack([getattr(m, name) for m in meteorology]), members, axis=0)[:, None, :], spin)
+           for name in ("mixing_height_m", "wind_speed_m_s", "rh_pct")]
+    keys = (*COMPONENTS, "local")
+    parts = [box_model({p: v[part] for p, v in emis.items()}, *(m[part] for m in met), flat[part])
+             for part in box_batches(boxes * members, 2, hours + spin)]
+    out = {}
+    for k in keys:
+        joined = parts[0][k] if len(parts) == 1 else np.concatenate([part[k] for part in parts])
+        paired = joined[..., spin:].reshape(boxes, members, 2, hours)
+        out[k] = np.concatenate([paired[:, :, 0], paired[:, :, 1]], axis=1)
+    return out
 
 
 def local_capped_at_observation(obs: np.ndarray, local_baseline: np.ndarray) -> np.ndarray:
@@ -213,36 +266,45 @@ def _calibration_note(city: str | None, c: float, local_share: float | None) -> 
 
 
 def _calibrated(config: AtmosphereConfig, times: pd.DatetimeIndex, obs: np.ndarray, local: dict[str, np.ndarray], levels: np.ndarray,
-                ensemble: bool, file, city: str | None = None) -> Pm25Projection:
+                ensemble: bool, file, city: str | None = None, baselines: int = 1) -> Pm25Projection:
     """One box's projection from its observed baseline PM2.5 ``obs`` [μg/m³] and its modelled
-    local components [μg/m³], shape (variants, hours) with the baseline first; ``levels``
-    (members, hours). The baseline column is ``obs`` itself, hour by hour."""
+    local components [μg/m³], shape (variants, hours): the first ``baselines`` rows are the
+    baseline (one, or one per member when members draw their parameters, each calibrated on its
+    own), then the members; ``levels`` (members, hours). The baseline column is ``obs`` itself,
+    hour by hour."""
+    base = {k: v[:baselines] for k, v in local.items()}  # (1 or members, hours)
+    runs = {k: v[baselines:] for k, v in local.items()}  # (members, hours)
     try:
-        c = calibration_scale(obs, local["local"][0], config.local_share)
+        c = np.array([[calibration_scale(obs, row, config.local_share)] for row in base["local"]])  # (1 or members, 1)
     except InputError as exc:
         raise InputError(file, exc.where, exc.problem, exc.fix) from None
-    capped = local_capped_at_observation(obs, c * local["local"][0])  # (hours,)
+    capped = local_capped_at_observation(obs, c * base["local"])
     scale = c * capped
     over = capped < 1.0
-    local_baseline = np.where(over, obs, scale * local["local"][0])
+    local_baseline = np.where(over, obs, scale * base["local"])
     bg = np.where(over, 0.0, background(obs, local_baseline, 1.0))
     bg_members = np.broadcast_to(bg, levels.shape)
     if config.regional_background_cut is not None:
         table = np.array([0.0, *config.regional_background_cut.as_tuple()])
         bg_members = bg * (1.0 - np.stack([first_order_lag(table[lv], config.regional_response_h) for lv in levels]))
     baseline = np.asarray(obs, dtype=float)
-    members = bg_members + scale * local["local"][1:]  # (members, hours)
+    members = bg_members + scale * runs["local"]  # (members, hours)
     scenario = members.mean(axis=0)
     median_level = np.median(levels, axis=0).astype(int)
+
+    def mean_of(x: np.ndarray) -> np.ndarray:
+        """Member mean of a calibrated local figure (one scale: scaled after the mean, as always)."""
+        return scale[0] * x.mean(axis=0) if baselines == 1 else (scale * x).mean(axis=0)
+
     frame = pd.DataFrame(
         {
             "time": times,
             "baseline": baseline,
             "scenario": scenario,
             "background": bg_members.mean(axis=0),
-            "local_baseline": local_baseline,
-            "local_scenario": scale * local["local"][1:].mean(axis=0),
-            **{k: scale * local[k][1:].mean(axis=0) for k in COMPONENTS},
+            "local_baseline": local_baseline.mean(axis=0),
+            "local_scenario": mean_of(runs["local"]),
+            **{k: mean_of(runs[k]) for k in COMPONENTS},
             "aqi_baseline": iaqi_pm25(running_mean_24h(baseline)),
             "aqi_scenario": iaqi_pm25(running_mean_24h(scenario)),
             "warning_level": np.array(["none", *LEVELS], dtype=object)[median_level],
@@ -252,10 +314,13 @@ def _calibrated(config: AtmosphereConfig, times: pd.DatetimeIndex, obs: np.ndarr
         for q in (5, 50, 95):
             frame[f"scenario_p{q:02d}"] = np.percentile(members, q, axis=0)
     metrics = pm25_metrics(times, baseline, scenario, median_level)
-    metrics["calibration_scale"] = c
-    metrics["hours_local_above_observation"] = int(np.count_nonzero(over))
-    notes = _calibration_note(city, c, config.local_share) + _over_observation_note(city, times, obs, c * local["local"][0])
-    return Pm25Projection(frame, c, metrics, members, notes)
+    scale_mean = float(c.mean())
+    metrics["calibration_scale"] = scale_mean
+    metrics["hours_local_above_observation"] = int(np.count_nonzero(over.any(axis=0)))
+    if baselines > 1:
+        metrics["calibration_scale_p05_p95"] = [float(np.percentile(c, 5)), float(np.percentile(c, 95))]
+    notes = _calibration_note(city, scale_mean, config.local_share) + _over_observation_note(city, times, obs, (c * base["local"]).mean(axis=0))
+    return Pm25Projection(frame, scale_mean, metrics, members, notes)
 
 
 def pm25_metrics(times: pd.DatetimeIndex, baseline: np.ndarray, scenario: np.ndarray, level_in_force: np.ndarray) -> dict:
