@@ -345,3 +345,22 @@ def test_own_share_by_zero_out(params) -> None:
     base = regional_model(emis, *args, params)["pm25"][1, 0, 24:].mean()
     zero = regional_model(without, *args, params)["pm25"][1, 0, 24:].mean()
     assert got["own_share"][1, 0] == pytest.approx((base - zero) / base, rel=1e-12)
+
+
+def test_stacked_kernels_match_the_box_model_kernels() -> None:
+    """The one-pass kernels of the hour loop equal those of sim.physics.atmosphere (1e-12),
+    across the series/closed-form switch and for equal or close parent/product rates."""
+    from sim.physics import atmosphere
+    from sim.physics.regional import hour_kernels, kernels
+
+    z = np.concatenate([[0.0, 1e-12, 1e-6, 1e-3, 0.2499, 0.25, 0.2501, 0.999, 1.0, 1.001, 30.0, 300.0], np.random.default_rng(0).uniform(0, 5, 500)])
+    for row, f in zip(kernels(z), (atmosphere._phi1, atmosphere._phi2, atmosphere._m1, atmosphere._m2)):
+        np.testing.assert_allclose(row, f(z), rtol=1e-12, atol=0)
+    rng = np.random.default_rng(1)
+    a, b = rng.uniform(0, 3, (6, 60)), rng.uniform(0, 3, (3, 60))
+    b[0, :20] = a[0, :20]
+    b[1, 20:40] = a[1, 20:40] + 1e-9
+    _, _, _, e_ab, p1_ab, p2_ab = hour_kernels(a, b)
+    np.testing.assert_allclose(e_ab, atmosphere._exp_divided(a[:3], b), rtol=1e-12)
+    np.testing.assert_allclose(p1_ab, atmosphere._divided(atmosphere._phi1, atmosphere._m1, a[:3], b), rtol=1e-12)
+    np.testing.assert_allclose(p2_ab, atmosphere._divided(atmosphere._phi2, atmosphere._m2, a[:3], b), rtol=1e-12)

@@ -38,10 +38,14 @@ and during the hour R relaxes to the far-field gas values: R(1) = R_far + (R(0) 
 (no emissions, chemistry or deposition aloft). Z_i = max(top_min_m, max_t H_i).
 
 Chemistry and splitting. Each hour: (1) the mixed-layer jump; (2) inflow from the start-of-hour
-states; (3) the linear system above, advanced exactly with the kernels of
-:mod:`sim.physics.atmosphere` (each gas feeds at most one product, so the closed forms with
-φ1, φ2 and their divided differences are exact), with ox, f_HNO3 and f_NH3 frozen at their
-values from the end of the previous hour; (4) NH4NO3 partitioning of the end-of-hour totals.
+states; (3) the linear system above, advanced exactly over the hour with the closed forms of
+:mod:`sim.physics.atmosphere` (each gas feeds at most one product, so φ1, φ2 and their divided
+differences give the end-of-hour state and the hourly mean exactly; :func:`hour_kernels`
+evaluates them all in one stacked pass), with ox, f_HNO3 and f_NH3 frozen at their values from
+the end of the previous hour; (4) NH4NO3 partitioning of the end-of-hour totals, which gives
+the gas fractions of the next hour. Every step is exact or a convex combination, so the scheme
+is unconditionally stable; the splitting error is that of freezing ox and the gas fractions
+for one hour.
 Reported species are hourly means; the partitioning is applied to the hourly-mean totals at
 the hour's temperature and RH.
 
