@@ -25,6 +25,7 @@ from sim.physics.regional import (
     load_regional_parameters,
     own_share,
     regional_model,
+    season_of_month,
 )
 
 #: Winter emissions of the demo city [t/d]: the baseline of scenarios/demo_city_orange.yaml
@@ -364,3 +365,7 @@ def test_stacked_kernels_match_the_box_model_kernels() -> None:
     np.testing.assert_allclose(e_ab, atmosphere._exp_divided(a[:3], b), rtol=1e-12)
     np.testing.assert_allclose(p1_ab, atmosphere._divided(atmosphere._phi1, atmosphere._m1, a[:3], b), rtol=1e-12)
     np.testing.assert_allclose(p2_ab, atmosphere._divided(atmosphere._phi2, atmosphere._m2, a[:3], b), rtol=1e-12)
+
+
+def test_season_of_month() -> None:
+    assert [season_of_month(m) for m in (1, 3, 4, 6, 8, 9, 11, 12)] == ["winter", "winter", "transition", "summer", "summer", "transition", "winter", "winter"]

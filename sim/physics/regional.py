@@ -305,6 +305,14 @@ def _parse(raw: Any, file: str | Path, prefix: str) -> RegionalParameters:
     )
 
 
+def season_of_month(month: int) -> str:
+    """Far-field season of a calendar month: ``winter`` for November-March (the North China
+    heating season runs 15 Nov-15 Mar), ``summer`` for June-August, ``transition`` otherwise."""
+    if not 1 <= int(month) <= 12:
+        raise ValueError(f"month {month} is not 1-12.")
+    return "winter" if month in (11, 12, 1, 2, 3) else "summer" if month in (6, 7, 8) else "transition"
+
+
 # --------------------------------------------------------------------------- building blocks
 
 
@@ -482,7 +490,7 @@ def regional_model(
         far-field values). 0 starts at the first hour.
     season:
         Far-field set of the parameters (``winter``, ``summer``, ``transition``), constant over
-        the run.
+        the run; :func:`season_of_month` maps a month to one.
     initial:
         Optional ``{"mixed": {key: array}, "residual": {key: array}}`` start state [μg/m³] by
         state key (so2, nox, voc, tnh as NH3, primary, far, sulfate, tno3 as NO3, soa), each
