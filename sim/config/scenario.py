@@ -555,10 +555,10 @@ class AtmosphereConfig(Frozen):
             raise ProblemAt(("cities",), "model: regional needs its cities under 'cities', each with meteorology, lat and lon",
                             "write cities: {CITY: {meteorology: FILE, lat: 38.04, lon: 114.51, area_km2: 4000}}.")
         for name, city in self.cities.items():
-            for key in ("lat", "lon"):
+            for key, what in (("lat", "[degrees] of the city's centre"), ("lon", "[degrees] of the city's centre"), ("area_km2", "[km²], the area whose sources the city's box holds")):
                 if getattr(city, key) is None:
-                    raise ProblemAt(("cities", name, key), f"the regional model needs the position of city '{name}'",
-                                    f"add {key} [degrees] of the city's centre.")
+                    raise ProblemAt(("cities", name, key), f"the regional model needs the position and area of city '{name}'",
+                                    f"add {key} {what}.")
         if self.regional_background_cut is not None:
             raise ProblemAt(("regional_background_cut",), "the regional model computes what the neighbours' measures do, so a fixed regional background cut would count them twice",
                             "remove regional_background_cut, or use model: box.")

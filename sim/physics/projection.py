@@ -388,6 +388,9 @@ def combine_projections(projections: list[Pm25Projection], times: pd.DatetimeInd
 # A city whose modelled local share differs from the scenario's local_share by more than this
 # [-] gets a note: the model and the user disagree on where the city's PM2.5 comes from.
 LOCAL_SHARE_TOLERANCE = 0.15
+# Below this share [-] of the observed mean PM2.5 made by the region's modelled sources, a note
+# says that the effects are a lower estimate (most of the observation is left as background).
+EXPLAINED_LOW = 0.5
 
 
 def regional_variants(baseline: np.ndarray, members: np.ndarray) -> np.ndarray:
@@ -430,7 +433,7 @@ def project_region(
     mean reduction [μg/m³] during the city's warnings from its own measures and from all the
     region's measures.
     """
-    from sim.physics.regional import load_regional_parameters, regional_model  # the regional model only when asked for
+    from sim.physics.regional import load_regional_parameters, regional_model, season_of_month  # only when asked for
 
     mets = [m.slice(times[0], times[-1] + pd.Timedelta(hours=1)) for m in meteorology]
     for city, met in zip(cities, mets):
@@ -443,7 +446,7 @@ def project_region(
     n, hours = len(cities), len(times)
     own = [atmosphere.cities[c] for c in cities]
     params = load_regional_parameters(overrides=atmosphere.parameters, overrides_file=file)
-    area = np.array([c.area_km2 if c.area_km2 is not None else params.area_km2 for c in own], dtype=float)
+    area = np.array([c.area_km2 for c in own], dtype=float)
     members = levels.shape[1]
     variants = {p: regional_variants(np.reshape(baseline_kg_h[p], (n, hours)), np.reshape(scenario_kg_h[p], (n, -1, hours)))
                 for p in baseline_kg_h}
@@ -451,7 +454,7 @@ def project_region(
     out = regional_model(
         variants, met["mixing_height_m"], met["wind_speed_m_s"], met["wind_dir_deg"], met["rh_pct"], met["temp_c"],
         np.array([c.lat for c in own], dtype=float), np.array([c.lon for c in own], dtype=float), area, params,
-        spin_up_h=24 * atmosphere.spin_up_days,
+        spin_up_h=24 * atmosphere.spin_up_days, season=season_of_month(times[len(times) // 2].month),
     )
     total = out["pm25"]  # (cities, variants, hours), far field included
     region = {k: out[k] for k in COMPONENTS}
@@ -480,6 +483,11 @@ def project_region(
         metrics.pop("calibration_scale", None)
         given = own[i].local_share if own[i].local_share is not None else atmosphere.local_share
         notes = projection.notes
+        explained = float(region["local"][i, 0].mean() / mets[i].pm25_baseline_ug_m3.mean())
+        if explained < EXPLAINED_LOW:
+            notes += (f"{city}: the region's modelled sources make {explained:.0%} of the observed mean PM2.5; the rest counts as background "
+                      "that no measure changes, so the effects are a lower estimate. Check the areas, the emissions (other sources included) "
+                      "and the far field of sim/data/regional.yaml against this region.",)
         if given is not None and abs(share - given) > LOCAL_SHARE_TOLERANCE:
             notes += (f"{city}: the regional model makes {share:.0%} of the city's PM2.5 from its own sources, the scenario's local_share says {given:.0%}; "
                       "the model's share is the one used (local_share is only a check with model: regional)",)

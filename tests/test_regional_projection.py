@@ -1,0 +1,60 @@
+"""The regional model wired into a run: scenario keys, per-city figures, the neighbours' share."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim import load_scenario, run
+
+from conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def region():
+    return load_scenario(ROOT / "scenarios" / "demo_region.yaml")
+
+
+@pytest.fixture(scope="module")
+def result(region):
+    return run(region)
+
+
+def test_every_city_of_the_region_is_modelled_with_its_shares(result, region):
+    assert set(result.cities) == set(region.atmosphere.cities)  # four of them have no listed line
+    for city, entry in result.metrics["by_city"].items():
+        pm = entry["pm25"]
+        assert 0.0 < pm["local_share_modelled"] < 1.0
+        assert 0.0 < pm["regional_share_modelled"] < 1.0
+        assert pm["local_share_modelled"] + pm["regional_share_modelled"] < 1.0  # the far field is the rest
+        assert pm["reduction_all_measures_ug_m3"] > 0.0
+        assert "calibration_scale" not in pm  # no calibration: c = 1
+    by_city = result.pm25_by_city
+    assert set(by_city.city) == set(region.atmosphere.cities)
+    assert (by_city.scenario <= by_city.baseline + 1e-9).all()
+
+
+def test_neighbours_measures_reach_demo_city(result, region):
+    """Demo City gains from the regional warning beyond its own measures, and loses that gain when
+    only Demo City warns."""
+    pm = result.metrics["by_city"]["demo_city"]["pm25"]
+    assert pm["reduction_all_measures_ug_m3"] > pm["reduction_own_measures_ug_m3"] > 0.0
+    alone_warnings = region.warnings.model_copy(update={
+        "regional": [],
+        "schedule": [w.model_copy(update={"city": ["demo_city"]}) for w in region.warnings.regional],
+    })
+    alone = run(region.replace(warnings=alone_warnings))
+    own_only = alone.metrics["by_city"]["demo_city"]["pm25"]
+    assert own_only["reduction_all_measures_ug_m3"] == pytest.approx(own_only["reduction_own_measures_ug_m3"], rel=1e-9)
+    assert own_only["reduction_all_measures_ug_m3"] < pm["reduction_all_measures_ug_m3"]
+    # a neighbour without a warning takes no measure: what it gains comes from Demo City's air
+    north, north_regional = alone.metrics["by_city"]["north_city"]["pm25"], result.metrics["by_city"]["north_city"]["pm25"]
+    assert north["reduction_own_measures_ug_m3"] == 0.0
+    assert 0.0 <= north["reduction_all_measures_ug_m3"] < 0.1 * north_regional["reduction_all_measures_ug_m3"]
+
+
+def test_local_share_is_only_a_check(region):
+    checked = run(region.replace(atmosphere=region.atmosphere.model_copy(update={"local_share": 0.9})))
+    assert any("demo_city: the regional model makes" in n and "local_share says 90%" in n for n in checked.metrics["notes"])
+    plain = run(region)
+    np.testing.assert_array_equal(checked.pm25_by_city.scenario, plain.pm25_by_city.scenario)
