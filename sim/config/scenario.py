@@ -490,6 +490,15 @@ class LinearSettings(Frozen):
     time_constant_h: float = Field(gt=0)
 
 
+class ResponseSurfaceSettings(Frozen):
+    """The response-surface model: a coefficient file (CSV or YAML, format in
+    ``sim/inputs/response_surface.py``) and the time constant [h] of the first-order lag with
+    which ΔPM2.5 follows the surface value of the hour's emission cuts."""
+
+    coefficients: FilePath
+    time_constant_h: float = Field(24.0, gt=0)
+
+
 class CityAtmosphere(Frozen):
     """One city's box: its meteorology file and, optionally, its own local share and parameter
     overrides (e.g. ``area_km2``) on top of the scenario-wide ones."""
@@ -508,14 +517,17 @@ class AtmosphereConfig(Frozen):
     same levels and times as the city, the background falls by this fraction per level [-],
     reached with a first-order lag of ``regional_response_h`` [h]. ``spin_up_days``: days of the
     first day's weather and emissions run before the period so that it starts in equilibrium.
+    ``response_surface``: with ``model: response_surface``, the coefficient file and lag; the
+    surface gives μg/m³ directly, so it takes no ``local_share`` (README.md, atmosphere models).
     """
 
-    model: Literal["box", "linear"] = "box"
+    model: Literal["box", "linear", "response_surface"] = "box"
     meteorology: FilePath | None = None
     cities: dict[str, "CityAtmosphere"] = {}
     local_share: float | None = Field(None, ge=0.0, le=1.0)
     parameters: dict[str, Any] = {}
     linear: LinearSettings | None = None
+    response_surface: ResponseSurfaceSettings | None = None
     regional_background_cut: LevelFractions | None = None
     regional_response_h: float = Field(24.0, gt=0)
     spin_up_days: int = Field(3, ge=0, le=30)
@@ -542,8 +554,14 @@ class AtmosphereConfig(Frozen):
     def _linear_settings(self) -> "AtmosphereConfig":
         if self.model == "linear" and self.linear is None:
             raise ValueError("model: linear needs a 'linear' block with sensitivities_ug_m3_per_t_h and time_constant_h")
-        if self.model == "box" and self.linear is not None:
+        if self.model != "linear" and self.linear is not None:
             raise ValueError("'linear' settings are only used with model: linear")
+        if self.model == "response_surface" and self.response_surface is None:
+            raise ValueError("model: response_surface needs a 'response_surface' block with coefficients (a CSV or YAML file) and time_constant_h")
+        if self.model != "response_surface" and self.response_surface is not None:
+            raise ValueError("'response_surface' settings are only used with model: response_surface")
+        if self.model == "response_surface" and (self.local_share is not None or any(c.local_share is not None for c in self.cities.values())):
+            raise ValueError("local_share calibrates the box and linear models; a response surface gives μg/m³ directly, remove local_share")
         return self
 
 

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sim.physics.aqi import daily_aqi, heavy_hours, heavy_pollution_days, iaqi_pm25, running_mean_24h, severe_days
-from sim.physics.atmosphere import background, box_model, calibration_scale, linear_model, load_box_parameter_sets
+from sim.physics.atmosphere import (
+    background, box_model, calibration_scale, emission_cuts, lagged_response, linear_model, load_box_parameter_sets, response_surface,
+)
 from sim.errors import InputError
 from sim.inputs.meteorology import Meteorology, load_meteorology
+from sim.inputs.response_surface import ResponseSurface, load_response_surface
 from sim.config.scenario import AtmosphereConfig
 from sim.config.vocabulary import LEVELS
 
@@ -33,6 +37,7 @@ class Pm25Projection:
     calibration_scale: float
     metrics: dict
     members_ug_m3: np.ndarray  # scenario PM2.5 of every member [μg/m³], (members, hours)
+    notes: tuple[str, ...] = ()  # e.g. a response surface used beyond the cuts it was fitted over
 
 
 def _with_spin_up(values: np.ndarray, hours: int) -> np.ndarray:
@@ -69,7 +74,8 @@ def box_batches(boxes: int, variants: int, hours: int) -> list[slice]:
 
 
 def local_components(
-    configs: Sequence[AtmosphereConfig], emissions_kg_h: Mapping[str, np.ndarray], meteorology: Sequence[Meteorology], file=None
+    configs: Sequence[AtmosphereConfig], emissions_kg_h: Mapping[str, np.ndarray], meteorology: Sequence[Meteorology], file=None,
+    surface: ResponseSurface | None = None,
 ) -> dict[str, np.ndarray]:
     """Modelled local PM2.5 components [μg/m³] of several boxes, uncalibrated.
 
@@ -78,10 +84,16 @@ def local_components(
     ``meteorology``: each box's weather over exactly the hours of the emissions. Returns arrays
     of shape (boxes, variants, hours). The box model runs all boxes in one call (a few calls for
     very large ensembles, see :data:`BOX_MODEL_ELEMENTS`), with the parameter file read once.
+
+    ``model: response_surface``: the baseline variant holds the surface's whole local
+    contribution L_k = −ΔPM2.5_k(all cuts 1) [μg/m³] of each component, every other variant
+    L_k + the lagged ΔPM2.5_k of its cuts against the baseline (``surface``: the coefficient file
+    as read, else read from the settings).
     """
     config = configs[0]
-    if any(c.model != config.model or c.spin_up_days != config.spin_up_days or c.linear != config.linear for c in configs):
-        raise ValueError("the boxes of one call must share the model, its linear settings and the spin-up days.")
+    if any(c.model != config.model or c.spin_up_days != config.spin_up_days or c.linear != config.linear
+           or c.response_surface != config.response_surface for c in configs):
+        raise ValueError("the boxes of one call must share the model, its linear or response-surface settings and the spin-up days.")
     spin = 24 * config.spin_up_days
     emis = {p: _with_spin_up(np.asarray(v, dtype=float), spin) for p, v in emissions_kg_h.items()}
     if config.model == "box":
@@ -95,6 +107,15 @@ def local_components(
         keys = (*COMPONENTS, "local")
         out = {k: parts[0][k] if len(parts) == 1 else np.concatenate([part[k] for part in parts]) for k in keys}
         return {k: out[k][..., spin:] for k in keys}
+    if config.model == "response_surface":
+        surface = surface if surface is not None else load_response_surface(config.response_surface.coefficients)
+        cuts = emission_cuts(emis, {p: v[:, :1] for p, v in emis.items()}, surface.pollutants)
+        change = response_surface(cuts, surface, by_component=True)
+        full = response_surface({p: 1.0 for p in surface.pollutants}, surface, by_component=True)
+        tau = config.response_surface.time_constant_h
+        parts = {k: (lagged_response(change[k], tau) - full[k])[..., spin:] for k in COMPONENTS}
+        parts["local"] = sum(parts[c] for c in COMPONENTS)
+        return parts
     settings = config.linear
     zeros = {p: np.zeros_like(v) for p, v in emis.items()}
     parts = {c: np.zeros_like(emis["pm25"]) for c in COMPONENTS}
@@ -142,6 +163,7 @@ def project_boxes(
     level_in_force: np.ndarray,
     meteorology: Sequence[Meteorology],
     file=None,
+    surface: ResponseSurface | None = None,
 ) -> list[Pm25Projection]:
     """:func:`project_pm25` of several boxes (cities) at once, one projection per box.
 
@@ -149,6 +171,7 @@ def project_boxes(
     [kg/h] by pollutant, shape (boxes, hours); ``scenario_kg_h``: shape (boxes, hours) or
     (boxes, members, hours); ``level_in_force``: shaped like the scenario; ``meteorology``: each
     box's weather as read (:func:`sim.inputs.meteorology.load_meteorology`), covering the period.
+    ``surface``: with ``model: response_surface``, the coefficient file as read (else read here).
     The box model advances all boxes and variants together; calibration, background and figures
     are per box as in :func:`project_pm25`.
     """
@@ -159,26 +182,57 @@ def project_boxes(
     n, hours = len(configs), len(times)
     emissions = {p: np.concatenate([np.reshape(baseline_kg_h[p], (n, 1, hours)), np.reshape(scenario_kg_h[p], (n, -1, hours))], axis=1)
                  for p in baseline_kg_h}
-    local = local_components(configs, emissions, mets, file)
-    return [_calibrated(configs[k], times, mets[k].pm25_baseline_ug_m3, {key: v[k] for key, v in local.items()}, levels[k], ensemble, file)
+    notes: tuple[str, ...] = ()
+    if configs[0].model == "response_surface":
+        surface = surface if surface is not None else load_response_surface(configs[0].response_surface.coefficients)
+        notes = surface_notes(emissions, surface)
+    local = local_components(configs, emissions, mets, file, surface)
+    return [_calibrated(configs[k], times, mets[k].pm25_baseline_ug_m3, {key: v[k] for key, v in local.items()}, levels[k], ensemble, file, notes)
             for k in range(n)]
 
 
+def surface_notes(emissions_kg_h: Mapping[str, np.ndarray], surface: ResponseSurface) -> tuple[str, ...]:
+    """Notes where the scenario's cuts of some pollutant go beyond the surface's
+    ``valid_max_cut`` (the surface extrapolates there). ``emissions_kg_h`` [kg/h]: shape
+    (boxes, variants, hours), the baseline first."""
+    if not surface.valid_max_cut:
+        return ()
+    cuts = emission_cuts({p: v[:, 1:] for p, v in emissions_kg_h.items()}, {p: v[:, :1] for p, v in emissions_kg_h.items()}, tuple(surface.valid_max_cut))
+    beyond = [f"{p} {float(np.max(cuts[p])):.0%} > {limit:.0%}" for p, limit in surface.valid_max_cut.items() if np.max(cuts[p]) > limit]
+    if not beyond:
+        return ()
+    return (f"the response surface {Path(surface.file).name if surface.file else ''} extrapolates: the largest cuts go beyond those it was fitted over "
+            f"(valid_max_cut) for {', '.join(beyond)}; its PM2.5 change there is less certain",)
+
+
 def _calibrated(config: AtmosphereConfig, times: pd.DatetimeIndex, obs: np.ndarray, local: dict[str, np.ndarray], levels: np.ndarray,
-                ensemble: bool, file) -> Pm25Projection:
+                ensemble: bool, file, notes: tuple[str, ...] = ()) -> Pm25Projection:
     """One box's projection from its observed baseline PM2.5 ``obs`` [μg/m³] and its modelled
     local components [μg/m³], shape (variants, hours) with the baseline first; ``levels``
-    (members, hours)."""
-    try:
-        c = calibration_scale(obs, local["local"][0], config.local_share)
-    except InputError as exc:
-        raise InputError(file, exc.where, exc.problem, exc.fix) from None
-    bg = background(obs, local["local"][0], c)
+    (members, hours).
+
+    Response surface (no calibration, c = 1): baseline = obs; the local part of the baseline is
+    the surface's whole local contribution L (:func:`local_components`), scaled in an hour by
+    f = min(1, obs/L) so that it never exceeds the observation; background = obs − f·L ≥ 0 and
+    scenario = background + f·(L + ΔPM2.5) = obs + f·ΔPM2.5 (= obs + ΔPM2.5 in hours with
+    obs ≥ L)."""
+    if config.model == "response_surface":
+        c = 1.0
+        whole = local["local"][0]
+        f = np.where(whole > obs, obs / np.where(whole > 0.0, whole, 1.0), 1.0)
+        local = {k: v * f for k, v in local.items()}
+        bg = obs - local["local"][0]
+    else:
+        try:
+            c = calibration_scale(obs, local["local"][0], config.local_share)
+        except InputError as exc:
+            raise InputError(file, exc.where, exc.problem, exc.fix) from None
+        bg = background(obs, local["local"][0], c)
     bg_members = np.broadcast_to(bg, levels.shape)
     if config.regional_background_cut is not None:
         table = np.array([0.0, *config.regional_background_cut.as_tuple()])
         bg_members = bg * (1.0 - np.stack([first_order_lag(table[lv], config.regional_response_h) for lv in levels]))
-    baseline = bg + c * local["local"][0]
+    baseline = np.array(obs, dtype=float) if config.model == "response_surface" else bg + c * local["local"][0]
     members = bg_members + c * local["local"][1:]  # (members, hours)
     scenario = members.mean(axis=0)
     median_level = np.median(levels, axis=0).astype(int)
@@ -201,7 +255,7 @@ def _calibrated(config: AtmosphereConfig, times: pd.DatetimeIndex, obs: np.ndarr
             frame[f"scenario_p{q:02d}"] = np.percentile(members, q, axis=0)
     metrics = pm25_metrics(times, baseline, scenario, median_level)
     metrics["calibration_scale"] = c
-    return Pm25Projection(frame, c, metrics, members)
+    return Pm25Projection(frame, c, metrics, members, notes)
 
 
 def pm25_metrics(times: pd.DatetimeIndex, baseline: np.ndarray, scenario: np.ndarray, level_in_force: np.ndarray) -> dict:
@@ -260,4 +314,4 @@ def combine_projections(projections: list[Pm25Projection], times: pd.DatetimeInd
     metrics = pm25_metrics(times, frame.baseline.to_numpy(), frame.scenario.to_numpy(), level)
     scale = float(np.mean([p.calibration_scale for p in projections]))
     metrics["calibration_scale"] = scale
-    return Pm25Projection(frame, scale, metrics, members)
+    return Pm25Projection(frame, scale, metrics, members, tuple(dict.fromkeys(n for p in projections for n in p.notes)))
