@@ -851,12 +851,15 @@ def load_scenario(path: str | Path) -> Scenario:
 
 
 def input_files(scenario: Scenario) -> list[Path]:
-    """The data files a scenario reads besides its YAML (enterprise list, emission factors)."""
+    """The data files a scenario reads besides its YAML (enterprise list, meteorology, response
+    surface, forecasts, emission factors)."""
     files = [Path(scenario.inventory.enterprises)]
     if scenario.atmosphere is not None:
         if scenario.atmosphere.meteorology is not None:
             files.append(Path(scenario.atmosphere.meteorology))
         files.extend(Path(c.meteorology) for _, c in sorted(scenario.atmosphere.cities.items()))
+        if scenario.atmosphere.response_surface is not None:
+            files.append(Path(scenario.atmosphere.response_surface.coefficients))
     if scenario.warnings.forecast.file is not None:
         files.append(Path(scenario.warnings.forecast.file))
     factors = Path(scenario.inventory.emission_factors)
@@ -869,9 +872,12 @@ def scenario_sha256(scenario: Scenario) -> str:
     left out) and the bytes of every data file it reads: the same inputs give the same hash
     wherever the project is checked out."""
     digest = hashlib.sha256()
+    # without a response surface its empty key is left out, so older scenarios keep their hash
+    surface = {"response_surface": {"coefficients"}} if scenario.atmosphere is not None and scenario.atmosphere.response_surface is not None else {"response_surface": True}
     content = scenario.model_dump(
         mode="json",
-        exclude={"output": {"dir", "format"}, "inventory": {"enterprises", "emission_factors"}, "atmosphere": {"meteorology": True, "cities": {"__all__": {"meteorology"}}},
+        exclude={"output": {"dir", "format"}, "inventory": {"enterprises", "emission_factors"},
+                 "atmosphere": {"meteorology": True, "cities": {"__all__": {"meteorology"}}, **surface},
                  "warnings": {"forecast": {"file"}}},
     )
     digest.update(json.dumps(content, sort_keys=True, ensure_ascii=False).encode())

@@ -90,7 +90,8 @@ class ResponseSurface:
     def from_terms(cls, terms: list[Mapping[str, Any]], **kwargs: Any) -> "ResponseSurface":
         """A surface from plain terms, e.g. ``[{"coefficient_ug_m3": -20, "nox": 1}, ...]``,
         validated like a file's (errors name ``kwargs['file']`` and ``terms[i]``)."""
-        return _build(terms, [f"key terms[{i}]" for i in range(len(terms))], kwargs.get("file"), kwargs.get("valid_max_cut"), kwargs.get("source", ""))
+        return _build(terms, [f"key terms[{i}]" for i in range(len(terms))], kwargs.get("file"), kwargs.get("valid_max_cut"), kwargs.get("source", ""),
+                      yaml_keys=True)
 
 
 def load_response_surface(path: str | Path, key: str = "atmosphere.response_surface.coefficients") -> ResponseSurface:
@@ -165,24 +166,30 @@ def _read_yaml(path: Path, key: str) -> ResponseSurface:
     for i, term in enumerate(terms):
         if not isinstance(term, Mapping):
             raise InputError(path, f"key terms[{i}]", "a term must be a mapping.", "write e.g. {coefficient_ug_m3: -20, nox: 1}.")
-        _check_columns(list(term), path, f"key terms[{i}]")
+        _check_names(list(term), path, f"key terms[{i}]", yaml_keys=True)
     valid = raw.get("valid_max_cut")
     if valid is not None:
         if not isinstance(valid, Mapping):
             raise InputError(path, "key valid_max_cut", "valid_max_cut must be a mapping by pollutant.", "write e.g. {nox: 0.6, so2: 0.6}.")
         valid = {str(p): _cut_value(v, path, f"key valid_max_cut.{p}") for p, v in valid.items()}
         _check_pollutants(valid, path, "key valid_max_cut")
-    return _build(terms, [f"key terms[{i}]" for i in range(len(terms))], path, valid, source.strip())
+    return _build(terms, [f"key terms[{i}]" for i in range(len(terms))], path, valid, source.strip(), yaml_keys=True)
+
+
+def _check_names(names: list[str], file: Path, where: str, *, yaml_keys: bool = False) -> None:
+    allowed = (COEFFICIENT, *SURFACE_POLLUTANTS, *_OTHER_COLUMNS)
+    for name in names:
+        if name not in allowed:
+            hint = " (primary PM2.5 is pm25, NOx is nox)" if str(name).lower() in ("pm", "pm2.5", "pm10", "no2", "nox_no2", "vocs") else ""
+            raise InputError(file, f"{where}.{name}" if yaml_keys else f"{where}, column {name or '(blank)'}",
+                             f"'{name}' is not a {'key' if yaml_keys else 'column'} of a response surface{hint}.",
+                             f"use {COEFFICIENT}, the pollutants {', '.join(SURFACE_POLLUTANTS)} and optionally component and note.")
 
 
 def _check_columns(names: list[str], file: Path, where: str) -> None:
-    allowed = (COEFFICIENT, *SURFACE_POLLUTANTS, *_OTHER_COLUMNS)
+    _check_names(names, file, where)
     seen = set()
     for name in names:
-        if name not in allowed:
-            hint = " (primary PM2.5 is pm25, NOx is nox)" if name.lower() in ("pm", "pm2.5", "pm10", "no2", "nox_no2", "vocs") else ""
-            raise InputError(file, f"{where}, column {name or '(blank)'}", f"'{name}' is not a column of a response surface{hint}.",
-                             f"use {COEFFICIENT}, the pollutants {', '.join(SURFACE_POLLUTANTS)} and optionally component and note.")
         if name in seen:
             raise InputError(file, f"{where}, column {name}", f"the column '{name}' appears twice.", "keep one of them.")
         seen.add(name)
@@ -235,28 +242,30 @@ def _integer(value: Any) -> int | None:
     return None
 
 
-def _build(terms: list[Mapping[str, Any]], places: list[str], file: str | Path | None, valid: Mapping[str, float] | None, source: str) -> ResponseSurface:
+def _build(terms: list[Mapping[str, Any]], places: list[str], file: str | Path | None, valid: Mapping[str, float] | None, source: str,
+           *, yaml_keys: bool = False) -> ResponseSurface:
+    def at(where: str, column: str) -> str:
+        return f"{where}.{column}" if yaml_keys else f"{where}, column {column}"
+
     if not terms:
         raise InputError(file, None, "the surface has no terms.", f"give one term per row: {_EXAMPLE}.")
     coefficients, exponents, components, seen = [], [], [], {}
     for term, where in zip(terms, places):
-        for name in term:
-            if name not in (COEFFICIENT, *SURFACE_POLLUTANTS, *_OTHER_COLUMNS):
-                raise InputError(file, f"{where}, column {name}", f"'{name}' is not a pollutant of a response surface.", f"use {', '.join(SURFACE_POLLUTANTS)}.")
+        _check_names(list(term), Path(file) if file is not None else None, where, yaml_keys=yaml_keys)
         raw = term.get(COEFFICIENT)
         if raw is None or raw == "":
-            raise InputError(file, f"{where}, column {COEFFICIENT}", "the coefficient is missing.", "write the term's coefficient [μg/m³], negative where cuts lower PM2.5, or delete the row.")
+            raise InputError(file, at(where, COEFFICIENT), "the coefficient is missing.", "write the term's coefficient [μg/m³], negative where cuts lower PM2.5, or delete the row.")
         try:
             a = float(raw) if not isinstance(raw, bool) else float("nan")
         except (TypeError, ValueError):
             a = float("nan")
         if not np.isfinite(a):
-            raise InputError(file, f"{where}, column {COEFFICIENT}", f"'{raw}' is not a number.", "write the coefficient as a plain number [μg/m³], e.g. -20.5.")
+            raise InputError(file, at(where, COEFFICIENT), f"'{raw}' is not a number.", "write the coefficient as a plain number [μg/m³], e.g. -20.5.")
         powers = []
         for p in SURFACE_POLLUTANTS:
             n = _integer(term.get(p))
             if n is None:
-                raise InputError(file, f"{where}, column {p}", f"the exponent '{term.get(p)}' is not a whole number ≥ 0.",
+                raise InputError(file, at(where, p), f"the exponent '{term.get(p)}' is not a whole number ≥ 0.",
                                  f"write 0, 1, 2, ... (the power of the {p} cut in this term; blank means 0).")
             powers.append(n)
         if not any(powers):
@@ -265,7 +274,7 @@ def _build(terms: list[Mapping[str, Any]], places: list[str], file: str | Path |
         component = term.get("component")
         component = str(component).strip().lower() if component not in (None, "") else None
         if component is not None and component not in SURFACE_COMPONENTS:
-            raise InputError(file, f"{where}, column component", f"'{component}' is not a PM2.5 component.", f"use one of {', '.join(SURFACE_COMPONENTS)}, or leave it blank.")
+            raise InputError(file, at(where, "component"), f"'{component}' is not a PM2.5 component.", f"use one of {', '.join(SURFACE_COMPONENTS)}, or leave it blank.")
         if component is None:
             component = DEFAULT_COMPONENT[next(p for p in DEFAULT_COMPONENT if powers[SURFACE_POLLUTANTS.index(p)] > 0)]
         key = (component, tuple(powers))
