@@ -156,3 +156,25 @@ def test_bundled_scenario_through_the_command_line(tmp_path):
     assert (pm.scenario <= pm.baseline + 1e-9).all()
     warned = pm.warning_level != "none"
     assert (pm.baseline - pm.scenario)[warned].mean() > 5.0
+
+
+def test_projection_scales_the_change_where_the_observation_is_below_the_whole_contribution(tmp_path):
+    """scenario = obs + f·ΔPM with f = min(1, obs/L), L = −S(all cuts 1); baseline = obs."""
+    from sim.inputs.meteorology import load_meteorology
+    from sim.physics.projection import project_pm25
+
+    surface = tmp_path / "s.csv"
+    surface.write_text("# source: test\ncoefficient_ug_m3,pm25,nox\n-100,1,0\n-20,0,1\n", encoding="utf-8")  # L = 120
+    met_file = ROOT / "scenarios" / "data" / "demo_episode_2023-12.csv"
+    cfg = AtmosphereConfig(model="response_surface", meteorology=met_file, response_surface={"coefficients": surface, "time_constant_h": 1e-9})
+    times = pd.date_range("2023-12-01", periods=216, freq="h")
+    base = {p: np.full(216, 1000.0) for p in ("so2", "nox", "pm25", "voc", "nh3")}
+    scen = {**base, "pm25": np.full(216, 500.0)}  # x_pm25 = 0.5: ΔPM = −50
+    pm = project_pm25(cfg, times, base, scen, np.zeros(216, dtype=int), meteorology=load_meteorology(met_file)).frame
+    obs = load_meteorology(met_file).slice(times[0], times[-1] + pd.Timedelta(hours=1)).pm25_baseline_ug_m3
+    np.testing.assert_array_equal(pm.baseline, obs)
+    f = np.minimum(1.0, obs / 120.0)
+    np.testing.assert_allclose(pm.scenario, obs - 50.0 * f, rtol=1e-9)
+    np.testing.assert_allclose(pm.local_baseline, np.minimum(obs, 120.0), rtol=1e-12)
+    np.testing.assert_allclose(pm.primary, f * (100.0 - 50.0), rtol=1e-9)
+    assert (pm.scenario >= 0).all() and (obs < 120).any() and (obs > 120).any()
