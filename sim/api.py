@@ -18,6 +18,7 @@ from sim.engine.simulation import EngineInputs, EngineResult, Inspections, Sched
 from sim.engine.ensemble import BatchOutput, SharedInputs, check_memory, progress_bar, run_member, run_members
 from sim.engine.forecast import forecast_template
 from sim.inputs.meteorology import Meteorology, load_meteorology
+from sim.inputs.response_surface import ResponseSurface, load_response_surface
 from sim.rules.warnings import load_rule_set
 from sim.errors import InputError
 from sim.inputs.inventory import Inventory, load_emission_factors, load_inventory
@@ -98,6 +99,7 @@ class Prepared:
     shared: SharedInputs
     notes: tuple[str, ...]
     meteorology: tuple[Meteorology, ...] = ()  # each city's, as read; empty without atmosphere
+    surface: ResponseSurface | None = None  # the response-surface coefficients, as read
 
 
 def prepare(scenario: Scenario) -> Prepared:
@@ -138,6 +140,9 @@ def prepare(scenario: Scenario) -> Prepared:
     elif atmosphere is not None and len(cities) > 1:
         raise InputError(scenario.source_file, "key atmosphere.meteorology", f"the list spans {len(cities)} cities ({', '.join(cities[:5])}{', ...' if len(cities) > 5 else ''}), but one meteorology file is given.", "give each city its box under atmosphere.cities: {CITY: {meteorology: FILE}}.")
     meteorology = read_meteorology(atmosphere, cities)
+    surface = None
+    if atmosphere is not None and atmosphere.model == "response_surface":
+        surface = load_response_surface(atmosphere.response_surface.coefficients)
     inspections = scenario.response.inspections
     city_codes, city_names = inventory.codes("city")
     city_id = np.searchsorted(np.array(cities, dtype=object), city_names)[city_codes].astype(np.int64)
@@ -181,7 +186,7 @@ def prepare(scenario: Scenario) -> Prepared:
     if members > 1 and not _anything_random(shared, compliance):
         notes += (f"the {members} ensemble members are identical (fixed or error-free forecast warnings and full compliance: nothing is drawn at random); "
                   f"ensemble.members: 1 gives the same results in 1/{members} of the time",)
-    return Prepared(scenario, inventory, measures, other, times, cities, compliance, delay, shared, notes, meteorology)
+    return Prepared(scenario, inventory, measures, other, times, cities, compliance, delay, shared, notes, meteorology, surface)
 
 
 def read_meteorology(atmosphere: AtmosphereConfig | None, cities: list[str]) -> tuple[Meteorology, ...]:
@@ -299,7 +304,7 @@ def run(scenario: Scenario, *, executor: str = "serial", scheduler: str | None =
             levels = np.moveaxis(np.stack([r.level_by_city[:, cities] for r in runs]).astype(int), 2, 0)  # (cities, members, hours)
             projections += project_boxes(configs[cities], prepared.times, emissions((base_run,), False, cities), emissions(runs, members > 1, cities),
                                          levels if members > 1 else levels[:, 0], meteorology[cities], scenario.source_file,
-                                         prepared.cities[cities] if n > 1 else None, scenario.ensemble.seed)
+                                         prepared.cities[cities] if n > 1 else None, scenario.ensemble.seed, prepared.surface)
         by_city = dict(zip(prepared.cities, projections))
         projection = projections[0] if n == 1 else combine_projections(projections, prepared.times)
     return Result(

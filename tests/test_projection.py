@@ -1,4 +1,4 @@
-"""PM2.5 projection wired into a run: contract columns, calibration identities, linear model."""
+"""PM2.5 projection wired into a run: contract columns, calibration identities, linear and response-surface models."""
 
 from __future__ import annotations
 
@@ -102,9 +102,15 @@ def city_boxes(tmp_path, model: str) -> tuple[list[AtmosphereConfig], list]:
     for k, (name, extra) in enumerate(own.items()):
         path = tmp_path / f"{name}.csv"
         path.write_text(format_csv(generate_episode("2023-12-01", 10, seed=k + 1, peak_ug_m3=200.0 + 40 * k)), encoding="utf-8")
-        cities[name] = {"meteorology": path, **extra}
+        cities[name] = {"meteorology": path, **{k: v for k, v in extra.items() if model != "response_surface" or k != "local_share"}}
     linear = {"sensitivities_ug_m3_per_t_h": {"pm25": 2.0, "so2": 0.4, "nox": 0.2, "nh3": 0.1}, "time_constant_h": 8.0} if model == "linear" else None
-    config = AtmosphereConfig(model=model, cities=cities, local_share=0.5, linear=linear, spin_up_days=1,
+    surface = None
+    if model == "response_surface":
+        surface = tmp_path / "surface.csv"
+        surface.write_text("# source: test\ncomponent,coefficient_ug_m3,nox,so2,nh3,pm25\nnitrate,-30,1,0,0,0\nnitrate,8,2,0,0,0\n"
+                           "sulfate,-12,0,1,1,0\nprimary,-25,0,0,0,1\n", encoding="utf-8")
+        surface = {"coefficients": surface, "time_constant_h": 12.0}
+    config = AtmosphereConfig(model=model, cities=cities, local_share=None if surface else 0.5, linear=linear, response_surface=surface, spin_up_days=1,
                               regional_background_cut={"yellow": 0.1, "orange": 0.2, "red": 0.3})
     configs = [config.for_city(c) for c in cities]
     return configs, [load_meteorology(c.meteorology) for c in configs]
@@ -122,7 +128,7 @@ def city_emissions(members: int | None, hours: int, seed: int = 5):
     return base, scen, levels
 
 
-@pytest.mark.parametrize("model", ["box", "linear"])
+@pytest.mark.parametrize("model", ["box", "linear", "response_surface"])
 @pytest.mark.parametrize("members", [None, 4])
 def test_cities_in_one_batch_equal_separate_projections(tmp_path, model, members):
     """project_boxes (one box-model call for cities × variants × members) gives each city what
@@ -136,7 +142,8 @@ def test_cities_in_one_batch_equal_separate_projections(tmp_path, model, members
         pd.testing.assert_frame_equal(batched[k].frame, alone.frame, check_exact=False, rtol=1e-12, atol=0)
         np.testing.assert_allclose(batched[k].members_ug_m3, alone.members_ug_m3, rtol=1e-12, atol=0)
         assert batched[k].metrics == pytest.approx(alone.metrics, rel=1e-12)
-    assert len({round(p.calibration_scale, 9) for p in batched}) == 3, "the cities differ"
+    if model != "response_surface":  # the surface has no calibration (scale 1)
+        assert len({round(p.calibration_scale, 9) for p in batched}) == 3, "the cities differ"
     assert not np.allclose(batched[0].frame.scenario, batched[1].frame.scenario)
 
 

@@ -490,6 +490,15 @@ class LinearSettings(Frozen):
     time_constant_h: float = Field(gt=0)
 
 
+class ResponseSurfaceSettings(Frozen):
+    """The response-surface model: a coefficient file (CSV or YAML, format in
+    ``sim/inputs/response_surface.py``) and the time constant [h] of the first-order lag with
+    which ΔPM2.5 follows the surface value of the hour's emission cuts."""
+
+    coefficients: FilePath
+    time_constant_h: float = Field(24.0, gt=0)
+
+
 class CityAtmosphere(Frozen):
     """One city's box: its meteorology file and, optionally, its own local share and parameter
     overrides (e.g. ``area_km2``) on top of the scenario-wide ones. ``lat``, ``lon`` [degrees]
@@ -516,14 +525,17 @@ class AtmosphereConfig(Frozen):
     same levels and times as the city, the background falls by this fraction per level [-],
     reached with a first-order lag of ``regional_response_h`` [h]. ``spin_up_days``: days of the
     first day's weather and emissions run before the period so that it starts in equilibrium.
+    ``response_surface``: with ``model: response_surface``, the coefficient file and lag; the
+    surface gives μg/m³ directly, so it takes no ``local_share`` (README.md, atmosphere models).
     """
 
-    model: Literal["box", "linear", "regional"] = "box"
+    model: Literal["box", "linear", "regional", "response_surface"] = "box"
     meteorology: FilePath | None = None
     cities: dict[str, "CityAtmosphere"] = {}
     local_share: float | None = Field(None, ge=0.0, le=1.0)
     parameters: dict[str, Any] = {}
     linear: LinearSettings | None = None
+    response_surface: ResponseSurfaceSettings | None = None
     regional_background_cut: LevelFractions | None = None
     regional_response_h: float = Field(24.0, gt=0)
     spin_up_days: int = Field(3, ge=0, le=30)
@@ -570,6 +582,12 @@ class AtmosphereConfig(Frozen):
             raise ValueError("model: linear needs a 'linear' block with sensitivities_ug_m3_per_t_h and time_constant_h")
         if self.model != "linear" and self.linear is not None:
             raise ValueError("'linear' settings are only used with model: linear")
+        if self.model == "response_surface" and self.response_surface is None:
+            raise ValueError("model: response_surface needs a 'response_surface' block with coefficients (a CSV or YAML file) and time_constant_h")
+        if self.model != "response_surface" and self.response_surface is not None:
+            raise ValueError("'response_surface' settings are only used with model: response_surface")
+        if self.model == "response_surface" and (self.local_share is not None or any(c.local_share is not None for c in self.cities.values())):
+            raise ValueError("local_share calibrates the box and linear models; a response surface gives μg/m³ directly, remove local_share")
         return self
 
 
@@ -866,12 +884,15 @@ def load_scenario(path: str | Path) -> Scenario:
 
 
 def input_files(scenario: Scenario) -> list[Path]:
-    """The data files a scenario reads besides its YAML (enterprise list, emission factors)."""
+    """The data files a scenario reads besides its YAML (enterprise list, meteorology, response
+    surface, forecasts, emission factors)."""
     files = [Path(scenario.inventory.enterprises)]
     if scenario.atmosphere is not None:
         if scenario.atmosphere.meteorology is not None:
             files.append(Path(scenario.atmosphere.meteorology))
         files.extend(Path(c.meteorology) for _, c in sorted(scenario.atmosphere.cities.items()))
+        if scenario.atmosphere.response_surface is not None:
+            files.append(Path(scenario.atmosphere.response_surface.coefficients))
     if scenario.warnings.forecast.file is not None:
         files.append(Path(scenario.warnings.forecast.file))
     factors = Path(scenario.inventory.emission_factors)
@@ -884,9 +905,12 @@ def scenario_sha256(scenario: Scenario) -> str:
     left out) and the bytes of every data file it reads: the same inputs give the same hash
     wherever the project is checked out."""
     digest = hashlib.sha256()
+    # without a response surface its empty key is left out, so older scenarios keep their hash
+    surface = {"response_surface": {"coefficients"}} if scenario.atmosphere is not None and scenario.atmosphere.response_surface is not None else {"response_surface": True}
     content = scenario.model_dump(
         mode="json",
-        exclude={"output": {"dir", "format"}, "inventory": {"enterprises", "emission_factors"}, "atmosphere": {"meteorology": True, "cities": {"__all__": {"meteorology"}}},
+        exclude={"output": {"dir", "format"}, "inventory": {"enterprises", "emission_factors"},
+                 "atmosphere": {"meteorology": True, "cities": {"__all__": {"meteorology"}}, **surface},
                  "warnings": {"forecast": {"file"}}},
     )
     digest.update(json.dumps(content, sort_keys=True, ensure_ascii=False).encode())

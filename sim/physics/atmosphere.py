@@ -34,6 +34,10 @@ Limits: the box has no entrainment term, so a rising mixing height dilutes only 
 k_d; the regional background is added outside the model (see :func:`background`).
 
 Linear model: ΔPM2.5 = Σ_p s_p ΔE_p, first-order lagged with a time constant τ.
+
+Response surface (pf-RSM style): ΔPM2.5 = Σ_k a_k Π_p x_p^{n_kp} in the fractional emission cuts
+x_p = 1 − E_p,scenario/E_p,baseline, first-order lagged with the same τ as the linear model
+(:func:`response_surface`, :func:`emission_cuts`, :func:`lagged_response`).
 """
 
 from __future__ import annotations
@@ -687,6 +691,15 @@ def linear_model(
         for p, s in sensitivities_ug_m3_per_t_h.items()
     ]
     x = np.sum(np.broadcast_arrays(*terms), axis=0)  # equilibrium change [μg/m³]
+    return lagged_response(x, time_constant_h)
+
+
+def lagged_response(x: ArrayLike, time_constant_h: float) -> np.ndarray:
+    """Hourly means of R with dR/dt = (x − R)/τ, x [any unit] constant within each hour, R = 0
+    at the start of the first hour; τ = ``time_constant_h`` [h] (> 0). Exact: after a step to x
+    at t = 0, R(t) = x (1 − e^{−t/τ}) and the mean over hour k is
+    x (1 − τ e^{−k/τ} (1 − e^{−1/τ})). ``x`` has shape (..., T)."""
+    x = np.asarray(x, dtype=float)
     if x.ndim == 0 or x.shape[-1] == 0:
         raise ValueError("emissions need a time axis (shape (..., T)).")
     rate = np.array(1.0 / time_constant_h)
@@ -697,3 +710,74 @@ def linear_model(
     start = np.concatenate([np.zeros_like(end[..., :1]), end[..., :-1]], axis=-1)
     phi = float(_phi1(rate))
     return start * phi + x * (1.0 - phi)
+
+
+# --------------------------------------------------------------------------- response surface
+
+
+def emission_cuts(emissions_kg_h: Mapping[str, ArrayLike], baseline_emissions_kg_h: Mapping[str, ArrayLike], pollutants: Sequence[str]) -> dict[str, np.ndarray]:
+    """Fractional emission cuts x_p = 1 − E_p/E_base_p [-] of ``pollutants``.
+
+    ``emissions_kg_h`` and ``baseline_emissions_kg_h`` [kg/h] by pollutant, shape (..., T),
+    broadcastable. An hour without baseline emissions of p has x_p = 0 (nothing to cut); a
+    pollutant missing from either mapping has x_p = 0. x_p < 0 where the scenario emits more.
+    """
+    out = {}
+    for p in pollutants:
+        if p not in emissions_kg_h or p not in baseline_emissions_kg_h:
+            out[p] = np.zeros(np.shape(next(iter(emissions_kg_h.values()))))
+            continue
+        scen, base = np.broadcast_arrays(np.asarray(emissions_kg_h[p], dtype=float), np.asarray(baseline_emissions_kg_h[p], dtype=float))
+        has = base > 0.0
+        out[p] = np.where(has, 1.0 - scen / np.where(has, base, 1.0), 0.0)
+    return out
+
+
+def response_surface(cuts: Mapping[str, ArrayLike], surface: Any, *, by_component: bool = False) -> np.ndarray | dict[str, np.ndarray]:
+    """Equilibrium change of local PM2.5 [μg/m³] from a polynomial response surface.
+
+    ΔPM2.5 = Σ_k a_k Π_p x_p^{n_kp}, negative where cuts lower PM2.5 (ΔPM2.5 = scenario −
+    baseline).
+
+    Parameters
+    ----------
+    cuts:
+        Fractional cuts x_p [-] by pollutant (``nox``, ``so2``, ``nh3``, ``voc``, ``pm25``), any
+        broadcastable shapes; a pollutant the surface uses but ``cuts`` lacks counts as 0.
+    surface:
+        A :class:`sim.inputs.response_surface.ResponseSurface` (coefficients a_k [μg/m³],
+        integer exponents n_kp ≥ 0, a component per term).
+    by_component:
+        False: the total change. True: a dict by component (``primary``, ``sulfate``,
+        ``nitrate``, ``ammonium``, ``soa``; components without terms are zero) plus ``local``,
+        the total.
+
+    Returns
+    -------
+    ΔPM2.5 [μg/m³] in the broadcast shape of the cuts (0 where every cut is 0).
+    """
+    values = {p: np.asarray(cuts.get(p, 0.0), dtype=float) for p in surface.pollutants}
+    shape = np.broadcast_shapes(*(v.shape for v in values.values()))
+    # powers x_p^n by integer multiplication (x**0 = 1 exactly, and no pow rounding)
+    powers: dict[tuple[str, int], np.ndarray] = {}
+
+    def power(p: str, n: int) -> np.ndarray:
+        if (p, n) not in powers:
+            powers[(p, n)] = values[p] if n == 1 else power(p, n - 1) * values[p]
+        return powers[(p, n)]
+
+    parts: dict[str, np.ndarray] = {}
+    for a, exps, component in zip(surface.coefficients_ug_m3, surface.exponents, surface.components):
+        term = np.full(shape, float(a))
+        for p, n in zip(surface.pollutants, exps):
+            if n:
+                term = term * power(p, int(n))
+        parts[component] = parts[component] + term if component in parts else term
+    total = np.zeros(shape)
+    for v in parts.values():
+        total = total + v
+    if not by_component:
+        return total
+    out = {c: parts.get(c, np.zeros(shape)) for c in ("primary", "sulfate", "nitrate", "ammonium", "soa")}
+    out["local"] = total
+    return out

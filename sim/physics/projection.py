@@ -9,14 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sim.physics.aqi import daily_aqi, heavy_hours, heavy_pollution_days, iaqi_pm25, running_mean_24h, severe_days
-from sim.physics.atmosphere import background, box_model, calibration_scale, draw_box_parameters, linear_model, load_box_parameter_sets
+from sim.physics.atmosphere import (
+    background, box_model, calibration_scale, draw_box_parameters, emission_cuts, lagged_response, linear_model, load_box_parameter_sets,
+    response_surface,
+)
 from sim.errors import InputError
 from sim.inputs.meteorology import Meteorology, load_meteorology
+from sim.inputs.response_surface import ResponseSurface, load_response_surface
 from sim.config.scenario import AtmosphereConfig
 from sim.config.vocabulary import LEVELS
 
@@ -33,7 +38,7 @@ class Pm25Projection:
     calibration_scale: float
     metrics: dict
     members_ug_m3: np.ndarray  # scenario PM2.5 of every member [μg/m³], (members, hours)
-    notes: tuple[str, ...] = ()  # what a reader of the figures must know (hours capped, odd calibration)
+    notes: tuple[str, ...] = ()  # what a reader of the figures must know (hours capped, odd calibration, a surface extrapolating)
 
 
 def _with_spin_up(values: np.ndarray, hours: int) -> np.ndarray:
@@ -70,7 +75,8 @@ def box_batches(boxes: int, variants: int, hours: int) -> list[slice]:
 
 
 def local_components(
-    configs: Sequence[AtmosphereConfig], emissions_kg_h: Mapping[str, np.ndarray], meteorology: Sequence[Meteorology], file=None
+    configs: Sequence[AtmosphereConfig], emissions_kg_h: Mapping[str, np.ndarray], meteorology: Sequence[Meteorology], file=None,
+    surface: ResponseSurface | None = None,
 ) -> dict[str, np.ndarray]:
     """Modelled local PM2.5 components [μg/m³] of several boxes, uncalibrated.
 
@@ -79,10 +85,16 @@ def local_components(
     ``meteorology``: each box's weather over exactly the hours of the emissions. Returns arrays
     of shape (boxes, variants, hours). The box model runs all boxes in one call (a few calls for
     very large ensembles, see :data:`BOX_MODEL_ELEMENTS`), with the parameter file read once.
+
+    ``model: response_surface``: the baseline variant holds the surface's whole local
+    contribution L_k = −ΔPM2.5_k(all cuts 1) [μg/m³] of each component, every other variant
+    L_k + the lagged ΔPM2.5_k of its cuts against the baseline (``surface``: the coefficient file
+    as read, else read from the settings).
     """
     config = configs[0]
-    if any(c.model != config.model or c.spin_up_days != config.spin_up_days or c.linear != config.linear for c in configs):
-        raise ValueError("the boxes of one call must share the model, its linear settings and the spin-up days.")
+    if any(c.model != config.model or c.spin_up_days != config.spin_up_days or c.linear != config.linear
+           or c.response_surface != config.response_surface for c in configs):
+        raise ValueError("the boxes of one call must share the model, its linear or response-surface settings and the spin-up days.")
     spin = 24 * config.spin_up_days
     emis = {p: _with_spin_up(np.asarray(v, dtype=float), spin) for p, v in emissions_kg_h.items()}
     if config.model == "box":
@@ -96,6 +108,15 @@ def local_components(
         keys = (*COMPONENTS, "local")
         out = {k: parts[0][k] if len(parts) == 1 else np.concatenate([part[k] for part in parts]) for k in keys}
         return {k: out[k][..., spin:] for k in keys}
+    if config.model == "response_surface":
+        surface = surface if surface is not None else load_response_surface(config.response_surface.coefficients)
+        cuts = emission_cuts(emis, {p: v[:, :1] for p, v in emis.items()}, surface.pollutants)
+        change = response_surface(cuts, surface, by_component=True)
+        full = response_surface({p: 1.0 for p in surface.pollutants}, surface, by_component=True)
+        tau = config.response_surface.time_constant_h
+        parts = {k: (lagged_response(change[k], tau) - full[k])[..., spin:] for k in COMPONENTS}
+        parts["local"] = sum(parts[c] for c in COMPONENTS)
+        return parts
     settings = config.linear
     zeros = {p: np.zeros_like(v) for p, v in emis.items()}
     parts = {c: np.zeros_like(emis["pm25"]) for c in COMPONENTS}
@@ -147,6 +168,7 @@ def project_boxes(
     file=None,
     cities: Sequence[str] | None = None,
     seed: int | None = None,
+    surface: ResponseSurface | None = None,
 ) -> list[Pm25Projection]:
     """:func:`project_pm25` of several boxes (cities) at once, one projection per box.
 
@@ -154,6 +176,7 @@ def project_boxes(
     [kg/h] by pollutant, shape (boxes, hours); ``scenario_kg_h``: shape (boxes, hours) or
     (boxes, members, hours); ``level_in_force``: shaped like the scenario; ``meteorology``: each
     box's weather as read (:func:`sim.inputs.meteorology.load_meteorology`), covering the period.
+    ``surface``: with ``model: response_surface``, the coefficient file as read (else read here).
     The box model advances all boxes and variants together; calibration, background and figures
     are per box as in :func:`project_pm25`. ``cities``: the boxes' names, for the notes;
     ``seed``: the scenario seed, for members that draw their parameters (``draw_parameters``).
@@ -165,17 +188,35 @@ def project_boxes(
     n, hours = len(configs), len(times)
     emissions = {p: np.concatenate([np.reshape(baseline_kg_h[p], (n, 1, hours)), np.reshape(scenario_kg_h[p], (n, -1, hours))], axis=1)
                  for p in baseline_kg_h}
+    notes: tuple[str, ...] = ()
+    if configs[0].model == "response_surface":
+        surface = surface if surface is not None else load_response_surface(configs[0].response_surface.coefficients)
+        notes = surface_notes(emissions, surface)
     drawn = ensemble and any(c.draw_parameters for c in configs)
     if drawn:
         if seed is None:
             raise ValueError("members that draw their parameters need the scenario seed.")
         local = drawn_local_components(configs, emissions, mets, seed, file)
     else:
-        local = local_components(configs, emissions, mets, file)
+        local = local_components(configs, emissions, mets, file, surface)
     baselines = levels.shape[1] if drawn else 1
     return [_calibrated(configs[k], times, mets[k].pm25_baseline_ug_m3, {key: v[k] for key, v in local.items()}, levels[k], ensemble, file,
-                        None if cities is None else cities[k], baselines)
+                        None if cities is None else cities[k], baselines, notes)
             for k in range(n)]
+
+
+def surface_notes(emissions_kg_h: Mapping[str, np.ndarray], surface: ResponseSurface) -> tuple[str, ...]:
+    """Notes where the scenario's cuts of some pollutant go beyond the surface's
+    ``valid_max_cut`` (the surface extrapolates there). ``emissions_kg_h`` [kg/h]: shape
+    (boxes, variants, hours), the baseline first."""
+    if not surface.valid_max_cut:
+        return ()
+    cuts = emission_cuts({p: v[:, 1:] for p, v in emissions_kg_h.items()}, {p: v[:, :1] for p, v in emissions_kg_h.items()}, tuple(surface.valid_max_cut))
+    beyond = [f"{p} {float(np.max(cuts[p])):.0%} > {limit:.0%}" for p, limit in surface.valid_max_cut.items() if np.max(cuts[p]) > limit]
+    if not beyond:
+        return ()
+    return (f"the response surface {Path(surface.file).name if surface.file else ''} extrapolates: the largest cuts go beyond those it was fitted over "
+            f"(valid_max_cut) for {', '.join(beyond)}; its PM2.5 change there is less certain",)
 
 
 def parameter_generator(seed: int, member: int) -> np.random.Generator:
@@ -266,12 +307,17 @@ def _calibration_note(city: str | None, c: float, local_share: float | None) -> 
 
 
 def _calibrated(config: AtmosphereConfig, times: pd.DatetimeIndex, obs: np.ndarray, local: dict[str, np.ndarray], levels: np.ndarray,
-                ensemble: bool, file, city: str | None = None, baselines: int = 1) -> Pm25Projection:
+                ensemble: bool, file, city: str | None = None, baselines: int = 1, notes: tuple[str, ...] = ()) -> Pm25Projection:
     """One box's projection from its observed baseline PM2.5 ``obs`` [μg/m³] and its modelled
     local components [μg/m³], shape (variants, hours): the first ``baselines`` rows are the
     baseline (one, or one per member when members draw their parameters, each calibrated on its
     own), then the members; ``levels`` (members, hours). The baseline column is ``obs`` itself,
-    hour by hour."""
+    hour by hour. ``notes``: notes of the projection as a whole, kept with this box's.
+
+    Response surface (no calibration, c = 1): the local part of the baseline is the surface's
+    whole local contribution L (:func:`local_components`), capped at the observation like any
+    model's local part: background = obs − min(obs, L) and scenario = background +
+    f·(L + ΔPM2.5) with f = min(1, obs/L), i.e. obs + ΔPM2.5 in hours with obs ≥ L."""
     base = {k: v[:baselines] for k, v in local.items()}  # (1 or members, hours)
     runs = {k: v[baselines:] for k, v in local.items()}  # (members, hours)
     try:
@@ -319,7 +365,7 @@ def _calibrated(config: AtmosphereConfig, times: pd.DatetimeIndex, obs: np.ndarr
     metrics["hours_local_above_observation"] = int(np.count_nonzero(over.any(axis=0)))
     if baselines > 1:
         metrics["calibration_scale_p05_p95"] = [float(np.percentile(c, 5)), float(np.percentile(c, 95))]
-    notes = _calibration_note(city, scale_mean, config.local_share) + _over_observation_note(city, times, obs, (c * base["local"]).mean(axis=0))
+    notes = notes + _calibration_note(city, scale_mean, config.local_share) + _over_observation_note(city, times, obs, (c * base["local"]).mean(axis=0))
     return Pm25Projection(frame, scale_mean, metrics, members, notes)
 
 
