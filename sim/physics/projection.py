@@ -435,7 +435,7 @@ def combine_projections(projections: list[Pm25Projection], times: pd.DatetimeInd
 # [-] gets a note: the model and the user disagree on where the city's PM2.5 comes from.
 LOCAL_SHARE_TOLERANCE = 0.15
 # Below this share [-] of the observed mean PM2.5 made by the region's modelled sources, a note
-# says that the effects are a lower estimate (most of the observation is left as background).
+# says that most of the observation is left as air from beyond the region.
 EXPLAINED_LOW = 0.5
 
 
@@ -531,9 +531,9 @@ def project_region(
         notes = projection.notes
         explained = float(region["local"][i, 0].mean() / mets[i].pm25_baseline_ug_m3.mean())
         if explained < EXPLAINED_LOW:
-            notes += (f"{city}: the region's modelled sources make {explained:.0%} of the observed mean PM2.5; the rest counts as background "
-                      "that no measure changes, so the effects are a lower estimate. Check the areas, the emissions (other sources included) "
-                      "and the far field of sim/data/regional.yaml against this region.",)
+            notes += (f"{city}: the region's modelled sources make {explained:.0%} of the observed mean PM2.5; the rest counts as air from "
+                      "beyond the region, which no measure of the region changes. If the region's emissions (other sources included) "
+                      "are complete, that is what the model says; if not, the effects here are underestimated.",)
         if given is not None and abs(share - given) > LOCAL_SHARE_TOLERANCE:
             notes += (f"{city}: the regional model makes {share:.0%} of the city's PM2.5 from its own sources, the scenario's local_share says {given:.0%}; "
                       "the model's share is the one used (local_share is only a check with model: regional)",)
