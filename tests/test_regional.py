@@ -369,3 +369,25 @@ def test_stacked_kernels_match_the_box_model_kernels() -> None:
 
 def test_season_of_month() -> None:
     assert [season_of_month(m) for m in (1, 3, 4, 6, 8, 9, 11, 12)] == ["winter", "winter", "transition", "summer", "summer", "transition", "winter", "winter"]
+
+
+def test_regional_parameter_ranges_and_draws():
+    from sim.physics.regional import RANGED, draw_regional_parameters
+
+    params = load_regional_parameters()
+    bounds = {name: (low, high) for name, low, high in params.ranges}
+    assert set(bounds) == set(RANGED)
+    for seed in range(10):
+        drawn = draw_regional_parameters(params, np.random.default_rng(seed))
+        for species in ("pm25", "so2", "nox", "hno3", "nh3"):
+            low, high = bounds[f"deposition_cm_s.{species}"]
+            assert low <= drawn.deposition_cm_s[species] <= high
+        low, high = bounds["nox_at_max_production_ug_m3"]
+        assert low <= drawn.nox_at_max_production_ug_m3 <= high
+        factor = np.array(drawn.k_nox_per_h.k_per_h) / np.array(params.k_nox_per_h.k_per_h)
+        assert np.ptp(factor) < 1e-12 and bounds["k_nox_per_h"][0] <= factor[0] <= bounds["k_nox_per_h"][1]
+        assert drawn.far_field == params.far_field and drawn.oxidant_limit == params.oxidant_limit
+    fixed = load_regional_parameters(overrides={"nox_at_max_production_ug_m3": 50.0})
+    assert "nox_at_max_production_ug_m3" not in {name for name, _, _ in fixed.ranges}
+    with pytest.raises(InputError, match="does not hold the value 50"):
+        load_regional_parameters(overrides={"nox_at_max_production_ug_m3": {"value": 50.0, "range": [10.0, 30.0]}}, overrides_file="s.yaml")

@@ -58,3 +58,17 @@ def test_local_share_is_only_a_check(region):
     assert any("demo_city: the regional model makes" in n and "local_share says 90%" in n for n in checked.metrics["notes"])
     plain = run(region)
     np.testing.assert_array_equal(checked.pm25_by_city.scenario, plain.pm25_by_city.scenario)
+
+
+def test_members_may_draw_the_regional_parameters(region):
+    """Regional warnings and full compliance: members differ only by their parameter draws."""
+    fixed = region.replace(ensemble=region.ensemble.model_copy(update={"members": 6}))
+    drawn = fixed.replace(atmosphere=fixed.atmosphere.model_copy(update={"draw_parameters": True}))
+    plain, a, b = run(fixed), run(drawn), run(drawn)
+    warned = plain.pm25.warning_level.to_numpy() != "none"
+    assert np.ptp(plain.projection.members_ug_m3, axis=0).max() < 1e-9
+    assert np.ptp(a.projection.members_ug_m3[:, warned], axis=0).min() > 1e-3
+    np.testing.assert_array_equal(a.projection.members_ug_m3, b.projection.members_ug_m3)
+    np.testing.assert_array_equal(a.pm25_by_city.baseline, plain.pm25_by_city.baseline)
+    # the shares are those of the default parameters
+    assert a.metrics["by_city"]["demo_city"]["pm25"]["local_share_modelled"] == plain.metrics["by_city"]["demo_city"]["pm25"]["local_share_modelled"]

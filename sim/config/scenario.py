@@ -539,7 +539,7 @@ class AtmosphereConfig(Frozen):
     regional_background_cut: LevelFractions | None = None
     regional_response_h: float = Field(24.0, gt=0)
     spin_up_days: int = Field(3, ge=0, le=30)
-    draw_parameters: bool = Field(False, description="each ensemble member draws the box model's uncertain parameters within the ranges of the parameter file")
+    draw_parameters: bool = Field(False, description="each ensemble member draws the uncertain parameters of the box or regional model within the ranges of its parameter file")
 
     @model_validator(mode="after")
     def _one_box_or_cities(self) -> "AtmosphereConfig":
@@ -646,9 +646,9 @@ class Scenario(Frozen):
                 "add an 'atmosphere' block with a meteorology file, or give warnings.forecast.file, or use a fixed warnings.schedule.",
             )
         if self.atmosphere is not None and self.atmosphere.draw_parameters:
-            if self.atmosphere.model != "box":
-                raise ProblemAt(("atmosphere", "draw_parameters"), f"members draw the parameters of the box model only, not of model: {self.atmosphere.model}",
-                                "remove draw_parameters, or use model: box.")
+            if self.atmosphere.model not in ("box", "regional"):
+                raise ProblemAt(("atmosphere", "draw_parameters"), f"members draw the parameters of the box and regional models only, not of model: {self.atmosphere.model}",
+                                "remove draw_parameters, or use model: box or regional.")
             if self.ensemble.members < 2:
                 raise ProblemAt(("atmosphere", "draw_parameters"), "drawn parameters need an ensemble to show their spread",
                                 "set ensemble.members to 100 or more, or remove draw_parameters.")

@@ -464,6 +464,7 @@ def project_region(
     level_in_force: np.ndarray,
     meteorology: Sequence[Meteorology],
     file=None,
+    seed: int | None = None,
 ) -> list[Pm25Projection]:
     """PM2.5 of every city of a region from the coupled regional model, one projection per city.
 
@@ -477,9 +478,13 @@ def project_region(
     city's metrics: ``local_share_modelled`` (zero-out share of the city's modelled PM2.5
     made by its own sources), ``regional_share_modelled`` (by the other cities' sources) and the
     mean reduction [μg/m³] during the city's warnings from its own measures and from all the
-    region's measures.
+    region's measures. With ``draw_parameters`` (and members), each member also runs its
+    baseline and its scenario under its own draw of the uncertain parameters
+    (:func:`~sim.physics.regional.draw_regional_parameters`, :func:`parameter_generator` of
+    ``seed``): the PM2.5 columns and band come from those runs; the shares and the own/all
+    measures figures stay those of the default parameters.
     """
-    from sim.physics.regional import load_regional_parameters, regional_model, season_of_month  # only when asked for
+    from sim.physics.regional import draw_regional_parameters, load_regional_parameters, regional_model, season_of_month  # only when asked for
 
     mets = [m.slice(times[0], times[-1] + pd.Timedelta(hours=1)) for m in meteorology]
     for city, met in zip(cities, mets):
@@ -497,15 +502,25 @@ def project_region(
     variants = {p: regional_variants(np.reshape(baseline_kg_h[p], (n, hours)), np.reshape(scenario_kg_h[p], (n, -1, hours)))
                 for p in baseline_kg_h}
     met = {name: np.stack([getattr(m, name) for m in mets]) for name in ("mixing_height_m", "wind_speed_m_s", "wind_dir_deg", "rh_pct", "temp_c")}
-    out = regional_model(
-        variants, met["mixing_height_m"], met["wind_speed_m_s"], met["wind_dir_deg"], met["rh_pct"], met["temp_c"],
-        np.array([c.lat for c in own], dtype=float), np.array([c.lon for c in own], dtype=float), area, params,
-        spin_up_h=24 * atmosphere.spin_up_days, season=season_of_month(times[len(times) // 2].month),
-    )
+    where = (met["mixing_height_m"], met["wind_speed_m_s"], met["wind_dir_deg"], met["rh_pct"], met["temp_c"],
+             np.array([c.lat for c in own], dtype=float), np.array([c.lon for c in own], dtype=float), area)
+    options = {"spin_up_h": 24 * atmosphere.spin_up_days, "season": season_of_month(times[len(times) // 2].month)}
+    out = regional_model(variants, *where, params, **options)
     total = out["pm25"]  # (cities, variants, hours), far field included
     region = {k: out[k] for k in COMPONENTS}
     region["local"] = sum(region[k] for k in COMPONENTS)
-    base_of = slice(0, 1 + members)
+    base_of, baselines = slice(0, 1 + members), 1
+    if atmosphere.draw_parameters and ensemble:
+        if seed is None:
+            raise ValueError("members that draw their parameters need the scenario seed.")
+        runs = [regional_model({p: v[:, [0, 1 + m]] for p, v in variants.items()}, *where,
+                               draw_regional_parameters(params, parameter_generator(seed, m)), **options) for m in range(members)]
+        drawn = {k: np.concatenate([np.stack([r[k][:, 0] for r in runs], axis=1), np.stack([r[k][:, 1] for r in runs], axis=1)], axis=1)
+                 for k in COMPONENTS}
+        drawn["local"] = sum(drawn[k] for k in COMPONENTS)
+        region_members, base_of, baselines = drawn, slice(None), members
+    else:
+        region_members = region
     zero_out = total[:, 1 + members: 1 + members + n]
     own_only = total[:, 1 + members + n:]
     k = np.arange(n)
@@ -513,7 +528,8 @@ def project_region(
     projections = []
     for i, city in enumerate(cities):
         config = atmosphere.for_city(city).model_copy(update={"local_share": None})
-        projection = _calibrated(config, times, mets[i].pm25_baseline_ug_m3, {key: v[i, base_of] for key, v in region.items()}, levels[i], ensemble, file, city)
+        projection = _calibrated(config, times, mets[i].pm25_baseline_ug_m3, {key: v[i, base_of] for key, v in region_members.items()}, levels[i], ensemble,
+                                 file, city, baselines)
         share = float(own_part[i].mean() / total[i, 0].mean())
         warned = levels[i].max(axis=0) > 0
         hours_of = warned if warned.any() else np.ones(hours, dtype=bool)
@@ -527,6 +543,7 @@ def project_region(
             "reduction_all_measures_ug_m3": float((capped * (total[i, 0] - total[i, 1:1 + members].mean(axis=0)))[hours_of].mean()),
         }
         metrics.pop("calibration_scale", None)
+        metrics.pop("calibration_scale_p05_p95", None)
         given = own[i].local_share if own[i].local_share is not None else atmosphere.local_share
         notes = projection.notes
         explained = float(region["local"][i, 0].mean() / mets[i].pm25_baseline_ug_m3.mean())

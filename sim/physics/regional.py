@@ -74,7 +74,7 @@ from __future__ import annotations
 
 import importlib.resources
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -164,6 +164,67 @@ class RegionalParameters:
     residual_exchange_per_h: float
     residual_top_min_m: float
     far_field: Mapping[str, FarField]
+    ranges: tuple[tuple[str, float, float], ...] = ()
+
+
+#: Parameters that may carry ``range: [low, high]`` (dotted paths in the file; for a rate
+#: table the range multiplies the table), drawn by :func:`draw_regional_parameters`.
+RANGED = (
+    "deposition_cm_s.pm25", "deposition_cm_s.so2", "deposition_cm_s.nox", "deposition_cm_s.hno3", "deposition_cm_s.nh3",
+    "k_so2_per_h", "k_nox_per_h", "nox_at_max_production_ug_m3", "k_voc_per_h", "soa_yield",
+    "transport.transport_time_h", "residual_layer.exchange_per_h",
+)
+_FIELD = {"transport.transport_time_h": "transport_time_h", "residual_layer.exchange_per_h": "residual_exchange_per_h"}
+_TABLES = ("k_so2_per_h", "k_nox_per_h")
+
+
+def _value_of(params: "RegionalParameters", name: str) -> float:
+    head, _, tail = name.partition(".")
+    if head == "deposition_cm_s":
+        return params.deposition_cm_s[tail]
+    return getattr(params, _FIELD.get(name, name))
+
+
+def _ranges(raw: Mapping[str, Any], params: "RegionalParameters", file: str | Path, prefix: str) -> tuple[tuple[str, float, float], ...]:
+    """The ``range: [low, high]`` entries of a (merged) parameter mapping, checked against the values."""
+    out = []
+    for name in RANGED:
+        entry: Any = raw
+        for part in name.split("."):
+            entry = entry.get(part) if isinstance(entry, Mapping) else None
+        if not isinstance(entry, Mapping) or "range" not in entry:
+            continue
+        where = f"key {prefix}{name}.range"
+        bounds = entry["range"]
+        if not (isinstance(bounds, list) and len(bounds) == 2):
+            raise InputError(file, where, f"'{bounds}' is not a range.", "write [low, high], e.g. range: [0.05, 0.2].")
+        low, high = (_number(b, file, where, positive=True) for b in bounds)
+        value = 1.0 if name in _TABLES else _value_of(params, name)
+        if not low <= value <= high:
+            raise InputError(file, where, f"the range [{low:g}, {high:g}] does not hold the value {value:g}.", "give a range around the value.")
+        out.append((name, low, high))
+    return tuple(out)
+
+
+def draw_regional_parameters(params: "RegionalParameters", rng: np.random.Generator) -> "RegionalParameters":
+    """One draw of the uncertain parameters of ``params`` (those with a range), each
+    log-uniform between its low and high [-]; a rate table is multiplied by one drawn factor.
+    ``rng``: the generator of the draw (one per ensemble member, from the scenario seed)."""
+    if not params.ranges:
+        return params
+    drawn = {name: float(np.exp(rng.uniform(np.log(low), np.log(high)))) for name, low, high in params.ranges}
+    changes: dict[str, Any] = {}
+    deposition = dict(params.deposition_cm_s)
+    for name, value in drawn.items():
+        head, _, tail = name.partition(".")
+        if head == "deposition_cm_s":
+            deposition[tail] = value
+        elif name in _TABLES:
+            table = getattr(params, name)
+            changes[name] = RateTable(table.rh_pct, tuple(k * value for k in table.k_per_h))
+        else:
+            changes[_FIELD.get(name, name)] = min(1.0, value) if name == "soa_yield" else value
+    return replace(params, deposition_cm_s=deposition, **changes)
 
 
 def load_regional_parameters(
@@ -199,10 +260,15 @@ def load_regional_parameters(
         file_name = Path(path)
         raw = read_yaml(file_name, "regional parameter")
     values = _parse(raw, file_name, "")
+    values = replace(values, ranges=_ranges(raw, values, file_name, ""))
     if overrides:
         # Check the overrides on their own (so errors name the overrides' file), then merge.
-        _check_keys(overrides, overrides_file or "regional parameter overrides", f"{overrides_key}.")
-        values = _parse(_merge(raw, overrides), overrides_file or "regional parameter overrides", f"{overrides_key}.")
+        file = overrides_file or "regional parameter overrides"
+        _check_keys(overrides, file, f"{overrides_key}.")
+        merged = _merge(raw, overrides)
+        values = _parse(merged, file, f"{overrides_key}.")
+        # a value the scenario sets is fixed, unless the scenario gives its own range with it
+        values = replace(values, ranges=_ranges(merged, values, file, f"{overrides_key}."))
     return values
 
 
