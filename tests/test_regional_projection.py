@@ -72,3 +72,12 @@ def test_members_may_draw_the_regional_parameters(region):
     np.testing.assert_array_equal(a.pm25_by_city.baseline, plain.pm25_by_city.baseline)
     # the shares are those of the default parameters
     assert a.metrics["by_city"]["demo_city"]["pm25"]["local_share_modelled"] == plain.metrics["by_city"]["demo_city"]["pm25"]["local_share_modelled"]
+
+
+def test_report_shows_where_each_citys_pm25_comes_from(result):
+    from sim.report.html import render_report_html
+
+    for lang, title in (("en", "Where each city"), ("zh", "各城市PM2.5来源")):
+        page = render_report_html(result, {}, lang)
+        assert title in page and "demo_city" in page
+        assert "本地贡献校准系数" not in page and "Calibration scale" not in page  # no calibration in the regional model

@@ -164,6 +164,23 @@ def _emissions(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _calibrated_model(result: Any) -> bool:
+    """Whether the PM2.5 model scales a local part to a local share (box, linear)."""
+    atmosphere = result.scenario.atmosphere
+    return atmosphere is not None and atmosphere.model in ("box", "linear")
+
+
+def _regional(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Per city of a regional run: the modelled shares [-] and the reductions [μg/m³]."""
+    rows = []
+    for city, entry in metrics.get("by_city", {}).items():
+        pm = entry.get("pm25", {})
+        if "local_share_modelled" in pm:
+            rows.append({"city": city, "own": pm["local_share_modelled"], "neighbours": pm["regional_share_modelled"],
+                         "own_measures": pm["reduction_own_measures_ug_m3"], "all_measures": pm["reduction_all_measures_ug_m3"]})
+    return rows
+
+
 def report_context(result: Any, charts: Mapping[str, bytes], lang: str) -> dict[str, Any]:
     """Everything the report template shows, as plain values."""
     from sim._version import __version__
@@ -186,7 +203,8 @@ def report_context(result: Any, charts: Mapping[str, bytes], lang: str) -> dict[
         "warning_hours": m["warning_hours"],
         "targets": _targets(m),
         "pm25": pm25_figures(result),
-        "calibration_scale": m.get("calibration_scale"),
+        "calibration_scale": m.get("calibration_scale") if _calibrated_model(result) else None,
+        "regional": _regional(m),
         "emissions": _emissions(m),
         "economy": {"loss": m["production_loss_wan_yuan"], "limited": m["enterprise_days_limited"], "stopped": m["enterprise_days_stopped"]},
         "top_industries": top_industries(result, lang),
