@@ -387,7 +387,8 @@ def meteorology(seed: int = SEED) -> pd.DataFrame:
     from sim.inputs.meteorology import ROUNDING
 
     for column, decimals in ROUNDING.items():
-        frame[column] = frame[column].round(decimals) + 0.0
+        if column in frame.columns:  # the optional wind direction is not made here
+            frame[column] = frame[column].round(decimals) + 0.0
     return frame
 
 
