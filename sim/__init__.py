@@ -32,6 +32,7 @@ _EXPORTS = {
     "load_policy": "sim.config.scenario",
     "load_scenario": "sim.config.scenario",
     "compare": "sim.variants",
+    "with_atmosphere": "sim.variants",
     "with_exempt_grades": "sim.variants",
     "with_grade_upgrades": "sim.variants",
     "with_members": "sim.variants",

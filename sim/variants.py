@@ -54,6 +54,7 @@ import pandas as pd
 from sim.errors import InputError
 from sim.inputs.inventory import _read_workbook, _uncached_formulas, industry_names, load_emission_factors
 from sim.config.scenario import (
+    AtmosphereConfig,
     CalendarRule,
     EnsembleConfig,
     Exemptions,
@@ -274,6 +275,25 @@ def with_warnings(scenario: Scenario, **changes: Any) -> Scenario:
     data = _fields(scenario.warnings)
     data.update(changes)
     return scenario.replace(warnings=WarningsConfig.model_validate(data))
+
+
+def with_atmosphere(scenario: Scenario, **changes: Any) -> Scenario:
+    """The scenario with keys of its ``atmosphere`` block replaced, e.g. ``draw_parameters``
+    (members draw the model's uncertain parameters), ``local_share``, ``parameters`` (overrides
+    of the parameter file) or ``model``, validated as in a scenario file. Paths stay as they
+    were resolved when the scenario was loaded.
+
+    >>> from sim import load_scenario
+    >>> forecast = load_scenario("scenarios/demo_city_forecast.yaml")
+    >>> with_atmosphere(forecast, draw_parameters=True).atmosphere.draw_parameters
+    True
+    """
+    if scenario.atmosphere is None:
+        raise InputError(scenario.source_file, "key atmosphere", "the scenario has no atmosphere block to change.",
+                         "add an atmosphere block (model, meteorology) to the scenario file first.")
+    data = _fields(scenario.atmosphere)
+    data.update(changes)
+    return scenario.replace(atmosphere=AtmosphereConfig.model_validate(data))
 
 
 # --------------------------------------------------------------------------- list levers
