@@ -75,6 +75,7 @@ _META_KEYS = frozenset({"source", "estimate", "reasoning", "note", "range"})
 # with `atmosphere.draw_parameters`; for a rate table the range multiplies every rate.
 RANGED = ("deposition_cm_s.pm25", "deposition_cm_s.so2", "deposition_cm_s.nox", "deposition_cm_s.nh3",
           "k_so2_per_h", "k_nox_per_h", "k_voc_per_h", "soa_yield")
+RATE_TABLES = ("k_so2_per_h", "k_nox_per_h")
 _DEFAULT_FILE = "sim/data/atmosphere.yaml"
 
 
@@ -194,7 +195,7 @@ def load_box_parameter_sets(
         file_name = Path(path)
         raw = read_yaml(file_name, "atmosphere parameter")
     values = _parse_parameters(raw, file_name, "", partial=False)
-    values["ranges"] = _parse_ranges(raw, values, file_name, "")
+    values["ranges"] = parse_ranges(raw, RANGED, _box_value(values), RATE_TABLES, file_name, "")
     parsed: dict[tuple, BoxParameters] = {}
     out = []
     for changes in overrides:
@@ -222,7 +223,7 @@ def _with_overrides(values: dict[str, Any], overrides: Mapping[str, Any] | None,
         merged = {**values, **changes, "deposition_cm_s": deposition}
         # a value the scenario sets is fixed, unless the scenario gives its own range with it
         given = {name for name in RANGED if _has(overrides, name)}
-        own = _parse_ranges(overrides, merged, file, prefix)
+        own = parse_ranges(overrides, RANGED, _box_value(merged), RATE_TABLES, file, prefix)
         values = {**merged, "ranges": tuple(r for r in values["ranges"] if r[0] not in given) + own}
     return BoxParameters(
         area_km2=values["area_km2"],
@@ -242,14 +243,17 @@ def _has(raw: Mapping[str, Any], name: str) -> bool:
     return head in raw and (not tail or (isinstance(raw[head], Mapping) and tail in raw[head]))
 
 
-def _parse_ranges(raw: Mapping[str, Any], values: Mapping[str, Any], file: str | Path, prefix: str) -> tuple[tuple[str, float, float], ...]:
-    """The ``range: [low, high]`` entries of a parameter mapping, checked against the values."""
+def parse_ranges(raw: Mapping[str, Any], names: Sequence[str], value_of: Callable[[str], float], tables: Sequence[str],
+                 file: str | Path, prefix: str) -> tuple[tuple[str, float, float], ...]:
+    """The ``range: [low, high]`` entries of a parameter mapping ``raw`` for the dotted
+    parameter ``names`` (e.g. ``deposition_cm_s.pm25``), each checked to hold its value
+    (``value_of(name)``; for the rate ``tables`` the multiplier 1). Shared by the box and the
+    regional model's parameter files."""
     out = []
-    for name in RANGED:
-        head, _, tail = name.partition(".")
-        entry = raw.get(head) if isinstance(raw, Mapping) else None
-        if tail:
-            entry = entry.get(tail) if isinstance(entry, Mapping) else None
+    for name in names:
+        entry: Any = raw
+        for part in name.split("."):
+            entry = entry.get(part) if isinstance(entry, Mapping) else None
         if not isinstance(entry, Mapping) or "range" not in entry:
             continue
         where = f"key {prefix}{name}.range"
@@ -257,14 +261,27 @@ def _parse_ranges(raw: Mapping[str, Any], values: Mapping[str, Any], file: str |
         if not (isinstance(bounds, list) and len(bounds) == 2):
             raise InputError(file, where, f"'{bounds}' is not a range.", "write [low, high], e.g. range: [0.05, 0.2].")
         low, high = (_number(b, file, where, positive=True) for b in bounds)
-        table = name in ("k_so2_per_h", "k_nox_per_h")
-        value = 1.0 if table else (values["deposition_cm_s"][tail] if tail else values[head])
+        table = name in tables
+        value = 1.0 if table else value_of(name)
         if not low <= value <= high:
             what = "the rate table's multiplier 1" if table else f"the value {value:g}"
             raise InputError(file, where, f"the range [{low:g}, {high:g}] does not hold {what}.",
                              "give a range around the value" + (" (for a rate table, a multiplier range holding 1, e.g. [0.5, 2])." if table else "."))
         out.append((name, low, high))
     return tuple(out)
+
+
+def draw_log_uniform(ranges: Sequence[tuple[str, float, float]], rng: np.random.Generator) -> dict[str, float]:
+    """One value per (name, low, high), log-uniform between low and high: the ranges span
+    factors, so every factor within them is equally likely."""
+    return {name: float(np.exp(rng.uniform(np.log(low), np.log(high)))) for name, low, high in ranges}
+
+
+def _box_value(values: Mapping[str, Any]) -> Callable[[str], float]:
+    def value_of(name: str) -> float:
+        head, _, tail = name.partition(".")
+        return values["deposition_cm_s"][tail] if tail else values[head]
+    return value_of
 
 
 def draw_box_parameters(params: BoxParameters, rng: np.random.Generator) -> BoxParameters:
@@ -274,7 +291,7 @@ def draw_box_parameters(params: BoxParameters, rng: np.random.Generator) -> BoxP
     generator of the draw (one per ensemble member, from the scenario seed)."""
     if not params.ranges:
         return params
-    drawn = {name: float(np.exp(rng.uniform(np.log(low), np.log(high)))) for name, low, high in params.ranges}
+    drawn = draw_log_uniform(params.ranges, rng)
     deposition = {s: drawn.get(f"deposition_cm_s.{s}", getattr(params.deposition_cm_s, s)) for s in DEPOSITION_SPECIES}
     table = {k: RateTable(getattr(params, k).rh_pct, tuple(x * drawn[k] for x in getattr(params, k).k_per_h)) if k in drawn else getattr(params, k)
              for k in ("k_so2_per_h", "k_nox_per_h")}

@@ -88,9 +88,12 @@ from sim.physics.atmosphere import (
     S_PER_H,
     SULFATE_PER_SO2,
     UG_PER_KG,
+    RATE_TABLES,
     RateTable,
     _number,
     _parse_rate_table,
+    draw_log_uniform,
+    parse_ranges,
     _unwrap,
 )
 
@@ -175,7 +178,7 @@ RANGED = (
     "transport.transport_time_h", "residual_layer.exchange_per_h",
 )
 _FIELD = {"transport.transport_time_h": "transport_time_h", "residual_layer.exchange_per_h": "residual_exchange_per_h"}
-_TABLES = ("k_so2_per_h", "k_nox_per_h")
+_TABLES = RATE_TABLES
 
 
 def _value_of(params: "RegionalParameters", name: str) -> float:
@@ -185,34 +188,13 @@ def _value_of(params: "RegionalParameters", name: str) -> float:
     return getattr(params, _FIELD.get(name, name))
 
 
-def _ranges(raw: Mapping[str, Any], params: "RegionalParameters", file: str | Path, prefix: str) -> tuple[tuple[str, float, float], ...]:
-    """The ``range: [low, high]`` entries of a (merged) parameter mapping, checked against the values."""
-    out = []
-    for name in RANGED:
-        entry: Any = raw
-        for part in name.split("."):
-            entry = entry.get(part) if isinstance(entry, Mapping) else None
-        if not isinstance(entry, Mapping) or "range" not in entry:
-            continue
-        where = f"key {prefix}{name}.range"
-        bounds = entry["range"]
-        if not (isinstance(bounds, list) and len(bounds) == 2):
-            raise InputError(file, where, f"'{bounds}' is not a range.", "write [low, high], e.g. range: [0.05, 0.2].")
-        low, high = (_number(b, file, where, positive=True) for b in bounds)
-        value = 1.0 if name in _TABLES else _value_of(params, name)
-        if not low <= value <= high:
-            raise InputError(file, where, f"the range [{low:g}, {high:g}] does not hold the value {value:g}.", "give a range around the value.")
-        out.append((name, low, high))
-    return tuple(out)
-
-
 def draw_regional_parameters(params: "RegionalParameters", rng: np.random.Generator) -> "RegionalParameters":
     """One draw of the uncertain parameters of ``params`` (those with a range), each
     log-uniform between its low and high [-]; a rate table is multiplied by one drawn factor.
     ``rng``: the generator of the draw (one per ensemble member, from the scenario seed)."""
     if not params.ranges:
         return params
-    drawn = {name: float(np.exp(rng.uniform(np.log(low), np.log(high)))) for name, low, high in params.ranges}
+    drawn = draw_log_uniform(params.ranges, rng)
     changes: dict[str, Any] = {}
     deposition = dict(params.deposition_cm_s)
     for name, value in drawn.items():
@@ -260,7 +242,7 @@ def load_regional_parameters(
         file_name = Path(path)
         raw = read_yaml(file_name, "regional parameter")
     values = _parse(raw, file_name, "")
-    values = replace(values, ranges=_ranges(raw, values, file_name, ""))
+    values = replace(values, ranges=parse_ranges(raw, RANGED, lambda name: _value_of(values, name), _TABLES, file_name, ""))
     if overrides:
         # Check the overrides on their own (so errors name the overrides' file), then merge.
         file = overrides_file or "regional parameter overrides"
@@ -268,7 +250,7 @@ def load_regional_parameters(
         merged = _merge(raw, overrides)
         values = _parse(merged, file, f"{overrides_key}.")
         # a value the scenario sets is fixed, unless the scenario gives its own range with it
-        values = replace(values, ranges=_ranges(merged, values, file, f"{overrides_key}."))
+        values = replace(values, ranges=parse_ranges(merged, RANGED, lambda name: _value_of(values, name), _TABLES, file, f"{overrides_key}."))
     return values
 
 
