@@ -81,3 +81,17 @@ def test_report_shows_where_each_citys_pm25_comes_from(result):
         page = render_report_html(result, {}, lang)
         assert title in page and "demo_city" in page
         assert "本地贡献校准系数" not in page and "Calibration scale" not in page  # no calibration in the regional model
+
+
+def test_large_ensembles_run_in_chunks_of_variants(region, monkeypatch):
+    from sim.physics import projection
+
+    members = region.replace(ensemble=region.ensemble.model_copy(update={"members": 3}))
+    whole = run(members)
+    monkeypatch.setattr(projection, "REGIONAL_ELEMENTS", 5 * 300)  # one variant per call
+    chunked = run(members)
+    # the same numbers to the last digits (vectorised loops may round differently on other shapes)
+    np.testing.assert_allclose(whole.pm25_by_city.scenario, chunked.pm25_by_city.scenario, rtol=1e-13)
+    for city, entry in whole.metrics["by_city"].items():
+        for key, value in entry["pm25"].items():
+            assert chunked.metrics["by_city"][city]["pm25"][key] == pytest.approx(value, rel=1e-12, abs=1e-12), (city, key)

@@ -455,6 +455,20 @@ def regional_variants(baseline: np.ndarray, members: np.ndarray) -> np.ndarray:
     return np.concatenate([baseline[:, None, :], members, zero_out, own], axis=1)
 
 
+# Regional-model calls take at most this many (cities × variants × hours) elements; more
+# variants (a large ensemble) run a chunk at a time, which gives the same numbers (variants are
+# independent) in bounded memory (the model keeps some 40 arrays of this size).
+REGIONAL_ELEMENTS = 2_000_000
+
+
+def _regional_in_chunks(model, variants: Mapping[str, np.ndarray], where: tuple, params, options: dict) -> dict[str, np.ndarray]:
+    """``model(variants, *where, params, **options)`` over chunks of the variants axis, joined."""
+    cities, count, hours = next(iter(variants.values())).shape
+    step = max(1, REGIONAL_ELEMENTS // max(cities * (hours + options.get("spin_up_h", 0)), 1))
+    parts = [model({p: v[:, lo:lo + step] for p, v in variants.items()}, *where, params, **options) for lo in range(0, count, step)]
+    return parts[0] if len(parts) == 1 else {k: np.concatenate([part[k] for part in parts], axis=1) for k in parts[0]}
+
+
 def project_region(
     atmosphere: AtmosphereConfig,
     cities: Sequence[str],
@@ -505,7 +519,7 @@ def project_region(
     where = (met["mixing_height_m"], met["wind_speed_m_s"], met["wind_dir_deg"], met["rh_pct"], met["temp_c"],
              np.array([c.lat for c in own], dtype=float), np.array([c.lon for c in own], dtype=float), area)
     options = {"spin_up_h": 24 * atmosphere.spin_up_days, "season": season_of_month(times[len(times) // 2].month)}
-    out = regional_model(variants, *where, params, **options)
+    out = _regional_in_chunks(regional_model, variants, where, params, options)
     total = out["pm25"]  # (cities, variants, hours), far field included
     region = {k: out[k] for k in COMPONENTS}
     region["local"] = sum(region[k] for k in COMPONENTS)
