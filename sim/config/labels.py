@@ -57,6 +57,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "measure.cut": ("production -{pct}", "限产{pct}"),
     "measure.exempt": ("exempt: {x}", "豁免：{x}"),
     "measure.exempt_only": ("exempt", "豁免"),
+    "measure.negotiated": ("negotiated: {x}", "协商减排：{x}"),
     "reason.grade": ("grade {x}, self-directed reductions", "{x}企业自主减排"),
     # 自主减排 is the guideline's word for A-grade and leading enterprises; a flag exempts by policy
     "reason.flag": ("{x} enterprise, an exempt class of the policy", "{x}企业（政策豁免类别）"),
@@ -271,6 +272,8 @@ LABELS: dict[str, tuple[str, str]] = {
                            "政策规则“{x}”匹配的生产线均已由前面的规则或豁免确定"),
     "note.calendar_outside": ("staggered-production rule '{x}' lies outside the period", "错峰生产规则“{x}”不在模拟时段内"),
     "note.calendar_unmatched": ("staggered-production rule '{x}' matches no line of the list", "错峰生产规则“{x}”未匹配清单中的任何生产线"),
+    "note.rank_unmatched": ("negotiated rank rule '{x}' selects no enterprise", "协商减排排序规则“{x}”未选中任何企业"),
+    "note.rank_selected": ("negotiated rank rule '{x}' selects {n} enterprise(s): {ids}", "协商减排排序规则“{x}”选中{n}家企业：{ids}"),
 }
 
 
