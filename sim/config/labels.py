@@ -140,6 +140,16 @@ LABELS: dict[str, tuple[str, str]] = {
     "chart.compare.target": ("Target", "目标"),
     "scope.list": ("List", "清单"),
     "scope.society": ("Society-wide", "全社会"),
+    "scope.list_without": ("List, without negotiated cuts", "清单（不含协商减排）"),
+    "scope.society_without": ("Society-wide, without negotiated cuts", "全社会（不含协商减排）"),
+    "negotiated.summary": (
+        "Negotiated cuts (协商减排): {agreements} agreement(s) and {rank} rank rule(s) on {lines} lines of {enterprises} enterprises ({exempt} of the lines exempt from the grade measures).",
+        "协商减排：{agreements}项协议、{rank}条排序规则，涉及{enterprises}家企业的{lines}条生产线（其中{exempt}条为绩效分级豁免生产线）。",
+    ),
+    "negotiated.met": ("With them the list targets are met at {levels}.", "计入协商减排后，{levels}清单减排比例全部达标。"),
+    "negotiated.short": ("With them the list targets are still not met at {levels}: {gaps}: the agreements made so far do not close the gap.",
+                         "计入协商减排后，{levels}清单减排比例仍未达标：{gaps}：现有协商减排协议尚不能弥补差距。"),
+    "negotiated.gap": ("{level} {pollutant} {value} (without them {without}) < {target}", "{level}{pollutant} {value}（不含协商减排 {without}）< {target}"),
     # ---- HTML report
     "report.title": ("Heavy-pollution emergency response: scenario report", "重污染天气应急响应情景评估报告"),
     "report.summary": ("Scenario", "情景概况"),
