@@ -109,10 +109,11 @@ def negotiated_verdict(metrics: Mapping[str, Any], lang: str = "en", levels: tup
         short.append(name)
         gaps += [text("negotiated.gap", lang, level=name, pollutant=FORMULA[RATIO_COLUMN.get(p, p)][2] if p != "pm" else "PM10", value=f"{r:.1%}",
                       without=f"{neg['list_ratio_without'][level][p]:.1%}", target=f"{target:.0%}") for p, r in missing]
+    and_ = "、" if lang == "zh" else " and "
     if met:
-        out.append(text("negotiated.met", lang, levels=sep.join(met)))
+        out.append(text("negotiated.met", lang, levels=and_.join(met)))
     if short:
-        out.append(text("negotiated.short", lang, levels=sep.join(short), gaps=sep.join(gaps)))
+        out.append(text("negotiated.short", lang, levels=and_.join(short), gaps=sep.join(gaps)))
     return out
 
 
