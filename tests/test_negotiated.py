@@ -170,8 +170,8 @@ def test_with_negotiated_variant(files, write_scenario):
 
 
 @pytest.mark.parametrize("row, where, problem", [
-    ("E9,,,30%,,,x", "row 2, column enterprise_id", "enterprise 'E9' is not in the enterprise list"),
-    ("E5,U9,,30%,,,x", "row 2, column line_id", "has no line 'U9'"),
+    ("E9,,,30%,,,x", "row 2 (E9), column enterprise_id", "enterprise 'E9' is not in the enterprise list"),
+    ("E5,U9,,30%,,,x", "row 2 (E5), column line_id", "has no line 'U9'"),
 ])
 def test_agreement_not_in_list(files, write_scenario, row, where, problem):
     (files / "bad.csv").write_text("enterprise_id,line_id,from_level,nox_cut,measure_zh,measure_en,source\n" + row + "\n", encoding="utf-8")

@@ -369,7 +369,7 @@ def negotiated_measures(inventory: Inventory, negotiated: NegotiatedCuts, policy
 
     rows = negotiated.rows or tuple(f"key negotiated.agreements[{i}]" for i in range(len(negotiated.resolved_agreements)))
     for agreement, at in zip(negotiated.resolved_agreements, rows):
-        column = ", column" if at.startswith("row") else "."
+        column = f" ({agreement.enterprise_id}), column" if at.startswith("row") else "."
         k = ent_index.get(agreement.enterprise_id)
         if k is None:
             close = difflib.get_close_matches(agreement.enterprise_id, list(ent_index), n=1)
