@@ -274,8 +274,9 @@ class Result:
         value = np.where(value > 0, value, 0.0)
         added_cut = m.production_cut - m.reduction
         return {
-            "agreements": len(policy.negotiated.resolved_agreements),
-            "rank_rules": [r.name for r in policy.negotiated.rank],
+            # the measures may come from elsewhere than the policy (the optimiser's negotiated entries)
+            "agreements": len(policy.negotiated.resolved_agreements) if policy.negotiated else 0,
+            "rank_rules": [r.name for r in policy.negotiated.rank] if policy.negotiated else [],
             "lines": int(lines.sum()),
             "enterprises": int(np.unique(self._enterprises[0][lines]).size),
             "exempt_lines": int((lines & m.exempt).sum()),

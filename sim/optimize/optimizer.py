@@ -47,9 +47,10 @@ import dataclasses
 import json
 import time
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -60,7 +61,7 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from sim.errors import InputError
 from sim.inputs.inventory import Inventory
-from sim.rules.policy import LineMeasures, _check_rule_names, _match, assign_measures, describe_reductions
+from sim.rules.policy import LineMeasures, NegotiatedMeasures, _check_rule_names, _match, _percent, assign_measures, describe_reductions, rank_selection
 from sim.config.scenario import (
     Fraction,
     Frozen,
@@ -105,16 +106,32 @@ class SolverSettings(Frozen):
     core_lines: int = Field(200, ge=0)
 
 
+class Largest(Frozen):
+    """The largest emitters of ``pollutant`` among an entry's lines, taken largest first (by
+    enterprise, per city) until they cover ``share`` of the lines' emissions (``share_of:
+    city``: of the city's whole list); ties in ascending ``enterprise_id``."""
+
+    pollutant: Literal["so2", "nox", "pm", "voc"]
+    share: Annotated[float, Field(gt=0.0, le=1.0)]
+    share_of: Literal["selected", "city"] = "selected"
+
+
 class MenuEntry(LineSelector):
     """The allowed measures of the lines it matches (first matching entry wins; conditions as
     in policy rules). ``options``: production cuts a line may take at any level (``stop`` =
     1.0); ``minimum``: the least cut per level, or ``policy`` for the scenario policy's
     measure of that line (the guideline's requirement); the minima are options too.
-    ``keep: policy``: the line keeps the policy's measure and is not optimised."""
+    ``keep: policy``: the line keeps the policy's measure and is not optimised.
+    ``negotiated: true``: the entry is for lines the policy *exempts* (an ordinary entry never
+    reaches them): its options are negotiated production cuts (协商减排, 003 item 31), costed
+    as output value × cut like any other and reported as negotiated; ``largest`` limits it to
+    the largest emitters among its lines."""
 
     options: list[Fraction] | None = None
     minimum: MonotoneReductions | Literal["policy"] | None = None
     keep: Literal["policy"] | None = None
+    negotiated: bool = False
+    largest: Largest | None = None
     source: str | None = None
 
     @model_validator(mode="after")
@@ -123,6 +140,11 @@ class MenuEntry(LineSelector):
             raise ProblemAt((), "an entry with 'keep: policy' takes no 'options' or 'minimum'", "remove 'keep', or remove 'options' and 'minimum'.")
         if self.options is not None and not self.options:
             raise ProblemAt(("options",), "the option list is empty", "give at least one cut, e.g. [0, 0.3, stop].")
+        if self.negotiated and (self.keep is not None or self.minimum == "policy"):
+            raise ProblemAt(("negotiated",), "a negotiated entry's lines are exempt, so they have no policy measure to keep or to start from",
+                            "remove 'keep' or 'minimum: policy' (a negotiated entry starts from no cut).")
+        if self.largest is not None and not self.negotiated:
+            raise ProblemAt(("largest",), "'largest' selects the emitters to negotiate with; it needs 'negotiated: true'", "add 'negotiated: true', or remove 'largest'.")
         return self
 
 
@@ -482,6 +504,7 @@ class LineMenu:
     entry: np.ndarray
     policy_measures: LineMeasures
     notes: tuple[str, ...]
+    negotiated: np.ndarray | None = None  # lines optimised under a negotiated entry (exempt lines); None: no such entry
 
 
 def _option_table(options: list[float], minimum: np.ndarray) -> np.ndarray:
@@ -518,7 +541,23 @@ def resolve_menu(inventory: Inventory, policy: Policy, menu: Menu) -> LineMenu:
         cut = (min(options),) * len(LEVELS) if spec is None else spec.as_tuple()  # no minimum: the smallest option
         return np.broadcast_to(np.array(cut, float), (int(mask.sum()), len(LEVELS)))
 
+    negotiated = np.zeros(n, dtype=bool) if any(e.negotiated for e in menu.menus) else None
+    production = ~lines.derived.to_numpy(bool)
     for entry in menu.menus:
+        if entry.negotiated:  # exempt lines only, production lines only
+            hits = _match(lines, entry.industry, entry.process, entry.grade, entry.city, entry.flags) & base.exempt & production & ~negotiated
+            if entry.largest is not None:
+                rank = SimpleNamespace(name=entry.name, industry=entry.industry, process=entry.process, grade=entry.grade, city=entry.city,
+                                       flags=entry.flags, **entry.largest.model_dump())
+                hits &= rank_selection(inventory, rank, file)[0]
+            if not hits.any():
+                notes.append(f"menu entry '{entry.name}' (negotiated) matches no exempt line")
+            entry_name[hits] = entry.name
+            negotiated |= hits
+            free |= hits
+            opts = list(entry.options if entry.options is not None else menu.options)
+            blocks.append((hits, opts, minimum_of(entry.minimum, hits, opts)))
+            continue
         hits = _match(lines, entry.industry, entry.process, entry.grade, entry.city, entry.flags) & (entry_name == "")
         if not hits.any():
             notes.append(f"menu entry '{entry.name}' matches no line that is not exempt or settled by an earlier entry")
@@ -541,7 +580,7 @@ def resolve_menu(inventory: Inventory, policy: Policy, menu: Menu) -> LineMenu:
             options[mask] = np.concatenate([table, np.repeat(table[:, -1:], width - table.shape[1], axis=1)], axis=1)
             minimum[mask] = mins
     options[~free] = fixed[~free].max(axis=1, keepdims=True)  # not optimised: one option
-    return LineMenu(free, fixed, options, minimum, entry_name, base, tuple(notes))
+    return LineMenu(free, fixed, options, minimum, entry_name, base, tuple(notes), negotiated)
 
 
 def _groups(inventory: Inventory, scope: str) -> tuple[list[str], np.ndarray]:
@@ -584,7 +623,8 @@ class ListOptimisation:
 
     @property
     def cut(self) -> np.ndarray:
-        return self.measures.reduction
+        """Production cut of every line [-] (lines, levels), negotiated cuts included."""
+        return self.measures.production_cut
 
 
 def _cell_keys(lines: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
@@ -705,12 +745,26 @@ def optimize_list(inventory: Inventory, policy: Policy, menu: Menu, other: Any =
 
 
 def _line_measures(lm: LineMenu, cut: np.ndarray) -> LineMeasures:
+    """The optimised cuts as measures; cuts of exempt lines under a negotiated entry are
+    negotiated cuts (协商减排), kept apart from the grade measures (their ``reduction`` stays 0)."""
     base = lm.policy_measures
     text = base.measure_text.copy()
     rule = base.rule.copy()
-    text[lm.free] = describe_reductions(cut[lm.free])
-    rule[lm.free] = "optimised:" + lm.entry[lm.free].astype(str)
-    return LineMeasures(cut, base.exempt.copy(), base.exempt_reason.copy(), rule, text, base.reason.copy(), base.notes)
+    graded = lm.free if lm.negotiated is None else lm.free & ~lm.negotiated
+    text[graded] = describe_reductions(cut[graded])
+    rule[graded] = "optimised:" + lm.entry[graded].astype(str)
+    negotiated = None
+    if lm.negotiated is not None:
+        agreed = np.where(lm.negotiated[:, None], cut, 0.0)
+        cut = np.where(lm.negotiated[:, None], 0.0, cut)
+        words = np.full(agreed.shape, "", dtype=object)
+        for value in np.unique(agreed[agreed > 0]):
+            pct = _percent(float(value))
+            words[agreed == value] = f"协商减排：限产{pct} (negotiated: production -{pct})" if value < 1.0 else "协商减排：停产 (negotiated: stop production)"
+        label = np.where(agreed.max(axis=1) > 0, "optimised:" + lm.entry.astype(str), "").astype(object)
+        source = np.where(agreed.max(axis=1) > 0, "sim.optimize (negotiated menu entry)", "").astype(object)
+        negotiated = NegotiatedMeasures(agreed, np.repeat(agreed[:, :, None], len(POLLUTANTS), axis=2), label, words, source)
+    return LineMeasures(cut, base.exempt.copy(), base.exempt_reason.copy(), rule, text, base.reason.copy(), base.notes, negotiated)
 
 
 # --------------------------------------------------------------------------- rule output
@@ -760,9 +814,21 @@ def rules_policy(inventory: Inventory, policy: Policy, opt: ListOptimisation, me
         "exempt": policy.exempt.model_dump(),
         "rules": [r for _, r in rules],
     }
+    if m.negotiated is not None:  # exempt lines the optimiser cut: negotiated agreements, not rules (exemptions come first)
+        agreements = []
+        ids, line_ids = lines.enterprise_id.astype(str).to_numpy(), lines.line_id.astype(str).to_numpy()
+        for i in np.flatnonzero(m.negotiated.production.max(axis=1) > 0):
+            before = 0.0
+            for j, level in enumerate(LEVELS):
+                cut = float(m.negotiated.production[i, j])
+                if cut > before:
+                    agreements.append({"enterprise_id": ids[i], "line_id": line_ids[i], "from_level": level, "production_cut": cut,
+                                       "source": f"optimised ({menu.name}: {opt.line_menu.entry[i]})"})
+                    before = cut
+        data["negotiated"] = {"agreements": agreements}
     new = Policy.model_validate(data)
     check = assign_measures(inventory, new)
-    if not (np.allclose(check.reduction, m.reduction, atol=1e-12) and np.array_equal(check.exempt, m.exempt)):
+    if not (np.allclose(check.production_cut, m.production_cut, atol=1e-12) and np.array_equal(check.exempt, m.exempt)):
         raise RuntimeError("the rule policy does not reproduce the optimised measures")
     return new
 
@@ -786,8 +852,10 @@ def override_frame(inventory: Inventory, opt: ListOptimisation) -> pd.DataFrame:
     out = lines[["enterprise_id", "enterprise_name", "city", "industry", "process", "line_id", "grade"]].copy()
     out["menu_entry"] = opt.line_menu.entry
     out["optimised"] = opt.line_menu.free.astype(int)
+    if opt.line_menu.negotiated is not None:  # a negotiated cut of an exempt line, not a grade measure
+        out["negotiated"] = opt.line_menu.negotiated.astype(int)
     for j, level in enumerate(LEVELS):
-        out[level] = opt.measures.reduction[:, j]
+        out[level] = opt.measures.production_cut[:, j]
     out["derived"] = lines.derived.astype(int)
     return out
 
@@ -800,15 +868,16 @@ def list_figures(inventory: Inventory, measures: LineMeasures, other: Any, targe
     cut, enterprises stopped (every production line stopped)."""
     from sim.physics.metrics import reduction_ratios, targets_met
 
-    lr, sr = reduction_ratios(inventory.mean_rate_kg_h, measures.reduction, other.rate_kg_h, other.reduction[:, 1:, :])
+    lr, sr = reduction_ratios(inventory.mean_rate_kg_h, measures.reduction if measures.negotiated is None else measures.emission_cut(), other.rate_kg_h, other.reduction[:, 1:, :])
     met = targets_met(lr, sr, targets)
     lines = inventory.lines
     prod = ~lines.derived.to_numpy(bool)
     value = lines.output_value_wan_yuan_per_day.to_numpy(float)
     firm = lines.enterprise_code.to_numpy()
     rows = []
+    production_cut = measures.production_cut
     for j, level in enumerate(LEVELS):
-        c = measures.reduction[:, j]
+        c = production_cut[:, j]
         cut = prod & (c > 0)
         stopped_lines = pd.Series(np.where(prod, c >= 1.0, True)).groupby(firm).all()
         has_prod = pd.Series(prod).groupby(firm).any()
@@ -832,7 +901,8 @@ def run_with_measures(scenario: Scenario, measures: LineMeasures | None = None, 
     if measures is not None:
         if measures.reduction.shape != prepared.measures.reduction.shape:
             raise ValueError("the measures do not belong to this scenario's list")
-        engine = dataclasses.replace(prepared.shared.engine, level_reduction=np.column_stack([np.zeros(len(measures.reduction)), measures.reduction]))
+        engine = dataclasses.replace(prepared.shared.engine, level_reduction=np.column_stack([np.zeros(len(measures.reduction)), measures.production_cut]),
+                                     level_emission_cut=api.engine_emission_cut(measures))
         prepared = dataclasses.replace(prepared, measures=measures, shared=dataclasses.replace(prepared.shared, engine=engine))
     return api.run(scenario, prepared=prepared, **run_kwargs)
 
@@ -856,6 +926,8 @@ class Optimisation:
                                "level_weights": self.menu.level_weights.model_dump(), "lists": {}}
         for g, lst in self.lists.items():
             out["lists"][g] = {"solver": lst.solution.stats(), "not_reachable": list(lst.relaxed), "notes": list(lst.notes)}
+            if lst.measures.negotiated is not None:
+                out["lists"][g]["negotiated"] = negotiated_figures(self.inventory, lst.measures)
         out["feasibility"] = next(iter(self.lists.values())).feasibility.to_dict("records") if self.lists else []
         if self.comparison is not None:
             out["comparison"] = self.comparison.to_dict("records")
@@ -936,10 +1008,25 @@ def write_optimisation(opt: Optimisation, folder: Path, *, report: bool = True, 
     return written
 
 
+def negotiated_figures(inventory: Inventory, measures: LineMeasures) -> dict:
+    """What an optimised list asks of exempt lines as negotiated cuts (协商减排): lines and
+    enterprises, and the output value it costs per day at each level [万元/d]."""
+    agreed = measures.negotiated.production
+    lines = agreed.max(axis=1) > 0
+    value = inventory.lines.output_value_wan_yuan_per_day.to_numpy(float)
+    return {"lines": int(lines.sum()), "enterprises": int(np.unique(inventory.lines.enterprise_id.to_numpy()[lines]).size),
+            "enterprise_ids": sorted({str(e) for e in inventory.lines.enterprise_id.to_numpy()[lines]}),
+            "loss_wan_yuan_per_day": {lv: float(value @ agreed[:, j]) for j, lv in enumerate(LEVELS)}}
+
+
 def _say_summary(opt: Optimisation, say) -> None:
     for g, lst in opt.lists.items():
         s = lst.solution
         say(f"optimised ({g}): {s.method}, {s.status}; objective {s.objective:,.1f}, bound {s.bound:,.1f}, gap {s.gap:.3%}; {s.seconds:.1f} s")
+        if lst.measures.negotiated is not None:
+            f = negotiated_figures(opt.inventory, lst.measures)
+            loss = ", ".join(f"{lv} {v:,.0f}" for lv, v in f["loss_wan_yuan_per_day"].items())
+            say(f"  negotiated cuts (协商减排) proposed for {f['lines']} exempt lines of {f['enterprises']} enterprises; output value [万元/d]: {loss}")
         for r in lst.relaxed:
             say(f"  not reachable: {r['pollutant']} at {r['level']} ({r['scope']}, {r['city']}): at most {r['max_ratio']:.1%} against {r['target']:.0%}")
     if opt.comparison is not None:
