@@ -253,3 +253,14 @@ def test_optimiser_proposes_negotiated_cuts():
     policy = opt.lists["rule"].policy
     again = assign_measures(opt.inventory, policy)
     np.testing.assert_allclose(again.production_cut, opt.lists["rule"].measures.production_cut, atol=1e-12)
+
+
+def test_line_totals_match_hourly_with_compliance_draws_and_inspections(files, write_scenario):
+    """Lines moving between complying and not (draws, inspections) keep their per-pollutant
+    totals: Σ line totals = Σ hourly emissions, pollutant by pollutant."""
+    data = scenario(files)
+    data["response"] = {"delay_hours": {"default": 3}, "compliance": 0.5, "inspections": {"per_day": 2, "catch_probability": 0.9}}
+    data["ensemble"] = {"members": 1, "seed": 3}
+    result = run(load_scenario(write_scenario(data)))
+    run_ = result.scenario_run
+    np.testing.assert_allclose(run_.line_total_kg.sum(axis=0), run_.hourly_kg_h.sum(axis=0), rtol=1e-12)
