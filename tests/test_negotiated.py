@@ -244,6 +244,7 @@ def test_optimiser_proposes_negotiated_cuts():
         assert neg is not None and (neg.production.max(axis=1) > 0).any()
         agreed = neg.production.max(axis=1) > 0
         assert lst.measures.exempt[agreed].all() and (lst.measures.reduction[agreed] == 0).all()  # negotiated, not grade measures
+        assert (neg.production[:, 0] == 0).all()  # proposed from orange only (003 item 31)
         assert not lst.relaxed  # every target reached
         assert lst.solution.objective < plain.lists[g].solution.objective  # cheaper than without them
     assert "negotiated" in override_frame(opt.inventory, opt.lists["line"]).columns

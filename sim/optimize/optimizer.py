@@ -65,6 +65,7 @@ from sim.rules.policy import LineMeasures, NegotiatedMeasures, _check_rule_names
 from sim.config.scenario import (
     Fraction,
     Frozen,
+    Level,
     LineSelector,
     MonotoneReductions,
     Policy,
@@ -124,13 +125,15 @@ class MenuEntry(LineSelector):
     ``keep: policy``: the line keeps the policy's measure and is not optimised.
     ``negotiated: true``: the entry is for lines the policy *exempts* (an ordinary entry never
     reaches them): its options are negotiated production cuts (协商减排, 003 item 31), costed
-    as output value × cut like any other and reported as negotiated; ``largest`` limits it to
-    the largest emitters among its lines."""
+    as output value × cut like any other and reported as negotiated, proposed from
+    ``from_level`` (orange) upward; ``largest`` limits it to the largest emitters among its
+    lines."""
 
     options: list[Fraction] | None = None
     minimum: MonotoneReductions | Literal["policy"] | None = None
     keep: Literal["policy"] | None = None
     negotiated: bool = False
+    from_level: Level = Field("orange", description="negotiated entries: the lowest level at which a cut may be proposed (003 item 31: orange and above)")
     largest: Largest | None = None
     source: str | None = None
 
@@ -216,7 +219,9 @@ class Problem:
     ``value`` [万元/d] (units,): output value lost per unit of cut; ``group`` (units,) index of
     the city (or 0); ``options`` [-] (units, K) ascending cuts, padded by repeating the largest;
     ``minimum`` [-] (units, levels); ``need`` [kg/h] (groups, levels, P): reduction the units
-    must deliver together (≤ 0: no constraint); ``weights`` (levels,) of the objective.
+    must deliver together (≤ 0: no constraint); ``weights`` (levels,) of the objective;
+    ``maximum`` [-] (units, levels), optional: 0 at the levels where a unit may not be cut
+    (a negotiated entry below its level), at least its largest option elsewhere.
     """
 
     rate: np.ndarray
@@ -226,6 +231,7 @@ class Problem:
     minimum: np.ndarray
     need: np.ndarray
     weights: np.ndarray
+    maximum: np.ndarray | None = None  # [-] (units, levels), non-decreasing across levels: the most a unit may cut (negotiated entries: 0 below their level); None: no cap
 
 
 @dataclass(frozen=True)
@@ -307,7 +313,7 @@ def _solve_lp(problem: Problem, lo: np.ndarray, hi: np.ndarray, rows: np.ndarray
     couple.resize((len(rows), n * L))
     a_ub = sp.vstack([mono, -couple]).tocsr()
     b_ub = np.concatenate([np.zeros(n * (L - 1)), -np.ones(len(rows))])
-    bounds = np.column_stack([lo.ravel(), np.repeat(hi, L)])
+    bounds = np.column_stack([lo.ravel(), np.repeat(hi, L) if hi.ndim == 1 else hi.ravel()])
     res = linprog(cost, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs-ds", options={"time_limit": max(time_limit, 1.0), "presolve": True})
     if res.status != 0 or res.x is None:
         raise RuntimeError(f"the LP relaxation failed ({res.message}); raise solver.time_limit_s in the menu if the time limit was reached")
@@ -361,7 +367,10 @@ def _solve_mip(problem: Problem, core: np.ndarray, fixed_cut: np.ndarray, lo: np
         constraints.append(LinearConstraint(couple, rhs, np.inf))
     if n_vars == 0:
         return opts[:, :1].repeat(L, axis=1), None, 0
-    res = milp(cost, constraints=constraints, integrality=np.ones(n_vars), bounds=Bounds(lb, np.ones(n_vars)),
+    ub = np.ones(n_vars)
+    if problem.maximum is not None:  # an increment beyond a level's cap is not allowed there
+        ub[order] = (opts[uu, kk + 1] <= problem.maximum[core][uu, ll] + 1e-12).astype(float)
+    res = milp(cost, constraints=constraints, integrality=np.ones(n_vars), bounds=Bounds(lb, ub),
                options={"mip_rel_gap": settings.mip_rel_gap, "time_limit": max(time_limit, 1.0), "presolve": True})
     if res.x is None:
         return None, res, n_vars
@@ -383,7 +392,8 @@ def _repair(problem: Problem, cut: np.ndarray, rows: np.ndarray) -> tuple[np.nda
         if not bad.size:
             break
         g, l, p = rows[bad[0]]
-        cand = np.flatnonzero((problem.group == g) & (problem.rate[:, p] > 0) & (cut[:, l] < problem.options[:, -1] - 1e-12))
+        top = problem.options[:, -1] if problem.maximum is None else np.minimum(problem.options[:, -1], problem.maximum[:, l])
+        cand = np.flatnonzero((problem.group == g) & (problem.rate[:, p] > 0) & (cut[:, l] < top - 1e-12))
         if not cand.size:
             break
         above = problem.options[cand] > cut[cand, l][:, None] + 1e-12
@@ -402,7 +412,7 @@ def _solve_block(problem: Problem, settings: SolverSettings, deadline: float) ->
     started = time.perf_counter()
     n, L = problem.minimum.shape
     lo = _lower(problem.options, problem.minimum)
-    hi = problem.options[:, -1]
+    hi = problem.options[:, -1] if problem.maximum is None else np.minimum(problem.options[:, -1][:, None], problem.maximum)
     rows, _ = _rows(problem)
     objective = lambda c: float((problem.value[:, None] * problem.weights[None, :] * c).sum())  # noqa: E731
     if n == 0 or not len(rows) or np.all(_delivered(problem, lo, rows) >= 1.0):
@@ -423,7 +433,7 @@ def _solve_block(problem: Problem, settings: SolverSettings, deadline: float) ->
         for r, (g, l, p) in enumerate(rows):
             m = problem.group == g
             rc[m, l] -= prices[r] * problem.rate[m, p] / problem.need[g, l, p]
-        score = (np.abs(rc) * (hi[:, None] - lo)).min(axis=1)
+        score = (np.abs(rc) * ((hi[:, None] if hi.ndim == 1 else hi) - lo)).min(axis=1)
         score[fractional] = -1.0
         core = np.sort(np.argsort(score, kind="stable")[: max(settings.core_lines, int(fractional.sum()))])
         method = "LP + core MIP"
@@ -468,7 +478,8 @@ def solve(problem: Problem, settings: SolverSettings = SolverSettings()) -> Solu
         const = in_g & ~choice
         need = problem.need[g:g + 1] - np.einsum("up,ul->lp", problem.rate[const], lo[const])[None]
         sub = Problem(problem.rate[units], problem.value[units], np.zeros(len(units), dtype=np.int64), problem.options[units], problem.minimum[units],
-                      np.where(problem.need[g:g + 1] > 0, np.maximum(need, 0.0), 0.0), problem.weights)
+                      np.where(problem.need[g:g + 1] > 0, np.maximum(need, 0.0), 0.0), problem.weights,
+                      None if problem.maximum is None else problem.maximum[units])
         sol = _solve_block(sub, settings, deadline)
         cut[units] = sol.cut
         blocks.append(sol)
@@ -505,6 +516,7 @@ class LineMenu:
     policy_measures: LineMeasures
     notes: tuple[str, ...]
     negotiated: np.ndarray | None = None  # lines optimised under a negotiated entry (exempt lines); None: no such entry
+    maximum: np.ndarray | None = None  # [-] (lines, levels): 0 where a negotiated entry may not cut (below its level), else inf; None: no caps
 
 
 def _option_table(options: list[float], minimum: np.ndarray) -> np.ndarray:
@@ -542,6 +554,7 @@ def resolve_menu(inventory: Inventory, policy: Policy, menu: Menu) -> LineMenu:
         return np.broadcast_to(np.array(cut, float), (int(mask.sum()), len(LEVELS)))
 
     negotiated = np.zeros(n, dtype=bool) if any(e.negotiated for e in menu.menus) else None
+    maximum = None if negotiated is None else np.full((n, len(LEVELS)), np.inf)
     production = ~lines.derived.to_numpy(bool)
     for entry in menu.menus:
         if entry.negotiated:  # exempt lines only, production lines only
@@ -555,6 +568,7 @@ def resolve_menu(inventory: Inventory, policy: Policy, menu: Menu) -> LineMenu:
             entry_name[hits] = entry.name
             negotiated |= hits
             free |= hits
+            maximum[np.ix_(hits, np.arange(len(LEVELS)) < LEVELS.index(entry.from_level))] = 0.0
             opts = list(entry.options if entry.options is not None else menu.options)
             blocks.append((hits, opts, minimum_of(entry.minimum, hits, opts)))
             continue
@@ -580,7 +594,7 @@ def resolve_menu(inventory: Inventory, policy: Policy, menu: Menu) -> LineMenu:
             options[mask] = np.concatenate([table, np.repeat(table[:, -1:], width - table.shape[1], axis=1)], axis=1)
             minimum[mask] = mins
     options[~free] = fixed[~free].max(axis=1, keepdims=True)  # not optimised: one option
-    return LineMenu(free, fixed, options, minimum, entry_name, base, tuple(notes), negotiated)
+    return LineMenu(free, fixed, options, minimum, entry_name, base, tuple(notes), negotiated, maximum)
 
 
 def _groups(inventory: Inventory, scope: str) -> tuple[list[str], np.ndarray]:
@@ -677,7 +691,8 @@ def optimize_list(inventory: Inventory, policy: Policy, menu: Menu, other: Any =
     fixed = np.zeros((G, L, P))
     np.add.at(fixed, gid[~lm.free], rate[~lm.free][:, None, :] * lm.fixed_cut[~lm.free][:, :, None])
     most = fixed.copy()
-    np.add.at(most, gid[lm.free], rate[lm.free][:, None, :] * lm.options[lm.free, -1][:, None, None])
+    largest = lm.options[lm.free, -1][:, None, None] if lm.maximum is None else np.minimum(lm.options[lm.free, -1][:, None], lm.maximum[lm.free])[:, :, None]
+    np.add.at(most, gid[lm.free], rate[lm.free][:, None, :] * largest)
     targets = policy.targets
     t_list = np.array(targets.list.as_tuple())[None, :, None]
     t_soc = np.array(targets.society.as_tuple())[None, :, None]
@@ -719,7 +734,8 @@ def optimize_list(inventory: Inventory, policy: Policy, menu: Menu, other: Any =
     if granularity == "line":
         idx = np.flatnonzero(lm.free)
         unit_of = idx
-        problem = Problem(rate[idx], value[idx], gid[idx], lm.options[idx], lm.minimum[idx], need_free, menu.level_weights.as_array())
+        problem = Problem(rate[idx], value[idx], gid[idx], lm.options[idx], lm.minimum[idx], need_free, menu.level_weights.as_array(),
+                          None if lm.maximum is None else lm.maximum[idx])
     else:
         codes, _ = _cell_keys(inventory.lines)
         idx = np.flatnonzero(lm.free)
@@ -733,7 +749,8 @@ def optimize_list(inventory: Inventory, policy: Policy, menu: Menu, other: Any =
         rep = idx[first]
         u_min = np.zeros((n_units, L))
         np.maximum.at(u_min, unit_of, lm.minimum[idx])  # equal within a cell; the largest is safe
-        problem = Problem(u_rate, u_value, gid[rep], lm.options[rep], u_min, need_free, menu.level_weights.as_array())
+        problem = Problem(u_rate, u_value, gid[rep], lm.options[rep], u_min, need_free, menu.level_weights.as_array(),
+                          None if lm.maximum is None else lm.maximum[rep])
     solution = solve(problem, menu.solver)
     cut = lm.fixed_cut.copy()
     cut[idx] = solution.cut if granularity == "line" else solution.cut[unit_of]
