@@ -156,6 +156,7 @@ class Result:
         m = self.measures_by_line
         cover = calendar_cover(self.calendars, m.production_cut)
         negotiated = m.negotiated
+        cut = None if negotiated is None else m.emission_cut()  # (lines, levels, pollutants), once
         base = self.inventory.baseline_kg_d
         # built as one dict and made a frame without copying: setting ~60 columns one by one
         # copied every float column, and pandas' conversion of the rules' words checked them
@@ -188,7 +189,7 @@ class Result:
             if negotiated is not None:
                 # the agreement's cut and what it adds to the grade measure [kg/d]: the two sum
                 # to the line's designed reduction at the level
-                added = m.emission_cut()[:, k, :] - m.reduction[:, k, None]
+                added = cut[:, k, :] - m.reduction[:, k, None]
                 out[f"{level}_negotiated_production_cut"] = negotiated.production[:, k].copy()
                 out[f"{level}_negotiated_measure"] = rule_words(negotiated.text[:, k])
                 for j, p in enumerate(POLLUTANTS):
