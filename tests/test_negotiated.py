@@ -154,6 +154,14 @@ def test_rank_selection_by_hand(files):
     assert measures.negotiated.label[measures.negotiated.lines].tolist() == ["rank top"]
 
 
+def test_rank_rule_on_lines_without_the_pollutant_takes_nobody(files):
+    # cement emits no VOCs in the tiny list: the rule takes no enterprise and says so
+    sc = load_scenario_dict(files, rank=[{"name": "cement_voc", "industry": ["cement"], "pollutant": "voc", "share": 0.5, "voc_cut": 0.3}])
+    prepared = prepare(sc)
+    assert not prepared.measures.negotiated.lines.any()
+    assert "negotiated rank rule 'cement_voc' selects no enterprise" in prepared.notes
+
+
 def load_scenario_dict(files, **negotiated):
     import yaml
     path = files / "rank.yaml"

@@ -331,7 +331,7 @@ def rank_selection(inventory: Inventory, rule: RankRule, file: object = None) ->
         total = float(rate[chosen].sum() if rule.share_of == "selected" else rate[in_city & production].sum())
         # largest first; equal sums in ascending enterprise_id (a stable sort of the id-sorted sums)
         ordered = frame.iloc[np.argsort(-frame.to_numpy(), kind="stable")]
-        before = np.concatenate([[0.0], np.cumsum(ordered.to_numpy())[:-1]])
+        before = np.concatenate([[0.0], np.cumsum(ordered.to_numpy())])[:len(ordered)]  # emitted by the larger ones [kg/h]
         keep = ordered.index[before < rule.share * total * (1 - 1e-12)]
         taken += list(keep)
         taken_lines |= chosen & np.isin(ent, np.array(keep, dtype=object))
