@@ -899,12 +899,15 @@ def load_agreements(path: Path, key: str | None = None) -> tuple[list[Agreement]
     return out, tuple(where)
 
 
-def resolve_negotiated(policy: Policy) -> Policy:
-    """``policy`` with its negotiated-cuts file (if any) read into agreements."""
+def resolve_negotiated(policy: Policy, file: Path | None = None, prefix: str = "") -> Policy:
+    """``policy`` with its negotiated-cuts file (if any) read into agreements. Agreements
+    written in the policy itself are named, for messages, as keys of ``file`` (default: the
+    policy's own file) under ``prefix`` (``policy.`` for a policy inside a scenario)."""
     negotiated = policy.negotiated
     if negotiated is None or not isinstance(negotiated.agreements, Path):
         if negotiated is not None and not negotiated.rows:
-            negotiated = negotiated.model_copy(update={"file": policy.file, "rows": tuple(f"key negotiated.agreements[{i}]" for i in range(len(negotiated.agreements)))})
+            rows = tuple(f"key {prefix}negotiated.agreements[{i}]" for i in range(len(negotiated.agreements)))
+            negotiated = negotiated.model_copy(update={"file": file or policy.file, "rows": rows})
             return policy.model_copy(update={"negotiated": negotiated})
         return policy
     path = negotiated.agreements
@@ -961,7 +964,7 @@ def load_scenario(path: str | Path) -> Scenario:
     if isinstance(scenario.policy, Path):
         changes["policy"] = load_policy(scenario.policy, "policy")
     else:
-        changes["policy"] = resolve_negotiated(scenario.policy)
+        changes["policy"] = resolve_negotiated(scenario.policy, path, "policy.")
     other = scenario.inventory.other_sources
     if isinstance(other, list):
         changes["inventory"] = scenario.inventory.model_copy(

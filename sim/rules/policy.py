@@ -369,21 +369,22 @@ def negotiated_measures(inventory: Inventory, negotiated: NegotiatedCuts, policy
 
     rows = negotiated.rows or tuple(f"key negotiated.agreements[{i}]" for i in range(len(negotiated.resolved_agreements)))
     for agreement, at in zip(negotiated.resolved_agreements, rows):
-        column = f" ({agreement.enterprise_id}), column" if at.startswith("row") else "."
+        column = f" ({agreement.enterprise_id}), column " if at.startswith("row") else "."
         k = ent_index.get(agreement.enterprise_id)
         if k is None:
-            close = difflib.get_close_matches(agreement.enterprise_id, list(ent_index), n=1)
+            same_letters = [e for e in ent_index if e.strip().lower() == agreement.enterprise_id.strip().lower()]
+            close = same_letters or difflib.get_close_matches(agreement.enterprise_id, list(ent_index), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise InputError(file, f"{at}{column} enterprise_id", f"enterprise '{agreement.enterprise_id}' is not in the enterprise list.",
+            raise InputError(file, f"{at}{column}enterprise_id", f"enterprise '{agreement.enterprise_id}' is not in the enterprise list.",
                              f"give the enterprise_id of a listed enterprise{hint}, or remove the agreement.")
         mask = (ent_codes == k) & production_line
         if agreement.line_id is not None:
             mask &= line_ids == agreement.line_id
             if not mask.any():
                 have = sorted({str(x) for x in line_ids[(ent_codes == k) & production_line]})
-                raise InputError(file, f"{at}{column} line_id", f"enterprise '{agreement.enterprise_id}' has no line '{agreement.line_id}'.",
+                raise InputError(file, f"{at}{column}line_id", f"enterprise '{agreement.enterprise_id}' has no line '{agreement.line_id}'.",
                                  f"use one of its lines ({', '.join(have)}), or leave line_id empty for every line of the enterprise.")
-        add(mask, agreement, f"agreement {at.removeprefix('key negotiated.')}")
+        add(mask, agreement, f"agreement {at.removeprefix('key ').removeprefix('policy.').removeprefix('negotiated.')}")
     for rule in negotiated.rank:
         mask, taken = rank_selection(inventory, rule, policy_file or "policy")
         if not taken:
