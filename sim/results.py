@@ -151,7 +151,11 @@ class Result:
         :attr:`reduction_list` is the same list in its published order. ``exempt_reason``,
         ``rule`` and ``calendar`` are stable keys; ``reason``, ``calendar_text`` and the
         measures are words, "中文 (English)". A line that a staggered-production calendar cuts
-        more than a level's designed measure says so in that level's measure."""
+        more than a level's designed measure says so in that level's measure. With negotiated
+        cuts (协商减排) the grade measures keep these columns and the agreements get their own:
+        ``negotiated``, ``negotiated_source`` and per level ``<level>_negotiated_production_cut``,
+        ``<level>_negotiated_measure`` and ``<level>_<p>_negotiated_kg_d`` (what they add to the
+        grade measure's reduction)."""
         lines = self.inventory.lines
         m = self.measures_by_line
         cover = calendar_cover(self.calendars, m.production_cut)
