@@ -5,7 +5,8 @@ checked byte for byte (run before and after, compare the two JSON files).
     python benchmarks/pin_outputs.py [--work DIR] [--jobs 2] > pins.json
 
 Scenarios: ``scenarios/*.yaml``, ``scenarios/validation/*.yaml`` and ``--optimize`` of
-``scenarios/demo_city_orange.yaml`` with the default optimiser menu. ``.manifest.json`` is left
+``scenarios/demo_city_orange.yaml`` with the default optimiser menu and with the menu that may
+propose negotiated cuts (``scenarios/policies/optimizer_menu_negotiated.yaml``). ``.manifest.json`` is left
 out (it lists input paths and holds the hashes anyway); in ``optimisation.json`` the solver's
 wall-clock times (keys ending in ``seconds``) are dropped before hashing.
 """
@@ -32,6 +33,8 @@ def runs() -> dict[str, list[str]]:
             continue  # inputs of a scenario, not scenarios
         out[str(path.relative_to(ROOT))] = [str(path)]
     out["scenarios/demo_city_orange.yaml --optimize"] = [str(ROOT / "scenarios" / "demo_city_orange.yaml"), "--optimize"]
+    out["scenarios/demo_city_orange.yaml --optimize optimizer_menu_negotiated.yaml"] = [
+        str(ROOT / "scenarios" / "demo_city_orange.yaml"), "--optimize", str(ROOT / "scenarios" / "policies" / "optimizer_menu_negotiated.yaml")]
     return out
 
 

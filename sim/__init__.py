@@ -36,6 +36,7 @@ _EXPORTS = {
     "with_exempt_grades": "sim.variants",
     "with_grade_upgrades": "sim.variants",
     "with_members": "sim.variants",
+    "with_negotiated": "sim.variants",
     "with_rule": "sim.variants",
     "with_staggered_days": "sim.variants",
     "with_warnings": "sim.variants",

@@ -66,6 +66,15 @@ def other_source_arrays(others: list[OtherSources], inventory: Inventory, times:
     )
 
 
+def engine_emission_cut(measures: LineMeasures) -> np.ndarray | None:
+    """The engine's per-pollutant cut [-] (lines, 1 + levels, pollutants) where negotiated cuts
+    of single pollutants exist, else None (every pollutant follows the production cut)."""
+    if measures.negotiated is None:
+        return None
+    cut = measures.emission_cut()
+    return np.concatenate([np.zeros((cut.shape[0], 1, cut.shape[2])), cut], axis=1)
+
+
 def _hours_since(start: pd.Timestamp, t: object) -> int:
     return int(np.ceil((pd.Timestamp(t) - start) / pd.Timedelta(hours=1)))
 
@@ -151,7 +160,7 @@ def prepare(scenario: Scenario) -> Prepared:
         mean_rate_kg_h=inventory.mean_rate_kg_h,
         profile_id=inventory.profile_id,
         profile_weights=inventory.profile_matrix(times),
-        level_reduction=np.column_stack([np.zeros(inventory.size), measures.reduction]),
+        level_reduction=np.column_stack([np.zeros(inventory.size), measures.production_cut]),
         compliance_probability=compliance,
         delay_h=delay,
         value_wan_yuan_d=inventory.lines.output_value_wan_yuan_per_day.to_numpy(float),
@@ -166,6 +175,7 @@ def prepare(scenario: Scenario) -> Prepared:
         city_id=city_id,
         other_city_id=other.city_id,
         n_cities=len(cities),
+        level_emission_cut=engine_emission_cut(measures),
     )
     forecasts, rule_set = {}, None
     cfg = scenario.warnings

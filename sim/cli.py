@@ -107,6 +107,16 @@ def _summarise(result, say) -> None:
     for level, checks in metrics["targets_met"].items():
         ratios = ", ".join(f"{p} {r:.1%}" for p, r in metrics["list_ratio"][level].items() if r is not None)
         say(f"  {level:6s} list ratio {ratios}; targets {'met' if checks['all'] else 'NOT met'}")
+    if "negotiated" in metrics:  # the same without the negotiated cuts, and what they achieve
+        from sim.report import negotiated_verdict
+
+        say("  without negotiated cuts (协商减排):")
+        negotiated = metrics["negotiated"]
+        for level, checks in negotiated["targets_met_without"].items():
+            ratios = ", ".join(f"{p} {r:.1%}" for p, r in negotiated["list_ratio_without"][level].items() if r is not None)
+            say(f"  {level:6s} list ratio {ratios}; targets {'met' if checks['all'] else 'NOT met'}")
+        for sentence in negotiated_verdict(metrics):
+            say(f"  {sentence}")
     if "pm25" in metrics:
         pm = metrics["pm25"]
         say(f"  PM2.5 peak {pm['peak_baseline_ug_m3']:.0f} -> {pm['peak_scenario_ug_m3']:.0f} ug/m3; heavy days {pm['heavy_days_baseline']} -> {pm['heavy_days_scenario']}"

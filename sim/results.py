@@ -151,10 +151,16 @@ class Result:
         :attr:`reduction_list` is the same list in its published order. ``exempt_reason``,
         ``rule`` and ``calendar`` are stable keys; ``reason``, ``calendar_text`` and the
         measures are words, "中文 (English)". A line that a staggered-production calendar cuts
-        more than a level's designed measure says so in that level's measure."""
+        more than a level's designed measure says so in that level's measure. With negotiated
+        cuts (协商减排) the grade measures keep these columns and the agreements get their own:
+        ``negotiated``, ``negotiated_source`` and per level ``<level>_negotiated_production_cut``,
+        ``<level>_negotiated_measure`` and ``<level>_<p>_negotiated_kg_d`` (what they add to the
+        grade measure's reduction)."""
         lines = self.inventory.lines
         m = self.measures_by_line
-        cover = calendar_cover(self.calendars, m.reduction)
+        cover = calendar_cover(self.calendars, m.production_cut)
+        negotiated = m.negotiated
+        cut = None if negotiated is None else m.emission_cut()  # (lines, levels, pollutants), once
         base = self.inventory.baseline_kg_d
         # built as one dict and made a frame without copying: setting ~60 columns one by one
         # copied every float column, and pandas' conversion of the rules' words checked them
@@ -166,6 +172,9 @@ class Result:
         out["exempt_reason"] = rule_words(m.exempt_reason)
         out["rule"] = rule_words(m.rule)
         out["reason"] = rule_words(m.reason)
+        if negotiated is not None:  # negotiated cuts (协商减排) in their own columns
+            out["negotiated"] = rule_words(negotiated.label)
+            out["negotiated_source"] = rule_words(negotiated.source)
         out["calendar"] = rule_words(cover.label)
         out["calendar_reduction"] = np.array(cover.reduction, dtype=float)
         out["calendar_text"] = rule_words(cover.words)
@@ -181,6 +190,14 @@ class Result:
             out[f"{level}_measure"] = rule_words(m.measure_text[:, k] + suffix if (suffix != "").any() else m.measure_text[:, k])
             for j, p in enumerate(POLLUTANTS):
                 out[f"{level}_{p}_reduction_kg_d"] = base[:, j] * m.reduction[:, k]
+            if negotiated is not None:
+                # the agreement's cut and what it adds to the grade measure [kg/d]: the two sum
+                # to the line's designed reduction at the level
+                added = cut[:, k, :] - m.reduction[:, k, None]
+                out[f"{level}_negotiated_production_cut"] = negotiated.production[:, k].copy()
+                out[f"{level}_negotiated_measure"] = rule_words(negotiated.text[:, k])
+                for j, p in enumerate(POLLUTANTS):
+                    out[f"{level}_{p}_negotiated_kg_d"] = base[:, j] * added[:, j]
         out["source_row"] = lines.source_row.to_numpy(copy=True)
         out["derived"] = lines.derived.to_numpy(bool).astype(np.int64)
         return pd.DataFrame(out, index=lines.index, copy=False)
@@ -220,7 +237,8 @@ class Result:
         order = np.argsort(city_of_line, kind="stable")
         bounds = np.searchsorted(city_of_line[order], np.arange(len(self.cities) + 1))
         rate_kg_h = self.inventory.mean_rate_kg_h[order]
-        reduction = self.measures_by_line.reduction[order]
+        m = self.measures_by_line
+        reduction = (m.reduction if m.negotiated is None else m.emission_cut())[order]
         production = city_of_line[~lines.derived.to_numpy(bool)]
         lines_per_city = np.bincount(production[production >= 0], minlength=len(self.cities))
         out = {}
@@ -246,6 +264,32 @@ class Result:
                 entry["pm25"] = self.projection_by_city[city].metrics
             out[city] = entry
         return out
+
+    def negotiated_summary(self) -> dict:
+        """The negotiated cuts (协商减排) apart: lines and enterprises under them, the list and
+        society ratios and targets without them (``list_ratio`` of ``metrics`` includes them),
+        and the output value they cut per day at each level [万元/d] (production cuts only:
+        a cut of one pollutant's emissions costs no output here)."""
+        m = self.measures_by_line
+        negotiated = m.negotiated
+        policy = self.scenario.resolved_policy
+        lines = negotiated.lines
+        list_without, society_without = reduction_ratios(self.inventory.mean_rate_kg_h, m.reduction, self.other.rate_kg_h, self.other.reduction[:, 1:, :])
+        value = self.inventory.lines.output_value_wan_yuan_per_day.to_numpy(float)
+        value = np.where(value > 0, value, 0.0)
+        added_cut = m.production_cut - m.reduction
+        return {
+            # the measures may come from elsewhere than the policy (the optimiser's negotiated entries)
+            "agreements": len(policy.negotiated.resolved_agreements) if policy.negotiated else 0,
+            "rank_rules": [r.name for r in policy.negotiated.rank] if policy.negotiated else [],
+            "lines": int(lines.sum()),
+            "enterprises": int(np.unique(self._enterprises[0][lines]).size),
+            "exempt_lines": int((lines & m.exempt).sum()),
+            "list_ratio_without": list_without,
+            "society_ratio_without": society_without,
+            "targets_met_without": targets_met(list_without, society_without, policy.targets),
+            "output_value_cut_wan_yuan_per_day": {lv: float(value @ added_cut[:, k]) for k, lv in enumerate(LEVELS)},
+        }
 
     def realised_ratio(self) -> dict:
         """Realised list reduction per level while it was in force (see :func:`_realised`)."""
@@ -287,8 +331,9 @@ class Result:
     def metrics(self) -> dict:
         """Summary indicators of ``metrics.json`` (README.md, Outputs; physics/metrics.py)."""
         policy = self.scenario.resolved_policy
+        m = self.measures_by_line
         list_ratio, society_ratio = reduction_ratios(
-            self.inventory.mean_rate_kg_h, self.measures_by_line.reduction, self.other.rate_kg_h, self.other.reduction[:, 1:, :]
+            self.inventory.mean_rate_kg_h, m.reduction if m.negotiated is None else m.emission_cut(), self.other.rate_kg_h, self.other.reduction[:, 1:, :]
         )
         run = self.scenario_run
         lines = self.inventory.lines
@@ -303,6 +348,7 @@ class Result:
             "society_ratio": society_ratio,
             "targets": policy.targets.model_dump(),
             "targets_met": targets_met(list_ratio, society_ratio, policy.targets),
+            **({"negotiated": self.negotiated_summary()} if m.negotiated is not None else {}),
             "emissions_t": totals,
             "warning_hours": {lv: int((run.level_in_force == k + 1).sum()) for k, lv in enumerate(LEVELS)},
             "production_loss_wan_yuan": run.production_loss_wan_yuan,

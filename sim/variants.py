@@ -58,8 +58,11 @@ from sim.config.scenario import (
     CalendarRule,
     EnsembleConfig,
     Exemptions,
+    Agreement,
     InventoryConfig,
+    NegotiatedCuts,
     Policy,
+    RankRule,
     Rule,
     Scenario,
     WarningsConfig,
@@ -72,6 +75,7 @@ __all__ = [
     "with_exempt_grades",
     "with_grade_upgrades",
     "with_members",
+    "with_negotiated",
     "with_rule",
     "with_staggered_days",
     "with_warnings",
@@ -179,6 +183,54 @@ def without_rules(scenario: Scenario, *names: str) -> Scenario:
     if unknown:
         raise KeyError(f"the policy has no rule named {unknown[0]!r} (rules: {', '.join(r.name for r in rules)})")
     return _replace_policy(scenario, rules=[r for r in rules if r.name not in names])
+
+
+def with_negotiated(
+    scenario: Scenario,
+    *,
+    top_share: float | None = None,
+    industries: Iterable[str] | None = None,
+    pollutant: str = "nox",
+    share_of: str = "selected",
+    agreements: Iterable[Agreement | Mapping[str, Any]] = (),
+    name: str | None = None,
+    **terms: Any,
+) -> Scenario:
+    """The scenario with negotiated deep cuts (协商减排) with its largest emitters added to the
+    policy's own (agreements and rank rules it already has stay).
+
+    ``top_share`` with ``industries``: a rank rule taking, in each city, the largest emitters of
+    ``pollutant`` (``so2``, ``nox``, ``pm``, ``voc``) among those industries until they cover
+    ``top_share`` of the industries' listed emissions (``share_of="city"``: of the city's whole
+    list); ties are taken in ascending ``enterprise_id``. ``agreements``: named agreements
+    (mappings with the columns of an agreements file). ``terms``: what the rank rule asks,
+    as in a policy file: ``from_level`` (orange by default), ``production_cut``, ``so2_cut``,
+    ``nox_cut``, ``pm_cut``, ``voc_cut`` [-], ``measure_zh``, ``measure_en``, ``source``.
+    Negotiated cuts apply to exempt lines too, and where a grade measure also applies the
+    deeper cut of each pollutant holds.
+
+    >>> from sim import load_scenario
+    >>> base = load_scenario("scenarios/demo_city_orange.yaml")
+    >>> top = with_negotiated(base, top_share=0.6, industries=["power_coal", "steel", "cement"], nox_cut=0.3)
+    >>> rule = top.resolved_policy.negotiated.rank[0]
+    >>> rule.name, rule.pollutant, rule.share, rule.from_level, rule.nox_cut
+    ('top_nox_60pct', 'nox', 0.6, 'orange', 0.3)
+    """
+    current = _policy(scenario).negotiated or NegotiatedCuts()
+    rank = list(current.rank)
+    if top_share is not None:
+        if industries is None:
+            raise TypeError("with_negotiated(top_share=...) needs industries=[...] (the industries to rank, e.g. power_coal, steel, cement)")
+        rule = {"name": name or f"top_{pollutant}_{round(top_share * 100):d}pct", "industry": list(industries), "pollutant": pollutant,
+                "share": top_share, "share_of": share_of, **terms}
+        rank.append(RankRule.model_validate(rule))
+    elif terms:
+        raise TypeError(f"with_negotiated: {', '.join(terms)} describe a rank rule; give top_share and industries too")
+    added = [a if isinstance(a, Agreement) else Agreement.model_validate(dict(a)) for a in agreements]
+    named = current.resolved_agreements + added
+    rows = tuple(current.rows) + tuple(f"key negotiated.agreements[{i}]" for i in range(len(current.resolved_agreements), len(named)))
+    negotiated = current.model_copy(update={"agreements": named, "rank": rank, "rows": rows})
+    return _replace_policy(scenario, negotiated=NegotiatedCuts.model_validate(_fields(negotiated)).model_copy(update={"file": current.file, "rows": rows}))
 
 
 # --------------------------------------------------------------------------- scenario levers

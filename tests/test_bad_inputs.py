@@ -11,6 +11,8 @@ test.
 
 from __future__ import annotations
 
+import json
+
 import subprocess
 import sys
 from pathlib import Path
@@ -134,4 +136,18 @@ def blank_rows(out: Path) -> None:
     assert list(m[m.derived == 0].source_row) == [2, 4, 6, 7]
 
 
-CHECKS = {f.__name__: f for f in (same_as_tiny, stricter_calendar_holds, blank_rows)}
+def negotiated_exempt_line(out: Path) -> None:
+    """E3 (grade A, exempt, VOC 12 kg/h) agreed to a 50 % production cut from orange (left
+    empty: the default): cut in the warning (hours 12-36, no delay given), exempt all the same."""
+    m = pd.read_csv(out / "measures.csv").set_index("enterprise_id")
+    assert m.loc["E3", "exempt_reason"] == "grade A"
+    assert m.loc["E3", "yellow_negotiated_production_cut"] == 0.0 and m.loc["E3", "orange_negotiated_production_cut"] == 0.5
+    assert m.loc["E3", "orange_voc_negotiated_kg_d"] == 12 * 24 * 0.5 and m.loc["E3", "orange_voc_reduction_kg_d"] == 0.0
+    e = pd.read_csv(out / "emissions.csv")
+    voc = e[e.variant == "scenario"].voc.to_numpy()
+    np.testing.assert_allclose(voc[12:36], (6.0 + 0.0) / 1000, rtol=1e-9)  # E3 at half, E4 (D) stopped: its 12 h/d average 3 kg/h
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["negotiated"]["exempt_lines"] == 1
+
+
+CHECKS = {f.__name__: f for f in (same_as_tiny, stricter_calendar_holds, blank_rows, negotiated_exempt_line)}

@@ -57,6 +57,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "measure.cut": ("production -{pct}", "限产{pct}"),
     "measure.exempt": ("exempt: {x}", "豁免：{x}"),
     "measure.exempt_only": ("exempt", "豁免"),
+    "measure.negotiated": ("negotiated: {x}", "协商减排：{x}"),
     "reason.grade": ("grade {x}, self-directed reductions", "{x}企业自主减排"),
     # 自主减排 is the guideline's word for A-grade and leading enterprises; a flag exempts by policy
     "reason.flag": ("{x} enterprise, an exempt class of the policy", "{x}企业（政策豁免类别）"),
@@ -139,6 +140,16 @@ LABELS: dict[str, tuple[str, str]] = {
     "chart.compare.target": ("Target", "目标"),
     "scope.list": ("List", "清单"),
     "scope.society": ("Society-wide", "全社会"),
+    "scope.list_without": ("List, without negotiated cuts", "清单（不含协商减排）"),
+    "scope.society_without": ("Society-wide, without negotiated cuts", "全社会（不含协商减排）"),
+    "negotiated.summary": (
+        "Negotiated cuts (协商减排): {agreements} agreement(s) and {rank} rank rule(s) on {lines} lines of {enterprises} enterprises ({exempt} of the lines exempt from the grade measures).",
+        "协商减排：{agreements}项协议、{rank}条排序规则，涉及{enterprises}家企业的{lines}条生产线（其中{exempt}条为绩效分级豁免生产线）。",
+    ),
+    "negotiated.met": ("With them the list targets are met at {levels}.", "计入协商减排后，{levels}清单减排比例全部达标。"),
+    "negotiated.short": ("With them the list targets are still not met at {levels}: {gaps}: the agreements made so far do not close the gap.",
+                         "计入协商减排后，{levels}清单减排比例仍未达标：{gaps}：现有协商减排协议尚不能弥补差距。"),
+    "negotiated.gap": ("{level} {pollutant} {value} (without them {without}) < {target}", "{level}{pollutant} {value}（不含协商减排 {without}）< {target}"),
     # ---- HTML report
     "report.title": ("Heavy-pollution emergency response: scenario report", "重污染天气应急响应情景评估报告"),
     "report.summary": ("Scenario", "情景概况"),
@@ -271,6 +282,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "xlsx.summary.item": ("Item", "项目"),
     "xlsx.summary.baseline": ("Baseline emissions", "基准排放量"),
     "xlsx.summary.reduction": ("{level} warning reduction", "{level}预警减排量"),
+    "xlsx.summary.negotiated": ("{level} warning, added by negotiated cuts", "{level}预警协商减排增加的减排量"),
+    "xlsx.col.negotiated_measure": ("negotiated measure", "协商减排措施"),
+    "xlsx.col.negotiated_kg_d": ("negotiated {p}", "协商减排{p}"),
+    "report.negotiated_lines": ("Lines under negotiated cuts", "协商减排生产线数"),
+    "report.negotiated_enterprises": ("Enterprises under negotiated cuts", "协商减排企业数"),
     "xlsx.summary.counts": ("List size and effects", "清单规模与影响"),
     "xlsx.summary.value": ("Value", "数值"),
     "xlsx.derived": ("derived from the enterprise's truck trips", "按企业运输车次派生"),
@@ -280,6 +296,8 @@ LABELS: dict[str, tuple[str, str]] = {
                            "政策规则“{x}”匹配的生产线均已由前面的规则或豁免确定"),
     "note.calendar_outside": ("staggered-production rule '{x}' lies outside the period", "错峰生产规则“{x}”不在模拟时段内"),
     "note.calendar_unmatched": ("staggered-production rule '{x}' matches no line of the list", "错峰生产规则“{x}”未匹配清单中的任何生产线"),
+    "note.rank_unmatched": ("negotiated rank rule '{x}' selects no enterprise", "协商减排排序规则“{x}”未选中任何企业"),
+    "note.rank_selected": ("negotiated rank rule '{x}' selects {n} enterprise(s): {ids}", "协商减排排序规则“{x}”选中{n}家企业：{ids}"),
 }
 
 

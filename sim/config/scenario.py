@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from sim.config.agreement_file import AGREEMENT_COLUMNS, read_agreement_rows
 from sim.config.dates import DATE_FIX, date_problem, parse_time
 from sim.errors import InputError
 from sim.config.vocabulary import LEVELS, POLLUTANTS, vocabulary
@@ -209,6 +210,99 @@ class Rule(LineSelector):
         return self
 
 
+#: Pollutant keys of a negotiated cut and the pollutants each cuts (``pm``: PM10 and PM2.5, 颗粒物).
+NEGOTIATED_POLLUTANTS: dict[str, tuple[str, ...]] = {"so2": ("so2",), "nox": ("nox",), "pm": ("pm10", "pm25"), "voc": ("voc",)}
+
+
+def _blank_none(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+OptionalFraction = Annotated[Fraction | None, BeforeValidator(_blank_none)]
+
+
+class NegotiatedTerms(Frozen):
+    """What a negotiated cut (协商减排) asks of its lines from ``from_level`` upward: a cut of
+    production [-] (``production_cut``: every pollutant and the output value fall with it)
+    and/or a cut of single pollutants' emissions [-] (``nox_cut``: e.g. SCR run harder; the
+    output value and the other pollutants are untouched). Where a grade measure also applies,
+    the deeper cut of each pollutant holds."""
+
+    from_level: Level = "orange"
+    production_cut: OptionalFraction = None
+    so2_cut: OptionalFraction = None
+    nox_cut: OptionalFraction = None
+    pm_cut: OptionalFraction = None
+    voc_cut: OptionalFraction = None
+    measure_zh: str | None = Field(None, description="the agreed measure in Chinese (协商减排措施)")
+    measure_en: str | None = Field(None, description="the agreed measure in English")
+    source: str | None = Field(None, description="where the agreement or its figures come from, or 'estimate' with the reasoning")
+
+    @model_validator(mode="after")
+    def _some_cut(self) -> "NegotiatedTerms":
+        if all(getattr(self, f"{k}_cut") in (None, 0.0) for k in ("production", *NEGOTIATED_POLLUTANTS)):
+            raise ProblemAt((), "the agreement cuts nothing (no production_cut, so2_cut, nox_cut, pm_cut or voc_cut above 0)",
+                            "give the agreed cut, e.g. nox_cut: 0.3 (or 30%) or production_cut: 0.2.")
+        return self
+
+    def pollutant_cut(self, pollutant: str) -> float:
+        """The cut of one pollutant of :data:`POLLUTANTS` [-]: its own cut or the production cut, the deeper."""
+        own = next((getattr(self, f"{k}_cut") for k, ps in NEGOTIATED_POLLUTANTS.items() if pollutant in ps), None)
+        return max(own or 0.0, self.production_cut or 0.0)
+
+    def words(self) -> str:
+        """The measure in words, "中文 (English)"."""
+        zh, en = self.measure_zh or "", self.measure_en or ""
+        return f"{zh} ({en})" if zh and en else zh or en
+
+
+class Agreement(NegotiatedTerms):
+    """One negotiated cut with an enterprise (a row of the agreements file): its lines
+    (``line_id``; left out: every production line of the enterprise)."""
+
+    enterprise_id: Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)]
+    line_id: Annotated[str | None, BeforeValidator(lambda v: _blank_none(str(v)) if isinstance(v, (int, float, str)) and not isinstance(v, bool) else v)] = None
+
+
+class RankRule(LineSelector, NegotiatedTerms):
+    """Candidates for negotiated cuts by rank: the largest emitters (enterprises, by their lines
+    the selector matches) of ``pollutant``, taken largest first until they cover ``share`` of
+    the listed emissions of that pollutant in their city (``share_of: selected``: of the lines
+    the selector matches; ``city``: of every listed line of the city). Ties in emissions are
+    broken by ``enterprise_id`` in ascending text order. The terms apply to the matched lines
+    of the enterprises taken."""
+
+    pollutant: Literal["so2", "nox", "pm", "voc"]
+    share: Annotated[float, BeforeValidator(_to_fraction), Field(gt=0.0, le=1.0)]
+    share_of: Literal["selected", "city"] = "selected"
+
+
+class NegotiatedCuts(Frozen):
+    """Negotiated deep cuts with the largest emitters (协商减排, 003 item 31): agreements named
+    enterprise by enterprise (``agreements``: a CSV or YAML file, or a list) and/or candidates
+    chosen by rank (``rank``). They come on top of the grade measures and apply to exempt lines
+    too (they are agreements, not grade measures)."""
+
+    agreements: FilePath | list[Agreement] = []
+    rank: list[RankRule] = []
+    # the agreements file, for messages: not part of the format
+    file: Path | None = Field(None, exclude=True)
+    rows: tuple[str, ...] = Field((), exclude=True)  # where each agreement stands in it ("row 3")
+
+    @model_validator(mode="after")
+    def _unique_rank_names(self) -> "NegotiatedCuts":
+        names = [r.name for r in self.rank]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ProblemAt(("rank",), f"rank rule names must be unique; repeated: {', '.join(dupes)}", "rename one of the rules.")
+        return self
+
+    @property
+    def resolved_agreements(self) -> list[Agreement]:
+        assert not isinstance(self.agreements, Path), "load_policy reads the agreements file"
+        return list(self.agreements)
+
+
 class Policy(Frozen):
     """Grade measures, exemptions and targets (rules are data; see scenarios/policies/)."""
 
@@ -219,6 +313,7 @@ class Policy(Frozen):
     base_ratio: MonotoneReductions = MonotoneReductions(yellow=0.30, orange=0.40, red=0.50)
     exempt: Exemptions = Exemptions()
     rules: list[Rule] = []
+    negotiated: NegotiatedCuts | None = Field(None, description="negotiated deep cuts (协商减排) with the largest emitters, on top of the grade measures")
     # the file it was read from, for messages: not part of the format
     file: Path | None = Field(None, exclude=True)
 
@@ -679,6 +774,7 @@ def scenario_json_schema() -> dict:
     schema["properties"].pop("source_file", None)
     for definition in schema.get("$defs", {}).values():
         definition.get("properties", {}).pop("file", None)
+        definition.get("properties", {}).pop("rows", None)
     schema["title"] = "Heavy-pollution emergency response scenario"
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return schema
@@ -819,9 +915,55 @@ def _validate(model: type[BaseModel], data: Any, path: Path, base_dir: Path) -> 
 
 
 def load_policy(path: Path, key: str | None = None) -> Policy:
-    """Load and validate a policy file (``key``: the scenario key naming it, for messages)."""
+    """Load and validate a policy file (``key``: the scenario key naming it, for messages);
+    its negotiated-cuts file is read and validated too."""
     policy = _validate(Policy, read_yaml(path, "policy", key), path, path.parent)
-    return policy.model_copy(update={"file": path})
+    return resolve_negotiated(policy.model_copy(update={"file": path}))
+
+
+def load_agreements(path: Path, key: str | None = None) -> tuple[list[Agreement], tuple[str, ...]]:
+    """The agreements of a negotiated-cuts file (CSV or YAML, :mod:`sim.config.agreement_file`),
+    each validated, and where each stands in the file (``row 3``). The first bad row is an
+    InputError naming the file, the row and the column."""
+    out, where = [], []
+    for at, row in read_agreement_rows(path, key):
+        try:
+            out.append(Agreement.model_validate(row))
+        except ValidationError as exc:
+            error = exc.errors(include_url=False)[0]
+            raised = (error.get("ctx") or {}).get("error")
+            column = ".".join(str(part) for part in error["loc"] if not _member_tag(part))
+            label = f" ({row['enterprise_id']})" if row.get("enterprise_id") else ""
+            place = f"{at}{label}" + (f", column {column}" if column and at.startswith("row") else f".{column}" if column else "")
+            if error["type"] == "extra_forbidden":
+                raise InputError(path, place, f"unknown key '{column}'.", f"allowed keys: {', '.join(AGREEMENT_COLUMNS)}.") from None
+            if error["type"] == "missing":
+                raise InputError(path, place, "this required value is missing.", f"give the {column} of every agreement.") from None
+            msg = error["msg"].removeprefix("Value error, ")
+            given = error.get("input")
+            shown = "" if isinstance(given, (dict, list)) or given is None or str(given) in msg else f" (given: {given!r})"
+            fix = raised.fix if isinstance(raised, ProblemAt) and raised.fix else _fix_for(error["type"], error.get("ctx") or {})
+            if column == "from_level":
+                fix = f"write one of {', '.join(LEVELS)} (or 黄色/橙色/红色); leave it empty for orange."
+            raise InputError(path, place, f"{msg}{shown}.", fix) from None
+        where.append(at)
+    return out, tuple(where)
+
+
+def resolve_negotiated(policy: Policy, file: Path | None = None, prefix: str = "") -> Policy:
+    """``policy`` with its negotiated-cuts file (if any) read into agreements. Agreements
+    written in the policy itself are named, for messages, as keys of ``file`` (default: the
+    policy's own file) under ``prefix`` (``policy.`` for a policy inside a scenario)."""
+    negotiated = policy.negotiated
+    if negotiated is None or not isinstance(negotiated.agreements, Path):
+        if negotiated is not None and not negotiated.rows:
+            rows = tuple(f"key {prefix}negotiated.agreements[{i}]" for i in range(len(negotiated.agreements)))
+            negotiated = negotiated.model_copy(update={"file": file or policy.file, "rows": rows})
+            return policy.model_copy(update={"negotiated": negotiated})
+        return policy
+    path = negotiated.agreements
+    agreements, rows = load_agreements(path, "negotiated.agreements")
+    return policy.model_copy(update={"negotiated": negotiated.model_copy(update={"agreements": agreements, "file": path, "rows": rows})})
 
 
 def load_other_sources(path: Path, key: str | None = None) -> OtherSources:
@@ -872,6 +1014,8 @@ def load_scenario(path: str | Path) -> Scenario:
     changes: dict[str, Any] = {"source_file": path}
     if isinstance(scenario.policy, Path):
         changes["policy"] = load_policy(scenario.policy, "policy")
+    else:
+        changes["policy"] = resolve_negotiated(scenario.policy, path, "policy.")
     other = scenario.inventory.other_sources
     if isinstance(other, list):
         changes["inventory"] = scenario.inventory.model_copy(
@@ -913,6 +1057,8 @@ def scenario_sha256(scenario: Scenario) -> str:
                  "atmosphere": {"meteorology": True, "cities": {"__all__": {"meteorology"}}, **surface},
                  "warnings": {"forecast": {"file"}}},
     )
+    if content["policy"].get("negotiated", 0) is None:  # no negotiated cuts: the hash of scenarios written before them
+        del content["policy"]["negotiated"]
     digest.update(json.dumps(content, sort_keys=True, ensure_ascii=False).encode())
     for f in input_files(scenario):
         if f.is_file():

@@ -77,7 +77,11 @@ class EngineInputs:
     rows) for enterprise-day counts. ``schedule``: fixed warnings (the scenario's schedule and
     regional warnings). Other sources: ``other_rate_kg_h`` [kg/h] (categories, pollutants),
     ``other_weights`` (categories, hours), ``other_reduction`` [-] (categories, 4, pollutants);
-    they respond at once and comply fully.
+    they respond at once and comply fully. ``level_emission_cut`` [-] (lines, 4, pollutants),
+    optional: the cut of each pollutant's emissions at each level where it may be deeper than
+    the production cut (negotiated cuts of single pollutants); a line then emits each pollutant
+    at its rate × min(production factor, 1 − that cut), and the production loss and the line
+    counts follow the production factor alone. None: every pollutant follows production.
     """
 
     hours: int
@@ -99,6 +103,7 @@ class EngineInputs:
     city_id: np.ndarray | None = None  # (lines,) city index; None: one city
     other_city_id: np.ndarray | None = None  # (categories,) city index
     n_cities: int = 1
+    level_emission_cut: np.ndarray | None = None
 
     @cached_property
     def keys(self) -> "ResponseKeys":
@@ -176,7 +181,9 @@ class ResponseKeys:
     windows that stop them: their factors then move together, so the engine keeps rates and
     factors per key and an event costs O(keys), however many lines it reaches. Per key:
     ``city``, ``delay_h`` [h], ``profile_id``, ``level_reduction`` [-] (keys, levels + 1),
-    ``calendar_member`` (windows, keys); ``line_key`` maps each line to its key.
+    ``calendar_member`` (windows, keys); ``line_key`` maps each line to its key. With
+    per-pollutant cuts the lines of a key share those too: ``level_emission_cut`` [-] (keys,
+    levels + 1, pollutants), else None.
     """
 
     line_key: np.ndarray
@@ -185,6 +192,7 @@ class ResponseKeys:
     profile_id: np.ndarray
     level_reduction: np.ndarray
     calendar_member: np.ndarray
+    level_emission_cut: np.ndarray | None = None
 
     @property
     def size(self) -> int:
@@ -204,6 +212,9 @@ def response_keys(inp: EngineInputs) -> ResponseKeys:
     columns += [np.asarray(w.mask, dtype=bool) for w in inp.calendars]
     columns += [inp.level_reduction[:, j] for j in range(inp.level_reduction.shape[1])]
     columns.append(np.asarray(inp.compliance_probability, dtype=float))
+    cut = inp.level_emission_cut
+    if cut is not None:
+        columns += [cut[:, j, q] for j in range(cut.shape[1]) for q in range(cut.shape[2])]
     code, span = np.zeros(n, dtype=np.int64), 1
     for column in columns:
         small = column.dtype.kind in "bu" or (column.dtype.kind == "i" and (n == 0 or column.min() >= 0))
@@ -223,6 +234,7 @@ def response_keys(inp: EngineInputs) -> ResponseKeys:
         profile_id=np.asarray(inp.profile_id)[first],
         level_reduction=inp.level_reduction[first],
         calendar_member=np.array([np.asarray(w.mask, dtype=bool)[first] for w in inp.calendars]).reshape(len(inp.calendars), first.size),
+        level_emission_cut=None if cut is None else cut[first],
     )
 
 
@@ -456,19 +468,28 @@ class _Recorder:
             level_by_city=np.zeros((inp.hours, c), dtype=np.int8),
             loss_by_city_wan_yuan=np.zeros(c),
         )
+        # per-pollutant cuts: each unit's factor per pollutant [-], min(production factor, the
+        # cap of its key's level), and its own cumulative weights; None without such cuts
+        self.per_pollutant = keys.level_emission_cut is not None
+        if self.per_pollutant:
+            self.cap = np.ones((units, p))
+            self.efactor = np.ones((units, p))
+            self.unit_eweight = np.zeros((units, p))
+            self.line_eoffset = np.zeros((n, p))
         self.dirty = True
 
     # -- what the units hold ------------------------------------------------------------
     def _refresh_sums(self) -> None:
         """Group rates, output lost, line and enterprise counts from the unit factors."""
         f = self.factor
+        ef = self.efactor if self.per_pollutant else f[:, None]  # the factor of each pollutant
         if self.group_matrix is not None:
-            self.by_group = self.group_matrix @ (self.unit_rate * f[:, None])
+            self.by_group = self.group_matrix @ (self.unit_rate * ef)
         else:
             self.by_group = np.zeros((self.n_groups, self.unit_rate.shape[1]))
             if self.group_starts.size:  # (sorted units exist whenever there is no group matrix)
                 order = self.group_order
-                self.by_group[self.filled_groups] = np.add.reduceat(self.unit_rate[order] * f[order, None], self.group_starts, axis=0)
+                self.by_group[self.filled_groups] = np.add.reduceat(self.unit_rate[order] * ef[order], self.group_starts, axis=0)
         self.loss_per_hour = self.city_matrix @ (self.unit_value_per_h * (1.0 - f))
         stopped = f <= _EPS
         cut = f < 1.0 - _EPS
@@ -490,15 +511,26 @@ class _Recorder:
         pid, now = self.unit_profile[units], self.last_t
         return self.unit_weight[units] + self.factor[units] * (self.cum_weight[pid, now] - self.cum_weight[pid, self.unit_settled_at[units]])
 
+    def _eweight_now(self, units: np.ndarray) -> np.ndarray:
+        """Cumulative weight [h] of ``units`` per pollutant up to now (per-pollutant cuts only)."""
+        pid, now = self.unit_profile[units], self.last_t
+        return self.unit_eweight[units] + self.efactor[units] * (self.cum_weight[pid, now] - self.cum_weight[pid, self.unit_settled_at[units]])[:, None]
+
     # -- events --------------------------------------------------------------------------
     def update(self, units: np.ndarray) -> None:
         """The warning or calendar factor of ``units`` changed now (after a flush)."""
         new = np.minimum(self.warning_factor[units], self.calendar_factor[self.unit_key[units]])
         moved = new != self.factor[units]
+        if self.per_pollutant:
+            new_e = np.minimum(new[:, None], self.cap[units])
+            moved |= (new_e != self.efactor[units]).any(axis=1)
         if not moved.any():
             return
         units = units[moved]
         self.unit_weight[units] = self._weight_now(units)
+        if self.per_pollutant:
+            self.unit_eweight[units] = self._eweight_now(units)
+            self.efactor[units] = new_e[moved]
         self.unit_settled_at[units] = self.last_t
         self.factor[units] = new[moved]
         self.dirty = True  # sums are refreshed once per instant, at the next flush
@@ -513,6 +545,9 @@ class _Recorder:
         now = self._weight_now(every)
         from_units = self.line_unit[lines]
         self.line_offset[lines] += now[to_units] - now[from_units]
+        if self.per_pollutant:
+            enow = self._eweight_now(every)
+            self.line_eoffset[lines] += enow[to_units] - enow[from_units]
         self.line_unit[lines] = to_units
         units, rates = self.n_units, self.inp.mean_rate_kg_h[lines]
 
@@ -575,9 +610,13 @@ class _Recorder:
         self.flush(self.inp.hours)
         if self.segments:
             self._integrate()
-        final = self._weight_now(np.arange(self.n_units))
-        line_weight = final[self.line_unit] - self.line_offset
-        self.res.line_total_kg = self.inp.mean_rate_kg_h * line_weight[:, None]
+        if self.per_pollutant:
+            final = self._eweight_now(np.arange(self.n_units))
+            self.res.line_total_kg = self.inp.mean_rate_kg_h * (final[self.line_unit] - self.line_eoffset)
+        else:
+            final = self._weight_now(np.arange(self.n_units))
+            line_weight = final[self.line_unit] - self.line_offset
+            self.res.line_total_kg = self.inp.mean_rate_kg_h * line_weight[:, None]
         self.res.hourly_by_city_kg_h = self.hourly_by_city
         return self.res
 
@@ -612,6 +651,8 @@ class _Response:
         rec = self.rec
         key = rec.unit_key[units]
         rec.warning_factor[units] = 1.0 - self.keys.level_reduction[key, self.applied[key]] * rec.unit_complies[units]
+        if rec.per_pollutant:
+            rec.cap[units] = 1.0 - self.keys.level_emission_cut[key, self.applied[key]] * rec.unit_complies[units][:, None]
         rec.update(units)
 
     def apply(self, g: int, level: int) -> None:
@@ -698,6 +739,8 @@ def _inspector(env: simpy.Environment, rec: _Recorder, response: _Response, spec
         yield env.timeout(t - env.now)
         keys = rec.keys
         under_key = keys.level_reduction[np.arange(keys.size), response.applied] > 0
+        if keys.level_emission_cut is not None:  # a negotiated cut of one pollutant is a measure too
+            under_key |= keys.level_emission_cut[np.arange(keys.size), response.applied].max(axis=1) > 0
         if last_under_key is None or not np.array_equal(under_key, last_under_key):  # changes only with the levels applied
             under, last_under_key = np.flatnonzero(under_key[keys.line_key]), under_key
         if under.size:

@@ -47,9 +47,10 @@ import dataclasses
 import json
 import time
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -60,10 +61,11 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from sim.errors import InputError
 from sim.inputs.inventory import Inventory
-from sim.rules.policy import LineMeasures, _check_rule_names, _match, assign_measures, describe_reductions
+from sim.rules.policy import LineMeasures, NegotiatedMeasures, _check_rule_names, _match, _percent, assign_measures, describe_reductions, rank_selection
 from sim.config.scenario import (
     Fraction,
     Frozen,
+    Level,
     LineSelector,
     MonotoneReductions,
     Policy,
@@ -105,16 +107,34 @@ class SolverSettings(Frozen):
     core_lines: int = Field(200, ge=0)
 
 
+class Largest(Frozen):
+    """The largest emitters of ``pollutant`` among an entry's lines, taken largest first (by
+    enterprise, per city) until they cover ``share`` of the lines' emissions (``share_of:
+    city``: of the city's whole list); ties in ascending ``enterprise_id``."""
+
+    pollutant: Literal["so2", "nox", "pm", "voc"]
+    share: Annotated[float, Field(gt=0.0, le=1.0)]
+    share_of: Literal["selected", "city"] = "selected"
+
+
 class MenuEntry(LineSelector):
     """The allowed measures of the lines it matches (first matching entry wins; conditions as
     in policy rules). ``options``: production cuts a line may take at any level (``stop`` =
     1.0); ``minimum``: the least cut per level, or ``policy`` for the scenario policy's
     measure of that line (the guideline's requirement); the minima are options too.
-    ``keep: policy``: the line keeps the policy's measure and is not optimised."""
+    ``keep: policy``: the line keeps the policy's measure and is not optimised.
+    ``negotiated: true``: the entry is for lines the policy *exempts* (an ordinary entry never
+    reaches them): its options are negotiated production cuts (协商减排, 003 item 31), costed
+    as output value × cut like any other and reported as negotiated, proposed from
+    ``from_level`` (orange) upward; ``largest`` limits it to the largest emitters among its
+    lines."""
 
     options: list[Fraction] | None = None
     minimum: MonotoneReductions | Literal["policy"] | None = None
     keep: Literal["policy"] | None = None
+    negotiated: bool = False
+    from_level: Level = Field("orange", description="negotiated entries: the lowest level at which a cut may be proposed (003 item 31: orange and above)")
+    largest: Largest | None = None
     source: str | None = None
 
     @model_validator(mode="after")
@@ -123,6 +143,11 @@ class MenuEntry(LineSelector):
             raise ProblemAt((), "an entry with 'keep: policy' takes no 'options' or 'minimum'", "remove 'keep', or remove 'options' and 'minimum'.")
         if self.options is not None and not self.options:
             raise ProblemAt(("options",), "the option list is empty", "give at least one cut, e.g. [0, 0.3, stop].")
+        if self.negotiated and (self.keep is not None or self.minimum == "policy"):
+            raise ProblemAt(("negotiated",), "a negotiated entry's lines are exempt, so they have no policy measure to keep or to start from",
+                            "remove 'keep' or 'minimum: policy' (a negotiated entry starts from no cut).")
+        if self.largest is not None and not self.negotiated:
+            raise ProblemAt(("largest",), "'largest' selects the emitters to negotiate with; it needs 'negotiated: true'", "add 'negotiated: true', or remove 'largest'.")
         return self
 
 
@@ -194,7 +219,9 @@ class Problem:
     ``value`` [万元/d] (units,): output value lost per unit of cut; ``group`` (units,) index of
     the city (or 0); ``options`` [-] (units, K) ascending cuts, padded by repeating the largest;
     ``minimum`` [-] (units, levels); ``need`` [kg/h] (groups, levels, P): reduction the units
-    must deliver together (≤ 0: no constraint); ``weights`` (levels,) of the objective.
+    must deliver together (≤ 0: no constraint); ``weights`` (levels,) of the objective;
+    ``maximum`` [-] (units, levels), optional: 0 at the levels where a unit may not be cut
+    (a negotiated entry below its level), at least its largest option elsewhere.
     """
 
     rate: np.ndarray
@@ -204,6 +231,7 @@ class Problem:
     minimum: np.ndarray
     need: np.ndarray
     weights: np.ndarray
+    maximum: np.ndarray | None = None  # [-] (units, levels), non-decreasing across levels: the most a unit may cut (negotiated entries: 0 below their level); None: no cap
 
 
 @dataclass(frozen=True)
@@ -285,7 +313,7 @@ def _solve_lp(problem: Problem, lo: np.ndarray, hi: np.ndarray, rows: np.ndarray
     couple.resize((len(rows), n * L))
     a_ub = sp.vstack([mono, -couple]).tocsr()
     b_ub = np.concatenate([np.zeros(n * (L - 1)), -np.ones(len(rows))])
-    bounds = np.column_stack([lo.ravel(), np.repeat(hi, L)])
+    bounds = np.column_stack([lo.ravel(), np.repeat(hi, L) if hi.ndim == 1 else hi.ravel()])
     res = linprog(cost, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs-ds", options={"time_limit": max(time_limit, 1.0), "presolve": True})
     if res.status != 0 or res.x is None:
         raise RuntimeError(f"the LP relaxation failed ({res.message}); raise solver.time_limit_s in the menu if the time limit was reached")
@@ -339,7 +367,10 @@ def _solve_mip(problem: Problem, core: np.ndarray, fixed_cut: np.ndarray, lo: np
         constraints.append(LinearConstraint(couple, rhs, np.inf))
     if n_vars == 0:
         return opts[:, :1].repeat(L, axis=1), None, 0
-    res = milp(cost, constraints=constraints, integrality=np.ones(n_vars), bounds=Bounds(lb, np.ones(n_vars)),
+    ub = np.ones(n_vars)
+    if problem.maximum is not None:  # an increment beyond a level's cap is not allowed there
+        ub[order] = (opts[uu, kk + 1] <= problem.maximum[core][uu, ll] + 1e-12).astype(float)
+    res = milp(cost, constraints=constraints, integrality=np.ones(n_vars), bounds=Bounds(lb, ub),
                options={"mip_rel_gap": settings.mip_rel_gap, "time_limit": max(time_limit, 1.0), "presolve": True})
     if res.x is None:
         return None, res, n_vars
@@ -361,7 +392,8 @@ def _repair(problem: Problem, cut: np.ndarray, rows: np.ndarray) -> tuple[np.nda
         if not bad.size:
             break
         g, l, p = rows[bad[0]]
-        cand = np.flatnonzero((problem.group == g) & (problem.rate[:, p] > 0) & (cut[:, l] < problem.options[:, -1] - 1e-12))
+        top = problem.options[:, -1] if problem.maximum is None else np.minimum(problem.options[:, -1], problem.maximum[:, l])
+        cand = np.flatnonzero((problem.group == g) & (problem.rate[:, p] > 0) & (cut[:, l] < top - 1e-12))
         if not cand.size:
             break
         above = problem.options[cand] > cut[cand, l][:, None] + 1e-12
@@ -380,7 +412,7 @@ def _solve_block(problem: Problem, settings: SolverSettings, deadline: float) ->
     started = time.perf_counter()
     n, L = problem.minimum.shape
     lo = _lower(problem.options, problem.minimum)
-    hi = problem.options[:, -1]
+    hi = problem.options[:, -1] if problem.maximum is None else np.minimum(problem.options[:, -1][:, None], problem.maximum)
     rows, _ = _rows(problem)
     objective = lambda c: float((problem.value[:, None] * problem.weights[None, :] * c).sum())  # noqa: E731
     if n == 0 or not len(rows) or np.all(_delivered(problem, lo, rows) >= 1.0):
@@ -401,7 +433,7 @@ def _solve_block(problem: Problem, settings: SolverSettings, deadline: float) ->
         for r, (g, l, p) in enumerate(rows):
             m = problem.group == g
             rc[m, l] -= prices[r] * problem.rate[m, p] / problem.need[g, l, p]
-        score = (np.abs(rc) * (hi[:, None] - lo)).min(axis=1)
+        score = (np.abs(rc) * ((hi[:, None] if hi.ndim == 1 else hi) - lo)).min(axis=1)
         score[fractional] = -1.0
         core = np.sort(np.argsort(score, kind="stable")[: max(settings.core_lines, int(fractional.sum()))])
         method = "LP + core MIP"
@@ -446,7 +478,8 @@ def solve(problem: Problem, settings: SolverSettings = SolverSettings()) -> Solu
         const = in_g & ~choice
         need = problem.need[g:g + 1] - np.einsum("up,ul->lp", problem.rate[const], lo[const])[None]
         sub = Problem(problem.rate[units], problem.value[units], np.zeros(len(units), dtype=np.int64), problem.options[units], problem.minimum[units],
-                      np.where(problem.need[g:g + 1] > 0, np.maximum(need, 0.0), 0.0), problem.weights)
+                      np.where(problem.need[g:g + 1] > 0, np.maximum(need, 0.0), 0.0), problem.weights,
+                      None if problem.maximum is None else problem.maximum[units])
         sol = _solve_block(sub, settings, deadline)
         cut[units] = sol.cut
         blocks.append(sol)
@@ -482,6 +515,8 @@ class LineMenu:
     entry: np.ndarray
     policy_measures: LineMeasures
     notes: tuple[str, ...]
+    negotiated: np.ndarray | None = None  # lines optimised under a negotiated entry (exempt lines); None: no such entry
+    maximum: np.ndarray | None = None  # [-] (lines, levels): 0 where a negotiated entry may not cut (below its level), else inf; None: no caps
 
 
 def _option_table(options: list[float], minimum: np.ndarray) -> np.ndarray:
@@ -518,7 +553,25 @@ def resolve_menu(inventory: Inventory, policy: Policy, menu: Menu) -> LineMenu:
         cut = (min(options),) * len(LEVELS) if spec is None else spec.as_tuple()  # no minimum: the smallest option
         return np.broadcast_to(np.array(cut, float), (int(mask.sum()), len(LEVELS)))
 
+    negotiated = np.zeros(n, dtype=bool) if any(e.negotiated for e in menu.menus) else None
+    maximum = None if negotiated is None else np.full((n, len(LEVELS)), np.inf)
+    production = ~lines.derived.to_numpy(bool)
     for entry in menu.menus:
+        if entry.negotiated:  # exempt lines only, production lines only
+            hits = _match(lines, entry.industry, entry.process, entry.grade, entry.city, entry.flags) & base.exempt & production & ~negotiated
+            if entry.largest is not None:
+                rank = SimpleNamespace(name=entry.name, industry=entry.industry, process=entry.process, grade=entry.grade, city=entry.city,
+                                       flags=entry.flags, **entry.largest.model_dump())
+                hits &= rank_selection(inventory, rank, file)[0]
+            if not hits.any():
+                notes.append(f"menu entry '{entry.name}' (negotiated) matches no exempt line")
+            entry_name[hits] = entry.name
+            negotiated |= hits
+            free |= hits
+            maximum[np.ix_(hits, np.arange(len(LEVELS)) < LEVELS.index(entry.from_level))] = 0.0
+            opts = list(entry.options if entry.options is not None else menu.options)
+            blocks.append((hits, opts, minimum_of(entry.minimum, hits, opts)))
+            continue
         hits = _match(lines, entry.industry, entry.process, entry.grade, entry.city, entry.flags) & (entry_name == "")
         if not hits.any():
             notes.append(f"menu entry '{entry.name}' matches no line that is not exempt or settled by an earlier entry")
@@ -541,7 +594,7 @@ def resolve_menu(inventory: Inventory, policy: Policy, menu: Menu) -> LineMenu:
             options[mask] = np.concatenate([table, np.repeat(table[:, -1:], width - table.shape[1], axis=1)], axis=1)
             minimum[mask] = mins
     options[~free] = fixed[~free].max(axis=1, keepdims=True)  # not optimised: one option
-    return LineMenu(free, fixed, options, minimum, entry_name, base, tuple(notes))
+    return LineMenu(free, fixed, options, minimum, entry_name, base, tuple(notes), negotiated, maximum)
 
 
 def _groups(inventory: Inventory, scope: str) -> tuple[list[str], np.ndarray]:
@@ -584,7 +637,8 @@ class ListOptimisation:
 
     @property
     def cut(self) -> np.ndarray:
-        return self.measures.reduction
+        """Production cut of every line [-] (lines, levels), negotiated cuts included."""
+        return self.measures.production_cut
 
 
 def _cell_keys(lines: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
@@ -637,7 +691,8 @@ def optimize_list(inventory: Inventory, policy: Policy, menu: Menu, other: Any =
     fixed = np.zeros((G, L, P))
     np.add.at(fixed, gid[~lm.free], rate[~lm.free][:, None, :] * lm.fixed_cut[~lm.free][:, :, None])
     most = fixed.copy()
-    np.add.at(most, gid[lm.free], rate[lm.free][:, None, :] * lm.options[lm.free, -1][:, None, None])
+    largest = lm.options[lm.free, -1][:, None, None] if lm.maximum is None else np.minimum(lm.options[lm.free, -1][:, None], lm.maximum[lm.free])[:, :, None]
+    np.add.at(most, gid[lm.free], rate[lm.free][:, None, :] * largest)
     targets = policy.targets
     t_list = np.array(targets.list.as_tuple())[None, :, None]
     t_soc = np.array(targets.society.as_tuple())[None, :, None]
@@ -679,7 +734,8 @@ def optimize_list(inventory: Inventory, policy: Policy, menu: Menu, other: Any =
     if granularity == "line":
         idx = np.flatnonzero(lm.free)
         unit_of = idx
-        problem = Problem(rate[idx], value[idx], gid[idx], lm.options[idx], lm.minimum[idx], need_free, menu.level_weights.as_array())
+        problem = Problem(rate[idx], value[idx], gid[idx], lm.options[idx], lm.minimum[idx], need_free, menu.level_weights.as_array(),
+                          None if lm.maximum is None else lm.maximum[idx])
     else:
         codes, _ = _cell_keys(inventory.lines)
         idx = np.flatnonzero(lm.free)
@@ -693,7 +749,8 @@ def optimize_list(inventory: Inventory, policy: Policy, menu: Menu, other: Any =
         rep = idx[first]
         u_min = np.zeros((n_units, L))
         np.maximum.at(u_min, unit_of, lm.minimum[idx])  # equal within a cell; the largest is safe
-        problem = Problem(u_rate, u_value, gid[rep], lm.options[rep], u_min, need_free, menu.level_weights.as_array())
+        problem = Problem(u_rate, u_value, gid[rep], lm.options[rep], u_min, need_free, menu.level_weights.as_array(),
+                          None if lm.maximum is None else lm.maximum[rep])
     solution = solve(problem, menu.solver)
     cut = lm.fixed_cut.copy()
     cut[idx] = solution.cut if granularity == "line" else solution.cut[unit_of]
@@ -705,12 +762,26 @@ def optimize_list(inventory: Inventory, policy: Policy, menu: Menu, other: Any =
 
 
 def _line_measures(lm: LineMenu, cut: np.ndarray) -> LineMeasures:
+    """The optimised cuts as measures; cuts of exempt lines under a negotiated entry are
+    negotiated cuts (协商减排), kept apart from the grade measures (their ``reduction`` stays 0)."""
     base = lm.policy_measures
     text = base.measure_text.copy()
     rule = base.rule.copy()
-    text[lm.free] = describe_reductions(cut[lm.free])
-    rule[lm.free] = "optimised:" + lm.entry[lm.free].astype(str)
-    return LineMeasures(cut, base.exempt.copy(), base.exempt_reason.copy(), rule, text, base.reason.copy(), base.notes)
+    graded = lm.free if lm.negotiated is None else lm.free & ~lm.negotiated
+    text[graded] = describe_reductions(cut[graded])
+    rule[graded] = "optimised:" + lm.entry[graded].astype(str)
+    negotiated = None
+    if lm.negotiated is not None:
+        agreed = np.where(lm.negotiated[:, None], cut, 0.0)
+        cut = np.where(lm.negotiated[:, None], 0.0, cut)
+        words = np.full(agreed.shape, "", dtype=object)
+        for value in np.unique(agreed[agreed > 0]):
+            pct = _percent(float(value))
+            words[agreed == value] = f"协商减排：限产{pct} (negotiated: production -{pct})" if value < 1.0 else "协商减排：停产 (negotiated: stop production)"
+        label = np.where(agreed.max(axis=1) > 0, "optimised:" + lm.entry.astype(str), "").astype(object)
+        source = np.where(agreed.max(axis=1) > 0, "sim.optimize (negotiated menu entry)", "").astype(object)
+        negotiated = NegotiatedMeasures(agreed, np.repeat(agreed[:, :, None], len(POLLUTANTS), axis=2), label, words, source)
+    return LineMeasures(cut, base.exempt.copy(), base.exempt_reason.copy(), rule, text, base.reason.copy(), base.notes, negotiated)
 
 
 # --------------------------------------------------------------------------- rule output
@@ -760,9 +831,21 @@ def rules_policy(inventory: Inventory, policy: Policy, opt: ListOptimisation, me
         "exempt": policy.exempt.model_dump(),
         "rules": [r for _, r in rules],
     }
+    if m.negotiated is not None:  # exempt lines the optimiser cut: negotiated agreements, not rules (exemptions come first)
+        agreements = []
+        ids, line_ids = lines.enterprise_id.astype(str).to_numpy(), lines.line_id.astype(str).to_numpy()
+        for i in np.flatnonzero(m.negotiated.production.max(axis=1) > 0):
+            before = 0.0
+            for j, level in enumerate(LEVELS):
+                cut = float(m.negotiated.production[i, j])
+                if cut > before:
+                    agreements.append({"enterprise_id": ids[i], "line_id": line_ids[i], "from_level": level, "production_cut": cut,
+                                       "source": f"optimised ({menu.name}: {opt.line_menu.entry[i]})"})
+                    before = cut
+        data["negotiated"] = {"agreements": agreements}
     new = Policy.model_validate(data)
     check = assign_measures(inventory, new)
-    if not (np.allclose(check.reduction, m.reduction, atol=1e-12) and np.array_equal(check.exempt, m.exempt)):
+    if not (np.allclose(check.production_cut, m.production_cut, atol=1e-12) and np.array_equal(check.exempt, m.exempt)):
         raise RuntimeError("the rule policy does not reproduce the optimised measures")
     return new
 
@@ -786,8 +869,10 @@ def override_frame(inventory: Inventory, opt: ListOptimisation) -> pd.DataFrame:
     out = lines[["enterprise_id", "enterprise_name", "city", "industry", "process", "line_id", "grade"]].copy()
     out["menu_entry"] = opt.line_menu.entry
     out["optimised"] = opt.line_menu.free.astype(int)
+    if opt.line_menu.negotiated is not None:  # a negotiated cut of an exempt line, not a grade measure
+        out["negotiated"] = opt.line_menu.negotiated.astype(int)
     for j, level in enumerate(LEVELS):
-        out[level] = opt.measures.reduction[:, j]
+        out[level] = opt.measures.production_cut[:, j]
     out["derived"] = lines.derived.astype(int)
     return out
 
@@ -800,15 +885,16 @@ def list_figures(inventory: Inventory, measures: LineMeasures, other: Any, targe
     cut, enterprises stopped (every production line stopped)."""
     from sim.physics.metrics import reduction_ratios, targets_met
 
-    lr, sr = reduction_ratios(inventory.mean_rate_kg_h, measures.reduction, other.rate_kg_h, other.reduction[:, 1:, :])
+    lr, sr = reduction_ratios(inventory.mean_rate_kg_h, measures.reduction if measures.negotiated is None else measures.emission_cut(), other.rate_kg_h, other.reduction[:, 1:, :])
     met = targets_met(lr, sr, targets)
     lines = inventory.lines
     prod = ~lines.derived.to_numpy(bool)
     value = lines.output_value_wan_yuan_per_day.to_numpy(float)
     firm = lines.enterprise_code.to_numpy()
     rows = []
+    production_cut = measures.production_cut
     for j, level in enumerate(LEVELS):
-        c = measures.reduction[:, j]
+        c = production_cut[:, j]
         cut = prod & (c > 0)
         stopped_lines = pd.Series(np.where(prod, c >= 1.0, True)).groupby(firm).all()
         has_prod = pd.Series(prod).groupby(firm).any()
@@ -832,7 +918,8 @@ def run_with_measures(scenario: Scenario, measures: LineMeasures | None = None, 
     if measures is not None:
         if measures.reduction.shape != prepared.measures.reduction.shape:
             raise ValueError("the measures do not belong to this scenario's list")
-        engine = dataclasses.replace(prepared.shared.engine, level_reduction=np.column_stack([np.zeros(len(measures.reduction)), measures.reduction]))
+        engine = dataclasses.replace(prepared.shared.engine, level_reduction=np.column_stack([np.zeros(len(measures.reduction)), measures.production_cut]),
+                                     level_emission_cut=api.engine_emission_cut(measures))
         prepared = dataclasses.replace(prepared, measures=measures, shared=dataclasses.replace(prepared.shared, engine=engine))
     return api.run(scenario, prepared=prepared, **run_kwargs)
 
@@ -856,6 +943,8 @@ class Optimisation:
                                "level_weights": self.menu.level_weights.model_dump(), "lists": {}}
         for g, lst in self.lists.items():
             out["lists"][g] = {"solver": lst.solution.stats(), "not_reachable": list(lst.relaxed), "notes": list(lst.notes)}
+            if lst.measures.negotiated is not None:
+                out["lists"][g]["negotiated"] = negotiated_figures(self.inventory, lst.measures)
         out["feasibility"] = next(iter(self.lists.values())).feasibility.to_dict("records") if self.lists else []
         if self.comparison is not None:
             out["comparison"] = self.comparison.to_dict("records")
@@ -936,10 +1025,25 @@ def write_optimisation(opt: Optimisation, folder: Path, *, report: bool = True, 
     return written
 
 
+def negotiated_figures(inventory: Inventory, measures: LineMeasures) -> dict:
+    """What an optimised list asks of exempt lines as negotiated cuts (协商减排): lines and
+    enterprises, and the output value it costs per day at each level [万元/d]."""
+    agreed = measures.negotiated.production
+    lines = agreed.max(axis=1) > 0
+    value = inventory.lines.output_value_wan_yuan_per_day.to_numpy(float)
+    return {"lines": int(lines.sum()), "enterprises": int(np.unique(inventory.lines.enterprise_id.to_numpy()[lines]).size),
+            "enterprise_ids": sorted({str(e) for e in inventory.lines.enterprise_id.to_numpy()[lines]}),
+            "loss_wan_yuan_per_day": {lv: float(value @ agreed[:, j]) for j, lv in enumerate(LEVELS)}}
+
+
 def _say_summary(opt: Optimisation, say) -> None:
     for g, lst in opt.lists.items():
         s = lst.solution
         say(f"optimised ({g}): {s.method}, {s.status}; objective {s.objective:,.1f}, bound {s.bound:,.1f}, gap {s.gap:.3%}; {s.seconds:.1f} s")
+        if lst.measures.negotiated is not None:
+            f = negotiated_figures(opt.inventory, lst.measures)
+            loss = ", ".join(f"{lv} {v:,.0f}" for lv, v in f["loss_wan_yuan_per_day"].items())
+            say(f"  negotiated cuts (协商减排) proposed for {f['lines']} exempt lines of {f['enterprises']} enterprises; output value [万元/d]: {loss}")
         for r in lst.relaxed:
             say(f"  not reachable: {r['pollutant']} at {r['level']} ({r['scope']}, {r['city']}): at most {r['max_ratio']:.1%} against {r['target']:.0%}")
     if opt.comparison is not None:

@@ -31,14 +31,16 @@ def reduction_ratios(
     """List and society-wide reduction ratios per level and pollutant [-].
 
     ``mean_rate_kg_h`` [kg/h] (lines, pollutants); ``reduction`` [-] (lines, levels) designed
-    cuts; ``other_rate_kg_h`` [kg/h] (categories, pollutants); ``other_reduction`` [-]
-    (categories, levels, pollutants).
+    production cuts, or (lines, levels, pollutants) designed cuts of each pollutant (negotiated
+    cuts of single pollutants); ``other_rate_kg_h`` [kg/h] (categories, pollutants);
+    ``other_reduction`` [-] (categories, levels, pollutants).
     """
     list_base = mean_rate_kg_h.sum(axis=0)
     other_base = other_rate_kg_h.sum(axis=0)
     list_ratio, society_ratio = {}, {}
     for j, level in enumerate(LEVELS):
-        kept = (mean_rate_kg_h * (1.0 - reduction[:, j])[:, None]).sum(axis=0)
+        kept_share = (1.0 - reduction[:, j])[:, None] if reduction.ndim == 2 else 1.0 - reduction[:, j, :]
+        kept = (mean_rate_kg_h * kept_share).sum(axis=0)
         other_kept = (other_rate_kg_h * (1.0 - other_reduction[:, j, :])).sum(axis=0)
         list_ratio[level] = _ratio(list_base, kept)
         society_ratio[level] = _ratio(list_base + other_base, kept + other_kept)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from sim.config.labels import LABELS, LANGS, check_lang, grade_name, match_note, text  # noqa: F401 - re-exported
@@ -85,6 +86,35 @@ def note_text(note: str, lang: str = "en") -> str:
         return note
     matched = match_note(note)
     return text(matched[0], "zh", x=matched[1]) if matched else note
+
+
+def negotiated_verdict(metrics: Mapping[str, Any], lang: str = "en", levels: tuple[str, ...] = ("orange", "red")) -> list[str]:
+    """What negotiated cuts (协商减排) achieve, in sentences: how many lines and enterprises
+    they reach, and at ``levels`` whether the list targets are met with them or which ratios
+    still fall short (with the figure without them). Empty without negotiated cuts."""
+    neg = metrics.get("negotiated")
+    if not neg:
+        return []
+    out = [text("negotiated.summary", lang, agreements=neg["agreements"], rank=len(neg["rank_rules"]), lines=neg["lines"],
+                 enterprises=neg["enterprises"], exempt=neg["exempt_lines"])]
+    sep = text("report.list_sep", lang)
+    met, gaps, short = [], [], []
+    for level in levels:
+        target = metrics["targets"]["list"][level]
+        missing = [(p, r) for p, r in metrics["list_ratio"][level].items() if r is not None and not metrics["targets_met"][level]["list"].get(p)]
+        name = text(f"level.{level}", lang)
+        if not missing:
+            met.append(name)
+            continue
+        short.append(name)
+        gaps += [text("negotiated.gap", lang, level=name, pollutant=FORMULA[RATIO_COLUMN.get(p, p)][2] if p != "pm" else "PM10", value=f"{r:.1%}",
+                      without=f"{neg['list_ratio_without'][level][p]:.1%}", target=f"{target:.0%}") for p, r in missing]
+    and_ = "、" if lang == "zh" else " and "
+    if met:
+        out.append(text("negotiated.met", lang, levels=and_.join(met)))
+    if short:
+        out.append(text("negotiated.short", lang, levels=and_.join(short), gaps=sep.join(gaps)))
+    return out
 
 
 def industry_names(result: Any, lang: str = "en") -> dict[str, str]:

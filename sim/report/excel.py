@@ -27,7 +27,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from sim.cell_text import looks_like_formula, round_significant
-from sim.report import FORMULA, LEVELS, POLLUTANTS, RATIO_POLLUTANTS, grade_name, industry_names, text
+from sim.report import FORMULA, LEVELS, POLLUTANTS, RATIO_COLUMN, RATIO_POLLUTANTS, grade_name, industry_names, negotiated_verdict, text
 
 #: Rows above the first data row of the list sheet: title, group, Chinese and English headers.
 HEADER_ROWS = 4
@@ -61,8 +61,10 @@ def _pollutant_heads(p: str) -> tuple[str, str]:
 FLAGS = ("livelihood", "ultra_low", "whitelist", "restricted", "bulk_transport")
 
 
-def _columns() -> list[dict[str, Any]]:
-    """Column specs: field, Chinese and English heads, group, width, number format."""
+def _columns(negotiated: bool = False) -> list[dict[str, Any]]:
+    """Column specs: field, Chinese and English heads, group, width, number format; with
+    ``negotiated``, each level also shows the negotiated measure (协商减排措施) and what it adds
+    to the grade measure's reduction [kg/d] of the ratio pollutants, in their own columns."""
     cols: list[dict[str, Any]] = []
     spec = [("index", 6), ("enterprise_name", 30), ("enterprise_id", 11), ("city", 10), ("district", 10), ("industry", 16), ("line", 26), ("grade", 9)]
     spec += [(f"flag.{flag}", 7) for flag in FLAGS] + [("reason", 34), ("calendar", 34)]
@@ -79,6 +81,13 @@ def _columns() -> list[dict[str, Any]]:
             cols.append({"field": f"{level}_{p}_reduction_kg_d", "zh": zh, "en": en, "group": level, "width": 11, "format": KG_FORMAT})
         zh, en = _both("xlsx.col.measure")
         cols.append({"field": f"{level}_measure", "zh": zh, "en": en, "group": level, "width": 34, "format": None})
+        if negotiated:
+            zh, en = _both("xlsx.col.negotiated_measure")
+            cols.append({"field": f"{level}_negotiated_measure", "zh": zh, "en": en[:1].upper() + en[1:], "group": level, "width": 34, "format": None})
+            for p in RATIO_POLLUTANTS:
+                name = FORMULA[RATIO_COLUMN[p]][2]
+                zh, en = _both("xlsx.col.negotiated_kg_d", p=name)
+                cols.append({"field": f"{level}_{RATIO_COLUMN[p]}_negotiated_kg_d", "zh": zh, "en": en[:1].upper() + en[1:], "group": level, "width": 11, "format": KG_FORMAT})
     return cols
 
 
@@ -131,7 +140,7 @@ def _head(ws: Any, value: Any, fill: PatternFill = _HEAD_FILL) -> WriteOnlyCell:
 
 def _write_list(ws: Any, result: Any, frame: pd.DataFrame) -> None:
     """One list sheet: the header rows, then ``frame`` (a part of :func:`_list_frame`)."""
-    cols = _columns()
+    cols = _columns(f"{LEVELS[0]}_negotiated_measure" in frame.columns)
     last = get_column_letter(len(cols))
     for j, col in enumerate(cols, start=1):
         ws.column_dimensions[get_column_letter(j)].width = col["width"]
@@ -189,21 +198,29 @@ def _write_summary(ws: Any, result: Any) -> None:
     heads.append(_both("xlsx.summary.met"))
     ws.append([_head(ws, h[0]) for h in heads])
     ws.append([_head(ws, h[1]) for h in heads])
+    negotiated = m.get("negotiated")
+    # with negotiated cuts: each level's ratios with them (list, society) and without them
+    scopes = [("list", m["targets_met"], m, ""), ("society", m["targets_met"], m, "")]
+    if negotiated:
+        scopes += [("list", negotiated["targets_met_without"], negotiated, "_without"), ("society", negotiated["targets_met_without"], negotiated, "_without")]
     for level in LEVELS:
-        for scope in ("list", "society"):
-            met = m["targets_met"][level][scope]
+        for scope, checks, source, tail in scopes:
+            met = checks[level][scope]
             present = [v for v in met.values() if v is not None]
             ok = bool(present) and all(present)
             row = [
                 _cell(ws, f"{text(f'warning.{level}', 'zh')} / {text(f'warning.{level}', 'en')}", fill=_LEVEL_FILL[level]),
-                _cell(ws, f"{text(f'scope.{scope}', 'zh')} / {text(f'scope.{scope}', 'en')}"),
+                _cell(ws, f"{text(f'scope.{scope}{tail}', 'zh')} / {text(f'scope.{scope}{tail}', 'en')}"),
                 _cell(ws, m["targets"][scope][level], fmt=PCT_FORMAT),
             ]
             for p in RATIO_POLLUTANTS:
                 p_met = met.get(p)
-                row.append(_cell(ws, m[f"{scope}_ratio"][level].get(p), fmt=PCT_FORMAT, fill=None if p_met is None else (_OK_FILL if p_met else _BAD_FILL)))
+                row.append(_cell(ws, source[f"{scope}_ratio{tail}"][level].get(p), fmt=PCT_FORMAT, fill=None if p_met is None else (_OK_FILL if p_met else _BAD_FILL)))
             row.append(_cell(ws, f"{text('yes' if ok else 'no', 'zh')} / {text('met' if ok else 'not_met', 'en')}", font=_BOLD, fill=_OK_FILL if ok else _BAD_FILL))
             ws.append(row)
+    for lang in ("zh", "en") if negotiated else ():  # what the negotiated cuts achieve, in words
+        for sentence in negotiated_verdict(m, lang):
+            ws.append([_cell(ws, sentence, border=False)])
     # totals of the list [kg/d]
     ws.append([])
     zh, en = _both("xlsx.summary.totals")
@@ -216,6 +233,9 @@ def _write_summary(ws: Any, result: Any) -> None:
     for level in LEVELS:
         names = tuple(text("xlsx.summary.reduction", lang, level=text(f"level.{level}", lang)) for lang in ("zh", "en"))
         items.append((names, [measures[f"{level}_{p}_reduction_kg_d"].sum() for p in POLLUTANTS], level))
+        if negotiated:  # the grade measures' reduction and what the negotiated cuts add sum to the list's
+            names = tuple(text("xlsx.summary.negotiated", lang, level=text(f"level.{level}", lang)) for lang in ("zh", "en"))
+            items.append((names, [measures[f"{level}_{p}_negotiated_kg_d"].sum() for p in POLLUTANTS], level))
     for (zh_i, en_i), sums, level in items:  # rounded as shown: a reader copying a total gets what they see
         ws.append([_cell(ws, f"{zh_i} / {en_i}", fill=_LEVEL_FILL.get(level))] + [_cell(ws, round(float(v), 2), fmt=KG_FORMAT) for v in sums])
     # list size and effects
@@ -230,6 +250,7 @@ def _write_summary(ws: Any, result: Any) -> None:
         ("report.lines", m["list"]["lines"], "#,##0"),
         ("report.enterprises", m["list"]["enterprises"], "#,##0"),
         ("report.exempt_lines", m["list"]["exempt_lines"], "#,##0"),
+        *((("report.negotiated_lines", negotiated["lines"], "#,##0"), ("report.negotiated_enterprises", negotiated["enterprises"], "#,##0")) if negotiated else ()),
         ("report.loss", m["production_loss_wan_yuan"], "#,##0.0"),
         ("report.days_limited", m["enterprise_days_limited"], "#,##0.0"),
         ("report.days_stopped", m["enterprise_days_stopped"], "#,##0.0"),

@@ -29,6 +29,7 @@ from sim.report import (
     check_lang,
     grade_name,
     industry_names,
+    negotiated_verdict,
     note_text,
     text,
     warning_reason,
@@ -132,6 +133,12 @@ def _targets(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
             cells = [{"value": metrics[f"{scope}_ratio"][level].get(p), "met": met.get(p)} for p in RATIO_POLLUTANTS]
             present = [c["met"] for c in cells if c["met"] is not None]
             rows.append({"level": level, "scope": scope, "target": metrics["targets"][scope][level], "cells": cells, "all_met": bool(present) and all(present)})
+        negotiated = metrics.get("negotiated")
+        for scope in ("list", "society") if negotiated else ():  # the same ratios without the negotiated cuts, beside them
+            met = negotiated["targets_met_without"][level][scope]
+            cells = [{"value": negotiated[f"{scope}_ratio_without"][level].get(p), "met": met.get(p)} for p in RATIO_POLLUTANTS]
+            present = [c["met"] for c in cells if c["met"] is not None]
+            rows.append({"level": level, "scope": f"{scope}_without", "target": metrics["targets"][scope][level], "cells": cells, "all_met": bool(present) and all(present)})
     return rows
 
 
@@ -202,6 +209,7 @@ def report_context(result: Any, charts: Mapping[str, bytes], lang: str) -> dict[
         "warnings": _warnings(result, lang),
         "warning_hours": m["warning_hours"],
         "targets": _targets(m),
+        "negotiated": negotiated_verdict(m, lang),
         "pm25": pm25_figures(result),
         "calibration_scale": m.get("calibration_scale") if _calibrated_model(result) else None,
         "regional": _regional(m),

@@ -6,6 +6,7 @@ per-line Python loop.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -15,8 +16,8 @@ import pandas as pd
 from sim.errors import InputError
 from sim.inputs.inventory import Inventory, column_codes
 from sim.config.labels import LABELS, grade_name, text
-from sim.config.vocabulary import LEVELS
-from sim.config.scenario import CalendarRule, Exemptions, MeasureText, Policy, Rule
+from sim.config.vocabulary import LEVELS, POLLUTANTS, RATIO_COLUMN
+from sim.config.scenario import CalendarRule, Exemptions, MeasureText, NegotiatedCuts, NegotiatedTerms, Policy, RankRule, Rule
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,44 @@ class LineMeasures:
     measure_text: np.ndarray  # (lines, levels) of str
     reason: np.ndarray
     notes: tuple[str, ...] = field(default=())
+    negotiated: "NegotiatedMeasures | None" = None  # negotiated cuts (协商减排) on top of the grade measures
+
+    @property
+    def production_cut(self) -> np.ndarray:
+        """The production cut the line carries out [-] (lines, levels): the grade measure's or
+        the negotiated one, the deeper."""
+        return self.reduction if self.negotiated is None else np.maximum(self.reduction, self.negotiated.production)
+
+    def emission_cut(self, negotiated: bool = True) -> np.ndarray:
+        """The cut of each pollutant's emissions [-] (lines, levels, pollutants): the production
+        cut, or a negotiated cut of that pollutant where deeper. ``negotiated=False``: the grade
+        measures alone."""
+        grade = np.repeat(self.reduction[:, :, None], len(POLLUTANTS), axis=2)
+        return grade if self.negotiated is None or not negotiated else np.maximum(grade, self.negotiated.pollutant)
+
+
+@dataclass(frozen=True)
+class NegotiatedMeasures:
+    """Negotiated cuts (协商减排) per line, apart from the grade measures.
+
+    ``production`` [-] (lines, levels): the negotiated production cut; ``pollutant`` [-]
+    (lines, levels, pollutants): the negotiated cut of each pollutant's emissions (at least
+    the production cut); ``label``: the agreements of each line as stable keys (``agreement
+    row 3``, ``rank top_nox``; ``;`` between several, empty where none); ``text`` (lines,
+    levels): the agreed measures in words at each level, "中文 (English)"; ``source``: where
+    they come from. Several agreements on one line: the deepest cut of each pollutant holds.
+    """
+
+    production: np.ndarray
+    pollutant: np.ndarray
+    label: np.ndarray
+    text: np.ndarray
+    source: np.ndarray
+
+    @property
+    def lines(self) -> np.ndarray:
+        """Lines under a negotiated cut at some level."""
+        return self.pollutant.max(axis=(1, 2)) > 0
 
 
 #: A column of the list coded: the code of each line and the distinct values (Inventory.codes).
@@ -249,7 +288,123 @@ def assign_measures(inventory: Inventory, policy: Policy) -> LineMeasures:
         exempt_words = np.array([exempt_measure(w) for w in words], dtype=object)
         texts[exempt] = exempt_words[word_id[exempt]][:, None]
     reduction[exempt] = 0.0
-    return LineMeasures(reduction, exempt, reason, np.array(names, dtype=object)[name_id], texts, np.array(words, dtype=object)[word_id], tuple(notes))
+    negotiated = None
+    if policy.negotiated is not None:
+        negotiated, more = negotiated_measures(inventory, policy.negotiated, policy.file)
+        notes += more
+    return LineMeasures(reduction, exempt, reason, np.array(names, dtype=object)[name_id], texts, np.array(words, dtype=object)[word_id], tuple(notes), negotiated)
+
+
+def _terms_cut(terms: NegotiatedTerms) -> tuple[float, np.ndarray, int]:
+    """A negotiated cut as (production cut, cut of each pollutant [-], first level index)."""
+    return terms.production_cut or 0.0, np.array([terms.pollutant_cut(p) for p in POLLUTANTS]), LEVELS.index(terms.from_level)
+
+
+def rank_selection(inventory: Inventory, rule: RankRule, file: object = None) -> tuple[np.ndarray, list[str]]:
+    """The lines a rank rule reaches and the enterprises it takes, largest first.
+
+    Per city, the production lines the selector matches are summed by enterprise for the
+    rule's pollutant (``pm``: PM10) [kg/h]; enterprises are taken in falling order of that sum
+    (ties: ``enterprise_id`` in ascending text order) until the taken sum reaches ``share`` of
+    the selected lines' sum (``share_of: selected``) or of every listed line of the city
+    (``city``). Enterprises that emit none of the pollutant are never taken."""
+    try:
+        _check_rule_names(file, f"negotiated.rank[{rule.name}]", rule.industry, rule.process, inventory)
+    except InputError as exc:
+        raise InputError(exc.file, exc.where, exc.problem, exc.fix) from None
+    lines = inventory.lines
+    production = ~lines.derived.to_numpy(bool)
+    hits = _match(lines, rule.industry, rule.process, rule.grade, rule.city, rule.flags, inventory.codes) & production
+    j = POLLUTANTS.index(RATIO_COLUMN[rule.pollutant])
+    rate = inventory.mean_rate_kg_h[:, j]
+    city_codes, cities = inventory.codes("city")
+    ent = lines.enterprise_id.astype(str).to_numpy(dtype=object)
+    taken_lines = np.zeros(len(lines), dtype=bool)
+    taken: list[str] = []
+    for c in range(len(cities)):
+        in_city = city_codes == c
+        chosen = hits & in_city
+        if not chosen.any():
+            continue
+        frame = pd.DataFrame({"enterprise_id": ent[chosen], "rate": rate[chosen]}).groupby("enterprise_id", sort=True)["rate"].sum()
+        frame = frame[frame > 0]
+        total = float(rate[chosen].sum() if rule.share_of == "selected" else rate[in_city & production].sum())
+        # largest first; equal sums in ascending enterprise_id (a stable sort of the id-sorted sums)
+        ordered = frame.iloc[np.argsort(-frame.to_numpy(), kind="stable")]
+        before = np.concatenate([[0.0], np.cumsum(ordered.to_numpy())])[:len(ordered)]  # emitted by the larger ones [kg/h]
+        keep = ordered.index[before < rule.share * total * (1 - 1e-12)]
+        taken += list(keep)
+        taken_lines |= chosen & np.isin(ent, np.array(keep, dtype=object))
+    return taken_lines, taken
+
+
+def negotiated_measures(inventory: Inventory, negotiated: NegotiatedCuts, policy_file: object = None) -> tuple[NegotiatedMeasures, tuple[str, ...]]:
+    """The negotiated cuts of every line: the agreements, checked against the list (an
+    unknown enterprise or line is an InputError naming the agreements file and row), and the
+    rank rules' candidates. One vectorised step per agreement or rule."""
+    lines = inventory.lines
+    n, levels, p = len(lines), len(LEVELS), len(POLLUTANTS)
+    production_line = ~lines.derived.to_numpy(bool)
+    production = np.zeros((n, levels))
+    pollutant = np.zeros((n, levels, p))
+    label = np.full(n, "", dtype=object)
+    text_ = np.full((n, levels), "", dtype=object)
+    source = np.full(n, "", dtype=object)
+    notes: list[str] = []
+    ent_codes, ents = inventory.codes("enterprise_id")
+    ent_index = {str(e): k for k, e in enumerate(ents)}
+    line_ids = lines.line_id.astype(str).to_numpy(dtype=object)
+    file = negotiated.file or policy_file or "policy"
+
+    def add(mask: np.ndarray, terms: NegotiatedTerms, key: str) -> None:
+        cut, per_pollutant, first = _terms_cut(terms)
+        production[mask, first:] = np.maximum(production[mask, first:], cut)
+        pollutant[mask, first:, :] = np.maximum(pollutant[mask, first:, :], per_pollutant)
+        words = terms.words() or describe_negotiated(terms)
+        for j in range(first, levels):
+            text_[mask, j] = np.where(text_[mask, j] == "", words, text_[mask, j] + "；" + words)
+        label[mask] = np.where(label[mask] == "", key, label[mask] + ";" + key)
+        if terms.source:
+            source[mask] = np.where(source[mask] == "", terms.source, source[mask] + "; " + terms.source)
+
+    rows = negotiated.rows or tuple(f"key negotiated.agreements[{i}]" for i in range(len(negotiated.resolved_agreements)))
+    for agreement, at in zip(negotiated.resolved_agreements, rows):
+        column = f" ({agreement.enterprise_id}), column " if at.startswith("row") else "."
+        k = ent_index.get(agreement.enterprise_id)
+        if k is None:
+            same_letters = [e for e in ent_index if e.strip().lower() == agreement.enterprise_id.strip().lower()]
+            close = same_letters or difflib.get_close_matches(agreement.enterprise_id, list(ent_index), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise InputError(file, f"{at}{column}enterprise_id", f"enterprise '{agreement.enterprise_id}' is not in the enterprise list.",
+                             f"give the enterprise_id of a listed enterprise{hint}, or remove the agreement.")
+        mask = (ent_codes == k) & production_line
+        if agreement.line_id is not None:
+            mask &= line_ids == agreement.line_id
+            if not mask.any():
+                have = sorted({str(x) for x in line_ids[(ent_codes == k) & production_line]})
+                raise InputError(file, f"{at}{column}line_id", f"enterprise '{agreement.enterprise_id}' has no line '{agreement.line_id}'.",
+                                 f"use one of its lines ({', '.join(have)}), or leave line_id empty for every line of the enterprise.")
+        add(mask, agreement, f"agreement {at.removeprefix('key ').removeprefix('policy.').removeprefix('negotiated.')}")
+    for rule in negotiated.rank:
+        mask, taken = rank_selection(inventory, rule, policy_file or "policy")
+        if not taken:
+            notes.append(text("note.rank_unmatched", "en", x=rule.name))
+            continue
+        notes.append(text("note.rank_selected", "en", x=rule.name, n=len(taken), ids=", ".join(taken[:8]) + (", ..." if len(taken) > 8 else "")))
+        add(mask, rule, f"rank {rule.name}")
+    return NegotiatedMeasures(production, pollutant, label, text_, source), tuple(notes)
+
+
+def describe_negotiated(terms: NegotiatedTerms) -> str:
+    """A negotiated cut in words when the agreement gives none, e.g. ``协商减排：NOx -30% (negotiated: NOx -30%)``."""
+    parts = []
+    if terms.production_cut:
+        parts.append(("限产" + _percent(terms.production_cut), "production -" + _percent(terms.production_cut)))
+    for key, name in (("so2", "SO2"), ("nox", "NOx"), ("pm", "PM"), ("voc", "VOCs")):
+        cut = getattr(terms, f"{key}_cut")
+        if cut and cut > (terms.production_cut or 0.0):
+            parts.append((f"{name}减排{_percent(cut)}", f"{name} -{_percent(cut)}"))
+    return _bilingual("measure.negotiated", {"x": "，".join(z for z, _ in parts)}, {"x": ", ".join(e for _, e in parts)})
 
 
 @dataclass(frozen=True)
