@@ -1059,6 +1059,13 @@ def scenario_sha256(scenario: Scenario) -> str:
     )
     if content["policy"].get("negotiated", 0) is None:  # no negotiated cuts: the hash of scenarios written before them
         del content["policy"]["negotiated"]
+    atmosphere = content.get("atmosphere") or {}
+    if atmosphere.get("draw_parameters") is False:  # keys added later, at their defaults: the hash of scenarios written before them
+        del atmosphere["draw_parameters"]
+    for city in atmosphere.get("cities", {}).values():
+        for key in ("lat", "lon", "area_km2"):
+            if city.get(key, 0) is None:
+                del city[key]
     digest.update(json.dumps(content, sort_keys=True, ensure_ascii=False).encode())
     for f in input_files(scenario):
         if f.is_file():
