@@ -193,7 +193,8 @@ def prepare(scenario: Scenario) -> Prepared:
         notes += (f"{no_value} of {int(production.sum())} lines have no output value (output_value_wan_yuan_per_day blank or 0): "
                   "the production loss leaves them out, so it is under-counted",)
     members = scenario.ensemble.members
-    if members > 1 and not _anything_random(shared, compliance):
+    drawn = scenario.atmosphere is not None and scenario.atmosphere.draw_parameters
+    if members > 1 and not drawn and not _anything_random(shared, compliance):
         notes += (f"the {members} ensemble members are identical (fixed or error-free forecast warnings and full compliance: nothing is drawn at random); "
                   f"ensemble.members: 1 gives the same results in 1/{members} of the time",)
     return Prepared(scenario, inventory, measures, other, times, cities, compliance, delay, shared, notes, meteorology, surface)

@@ -362,7 +362,9 @@ class Result:
                 "lines_without_output_value": int(((lines.output_value_wan_yuan_per_day <= 0) & ~lines.derived).sum()),
             },
             "realised_ratio": self.realised_ratio(),
-            **({"pm25": self.projection.metrics, "calibration_scale": self.projection.calibration_scale} if self.projection else {}),
+            **({"pm25": self.projection.metrics} if self.projection else {}),
+            # the regional model has no calibration: no scale to report
+            **({"calibration_scale": self.projection.calibration_scale} if self.projection and self.scenario.atmosphere.model != "regional" else {}),
             **({"by_city": self.city_metrics()} if len(self.cities) > 1 else {}),
             **({"warning_statistics": self.warning_statistics()} if self.member_runs and (self.scenario.warnings.standard or len(self.member_runs) > 1) else {}),
             "notes": list(self.notes),

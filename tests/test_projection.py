@@ -246,3 +246,18 @@ def test_drawn_parameters_widen_the_band_and_keep_the_baseline(demo):
     assert low < a.projection.calibration_scale < high
     # emissions do not depend on the atmosphere's draws
     np.testing.assert_array_equal(a.scenario_run.hourly_kg_h, plain.scenario_run.hourly_kg_h)
+
+
+def test_metrics_with_observations_of_zero_during_warnings():
+    times = pd.date_range("2024-01-01", periods=48, freq="h")
+    baseline = np.full(48, 50.0)
+    baseline[10:14] = 0.0
+    scenario = baseline * 0.9
+    level = np.zeros(48, dtype=int)
+    level[8:16] = 2
+    m = projection.pm25_metrics(times, baseline, scenario, level)
+    assert m["peak_reduction_during_warnings_pct"] == pytest.approx(10.0)
+    assert np.isfinite(m["mean_reduction_during_warnings_pct"])
+    level[:] = 0
+    level[10:14] = 2
+    assert projection.pm25_metrics(times, baseline, scenario, level)["peak_reduction_during_warnings_pct"] is None

@@ -391,3 +391,9 @@ def test_regional_parameter_ranges_and_draws():
     assert "nox_at_max_production_ug_m3" not in {name for name, _, _ in fixed.ranges}
     with pytest.raises(InputError, match="does not hold the value 50"):
         load_regional_parameters(overrides={"nox_at_max_production_ug_m3": {"value": 50.0, "range": [10.0, 30.0]}}, overrides_file="s.yaml")
+
+
+def test_a_value_the_scenario_sets_is_fixed_even_when_wrapped():
+    params = load_regional_parameters(overrides={"k_voc_per_h": {"value": 0.2, "source": "a city's own estimate"}},
+                                      overrides_file="s.yaml", overrides_key="atmosphere.parameters")
+    assert params.k_voc_per_h == 0.2 and "k_voc_per_h" not in {name for name, _, _ in params.ranges}

@@ -37,7 +37,7 @@ def test_mean_of_stations_vector_wind_and_calm(tmp_path):
     f = c.frame
     np.testing.assert_allclose(f.pm25_ug_m3, [75.0, 100.0, 80.0])
     np.testing.assert_allclose(f.temp_c, [3.0, 3.0, 2.0])
-    np.testing.assert_allclose(f.wind_speed_m_s, [2.0, 2.0, 0.0])
+    np.testing.assert_allclose(f.wind_speed_m_s, [2.0, 2.0, 0.1])  # every station calm: the minimum speed
     # from the north and from the east: the mean wind comes from the north-east; NNW and NNE: from the north
     np.testing.assert_allclose(f.wind_dir_deg[:2], [45.0, 0.0], atol=1e-9)
     assert f.wind_dir_deg[2] == f.wind_dir_deg[1]  # every station calm: the direction before
@@ -85,3 +85,23 @@ def test_unknown_direction_and_plain_form(tmp_path):
     rows = read_station_file(plain)
     assert rows.time.tolist() == list(pd.date_range("2014-11-03", periods=2, freq="h"))
     assert rows.wind_dir_deg[0] == 270.0 and np.isnan(rows.wind_dir_deg[1]) and np.isnan(rows.pm25_ug_m3[1])
+
+
+def test_missing_direction_is_not_calm_and_notes_once(tmp_path):
+    # A: direction missing at hour 1 with 3 m/s (unknown, not calm); B: calm at hour 2
+    a = _prsa(tmp_path, "A", [(0, 10, 0.0, -5.0, "W", 2.0), (1, 10, 0.0, -5.0, "NA", 3.0), (2, 10, 0.0, -5.0, "W", 2.0), (3, 10, 0.0, -5.0, "W", 2.0)])
+    b = _prsa(tmp_path, "B", [(0, 10, 0.0, -5.0, "W", 2.0), (1, 10, 0.0, -5.0, "W", 2.0), (2, 10, 0.0, -5.0, "C", 0.0), (3, 10, 0.0, -5.0, "W", 2.0)])
+    c = city_series([a, b], "2014-11-03T00:00", "2014-11-03T04:00", min_stations=1)
+    np.testing.assert_allclose(c.frame.wind_dir_deg, [270.0, 270.0, 270.0, 270.0], atol=1e-9)
+    np.testing.assert_allclose(c.frame.wind_speed_m_s, [2.0, 2.5, 1.0, 2.0])
+    assert not any("calm" in n for n in c.notes)
+    # needing both stations, the direction has a one-hour gap at hour 1: one note for the wind, not two
+    both = city_series([a, b], "2014-11-03T00:00", "2014-11-03T04:00", min_stations=2)
+    assert sum("wind_dir" in n for n in both.notes) == 1
+
+
+def test_calm_everywhere_gives_the_minimum_speed(tmp_path):
+    a = _prsa(tmp_path, "A", [(0, 10, 0.0, -5.0, "N", 1.0), (1, 10, 0.0, -5.0, "C", 0.0), (2, 10, 0.0, -5.0, "N", 1.0)])
+    c = city_series([a], "2014-11-03T00:00", "2014-11-03T03:00")
+    assert c.frame.wind_speed_m_s[1] == 0.1 and c.frame.wind_dir_deg[1] == c.frame.wind_dir_deg[0]
+    assert any("written as 0.1 m/s" in n for n in c.notes)

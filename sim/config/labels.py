@@ -200,9 +200,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "report.regional.neighbours": ("Neighbours", "周边城市贡献"),
     "report.regional.own_measures": ("Cut from own measures [μg/m³]", "本地措施降幅 [μg/m³]"),
     "report.regional.all_measures": ("Cut from the region's measures [μg/m³]", "区域措施降幅 [μg/m³]"),
-    "report.regional_note": ("Shares of the modelled PM2.5 (the rest is the far field), by switching each city's emissions off in turn; "
-                             "cuts are means over the city's warning hours.",
-                             "占模拟PM2.5的比例（其余为区域外输送），逐一关闭各城市排放计算；降幅为该城市预警时段均值。"),
+    "report.regional_note": ("Shares of the observed mean PM2.5, from the model: own sources by switching the city's emissions off, "
+                             "neighbours as the rest of what the region's sources make; the remainder comes from beyond the region. "
+                             "Cuts are means over the city's warning hours (– without any).",
+                             "占观测PM2.5均值的比例（模型计算）：本地贡献由关闭该城市排放求得，周边贡献为区域排放贡献的其余部分；剩余部分来自区域以外。"
+                             "降幅为该城市预警时段均值（无预警时为–）。"),
     "report.emissions": ("Emissions over the period", "模拟时段排放量"),
     "report.pollutant": ("Pollutant", "污染物"),
     "report.total_t": ("{variant} [t]", "{variant} [t]"),

@@ -666,6 +666,10 @@ class AtmosphereConfig(Frozen):
                 if getattr(city, key) is None:
                     raise ProblemAt(("cities", name, key), f"the regional model needs the position and area of city '{name}'",
                                     f"add {key} {what}.")
+        for name, city in self.cities.items():
+            if city.parameters:
+                raise ProblemAt(("cities", name, "parameters"), "the regional model's parameters are one set for the whole region",
+                                "move them to atmosphere.parameters (a city's own area is cities.CITY.area_km2).")
         if self.regional_background_cut is not None:
             raise ProblemAt(("regional_background_cut",), "the regional model computes what the neighbours' measures do, so a fixed regional background cut would count them twice",
                             "remove regional_background_cut, or use model: box.")

@@ -19,8 +19,10 @@ up to ``max_fill_h`` hours are filled by linear interpolation between the hours 
 humidity comes from temperature and dew point (Magnus form, :func:`relative_humidity`); a dew
 point above the temperature by more than the rounding of the data is an error naming the
 station and the hour. The wind: speed is the mean of the stations' speeds; direction is the
-direction of the mean wind vector (calm stations count as zero vectors); an hour in which the
-mean vector vanishes keeps the direction of the hour before.
+direction of the mean wind vector (calm stations count as zero vectors; a station whose
+direction is missing but whose speed is not 0 does not count for the direction); an hour in
+which the mean vector vanishes keeps the direction of the hour before; a mean speed below
+0.1 m/s is written as 0.1 m/s (the meteorology format needs a wind above 0).
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ VALUES = ("pm25_ug_m3", "temp_c", "dewpoint_c", "wind_speed_m_s")
 #: A dew point above the temperature by more than this [°C] is an error: temperature and dew
 #: point are reported to 0.1 °C, so saturated air may show a dew point 0.1 above.
 DEW_POINT_SLACK_C = 0.15
+#: The city's wind speed is at least this [m/s]: the anemometers' starting threshold is about
+#: 0.1-0.3 m/s, and the meteorology format needs a wind above 0.
+MIN_SPEED_M_S = 0.1
 #: Magnus coefficients over water (Alduchov & Eskridge 1996, J. Appl. Meteor. 35:601): a [-], b [°C].
 MAGNUS_A, MAGNUS_B = 17.625, 243.04
 
@@ -149,6 +154,8 @@ def read_station_file(path: str | Path) -> pd.DataFrame:
                          f"the dew point {out.dewpoint_c.iloc[i]:g} °C is above the temperature {out.temp_c.iloc[i]:g} °C at station {out.station.iloc[i]}, {out.time.iloc[i]:%Y-%m-%d %H:%M}.",
                          "the dew point cannot exceed the temperature: check for swapped columns or a typo.")
     out["wind_dir_deg"] = wind_direction_deg(table["wind_dir"], path, rows)
+    # calm: written as calm, or no wind at all; a direction merely missing is not calm
+    out["calm"] = table["wind_dir"].fillna("").astype(str).str.strip().str.upper().isin(CALM).to_numpy() | (out.wind_speed_m_s.to_numpy() == 0)
     twice = np.flatnonzero(out.duplicated(["station", "time"]).to_numpy())
     if len(twice):
         i = twice[0]
@@ -191,8 +198,8 @@ def city_series(paths: Sequence[str | Path], start: str | pd.Timestamp, end: str
     grid = grid.assign(rh_pct=rh)
     speed = rows.wind_speed_m_s.to_numpy()
     direction = np.radians(rows.wind_dir_deg.to_numpy())
-    calm = np.isnan(direction) & ~np.isnan(speed)
-    u = np.where(calm, 0.0, -speed * np.sin(direction))  # wind vector (towards), so the mean is the mean flow
+    calm = rows.calm.to_numpy()
+    u = np.where(calm, 0.0, -speed * np.sin(direction))  # wind vector (towards), so the mean is the mean flow; NaN if unknown
     v = np.where(calm, 0.0, -speed * np.cos(direction))
     grid = grid.assign(u=u, v=v)
     counts = {}
@@ -200,7 +207,7 @@ def city_series(paths: Sequence[str | Path], start: str | pd.Timestamp, end: str
         values, count = mean_of(column)
         counts[column] = count
         frame[column] = _filled(pd.Series(np.where(count >= need, values, np.nan)), column if column not in "uv" else "wind_dir",
-                                hours, count, need, max_fill_h, notes, paths)
+                                hours, count, need, max_fill_h, notes if column != "v" else [], paths)  # u and v share their gaps: one note
     # direction of the mean wind vector (interpolated as a vector, so 350° and 10° meet at 0°)
     frame["wind_dir_deg"] = np.degrees(np.arctan2(-frame.u, -frame.v)) % 360.0
     still = np.hypot(frame.u, frame.v).to_numpy() < 1e-9
@@ -209,6 +216,10 @@ def city_series(paths: Sequence[str | Path], start: str | pd.Timestamp, end: str
         frame["wind_dir_deg"] = frame["wind_dir_deg"].ffill().fillna(0.0)  # a calm hour keeps the direction before it
         notes.append(f"{int(still.sum())} hours with every reporting station calm keep the wind direction of the hour before (0° at the start)")
     frame = frame.drop(columns=["u", "v"])
+    slow = frame.wind_speed_m_s.to_numpy() < MIN_SPEED_M_S
+    if slow.any():  # the meteorology format needs a wind above 0 (the box must ventilate)
+        frame.loc[slow, "wind_speed_m_s"] = MIN_SPEED_M_S
+        notes.append(f"{int(slow.sum())} hours with a mean wind below {MIN_SPEED_M_S:g} m/s are written as {MIN_SPEED_M_S:g} m/s")
     frame["stations"] = counts["pm25_ug_m3"]
     return CitySeries(frame, stations, tuple(notes))
 
@@ -228,6 +239,5 @@ def _filled(values: pd.Series, column: str, hours: pd.DatetimeIndex, count: np.n
             raise InputError(paths[0] if len(paths) == 1 else None, f"column {column}",
                              f"{stop - first} hours without {need} reporting stations ({where}; at most {int(count[first:stop].max())} reported), {reason}.",
                              f"lower min_stations, raise max_fill_h, or choose a period the stations cover.")
-    if column != "v":  # the wind's two components share their gaps: one note
-        notes.append(f"{column}: {int(gap.sum())} hours in {len(spans)} gaps of at most {max_fill_h} h filled by linear interpolation")
+    notes.append(f"{column}: {int(gap.sum())} hours in {len(spans)} gaps of at most {max_fill_h} h filled by linear interpolation")
     return values.interpolate(limit_area="inside")

@@ -277,8 +277,10 @@ def local_capped_at_observation(obs: np.ndarray, local_baseline: np.ndarray) -> 
     return np.where(over, obs / np.where(over, local_baseline, 1.0), 1.0)
 
 
-def _over_observation_note(city: str | None, times: pd.DatetimeIndex, obs: np.ndarray, local_baseline: np.ndarray) -> tuple[str, ...]:
+def _over_observation_note(city: str | None, times: pd.DatetimeIndex, obs: np.ndarray, local_baseline: np.ndarray, model: str = "box") -> tuple[str, ...]:
     """The note naming the hours where the modelled local PM2.5 exceeds the observation."""
+    fit = {"regional": "the cities' areas, the mixing heights or the region's emissions",
+           "response_surface": "the response surface or its region"}.get(model, "the box's area, the mixing heights or local_share")
     over = np.flatnonzero(local_baseline > obs)
     if len(over) == 0:
         return ()
@@ -287,8 +289,7 @@ def _over_observation_note(city: str | None, times: pd.DatetimeIndex, obs: np.nd
     return (f"{where}in {len(over)} of {len(obs)} hours the modelled local PM2.5 exceeds the observed baseline "
             f"(most at {times[worst]:%Y-%m-%d %H:%M}: {local_baseline[worst]:.1f} modelled vs {obs[worst]:.1f} μg/m³ observed); "
             "in those hours the baseline stays the observation, the local part is capped at it (background 0) and the "
-            "scenario keeps the model's relative change of the local part. Many such hours mean the box's area, mixing "
-            "height or local_share do not fit this city.",)
+            f"scenario keeps the model's relative change of the local part. Many such hours mean that {fit} do not fit this city.",)
 
 
 # Calibration scales outside this range [-] get a note: the model's local PM2.5 is then more
@@ -365,7 +366,7 @@ def _calibrated(config: AtmosphereConfig, times: pd.DatetimeIndex, obs: np.ndarr
     metrics["hours_local_above_observation"] = int(np.count_nonzero(over.any(axis=0)))
     if baselines > 1:
         metrics["calibration_scale_p05_p95"] = [float(np.percentile(c, 5)), float(np.percentile(c, 95))]
-    notes = notes + _calibration_note(city, scale_mean, config.local_share) + _over_observation_note(city, times, obs, (c * base["local"]).mean(axis=0))
+    notes = notes + _calibration_note(city, scale_mean, config.local_share) + _over_observation_note(city, times, obs, (c * base["local"]).mean(axis=0), config.model)
     return Pm25Projection(frame, scale_mean, metrics, members, notes)
 
 
@@ -397,9 +398,10 @@ def pm25_metrics(times: pd.DatetimeIndex, baseline: np.ndarray, scenario: np.nda
         out.update(
             {
                 "mean_reduction_during_warnings_ug_m3": float(reduction[warned].mean()),
-                "mean_reduction_during_warnings_pct": float(100.0 * reduction[warned].mean() / base_w.mean()),
+                "mean_reduction_during_warnings_pct": float(100.0 * reduction[warned].mean() / base_w.mean()) if base_w.mean() > 0 else None,
                 "peak_reduction_during_warnings_ug_m3": float(reduction[warned].max()),
-                "peak_reduction_during_warnings_pct": float(100.0 * (reduction[warned] / base_w).max()),
+                # hours with an observation of 0 have no relative reduction
+                "peak_reduction_during_warnings_pct": float(100.0 * (reduction[warned][base_w > 0] / base_w[base_w > 0]).max()) if (base_w > 0).any() else None,
                 # hours from the first warning's start to the largest reduction of the period
                 "hours_to_peak_reduction": int(np.argmax(reduction) - np.argmax(warned)),
             }
@@ -424,7 +426,8 @@ def combine_projections(projections: list[Pm25Projection], times: pd.DatetimeInd
     members = np.mean([p.members_ug_m3 for p in projections], axis=0)
     metrics = pm25_metrics(times, frame.baseline.to_numpy(), frame.scenario.to_numpy(), level)
     scale = float(np.mean([p.calibration_scale for p in projections]))
-    metrics["calibration_scale"] = scale
+    if all("calibration_scale" in p.metrics for p in projections):  # not for the regional model
+        metrics["calibration_scale"] = scale
     notes = tuple(note for p in projections for note in p.notes)
     return Pm25Projection(frame, scale, metrics, members, notes)
 
@@ -441,9 +444,10 @@ EXPLAINED_LOW = 0.5
 
 def regional_variants(baseline: np.ndarray, members: np.ndarray) -> np.ndarray:
     """The emission variants [kg/h] one regional run needs, shape (cities, variants, hours):
-    the baseline, every member, then for each city k the baseline with city k's emissions set
-    to zero (its own share), then the baseline with only city k's measures (the member mean of
-    city k, the baseline elsewhere: the effect of its own measures).
+    the baseline, every member, the region with no emission at all (what the far field makes
+    alone, its gases' chemistry included), then for each city k the baseline with city k's
+    emissions set to zero (its own share), then the baseline with only city k's measures (the
+    member mean of city k, the baseline elsewhere: the effect of its own measures).
 
     ``baseline``: (cities, hours); ``members``: (cities, members, hours).
     """
@@ -452,7 +456,13 @@ def regional_variants(baseline: np.ndarray, members: np.ndarray) -> np.ndarray:
     zero_out[np.arange(n), np.arange(n)] = 0.0
     own = np.repeat(baseline[:, None, :], n, axis=1)
     own[np.arange(n), np.arange(n)] = members.mean(axis=1)
-    return np.concatenate([baseline[:, None, :], members, zero_out, own], axis=1)
+    return np.concatenate([baseline[:, None, :], members, np.zeros_like(baseline)[:, None, :], zero_out, own], axis=1)
+
+
+def _share(part: np.ndarray, whole: np.ndarray) -> float | None:
+    """mean(part) / mean(whole) [-], or None when the whole is 0."""
+    whole_mean = float(np.mean(whole))
+    return float(np.mean(part)) / whole_mean if whole_mean > 0 else None
 
 
 # Regional-model calls take at most this many (cities × variants × hours) elements; more
@@ -484,16 +494,20 @@ def project_region(
 
     Shapes as in :func:`project_boxes`: ``baseline_kg_h`` (cities, hours), ``scenario_kg_h``
     (cities, hours) or (cities, members, hours) [kg/h] by pollutant. The model runs the
-    baseline, the members, each city's zero-out and each city's own measures in one batch
-    (:func:`regional_variants`). Per city: the baseline column is the observation; the
-    modelled PM2.5 of the region's sources plays the part the box model's calibrated local
-    PM2.5 plays (no calibration scale: c = 1), capped at the observation by the same rule; the
-    rest of the observation, far field included, is the background. Figures added to each
-    city's metrics: ``local_share_modelled`` (zero-out share of the city's modelled PM2.5
-    made by its own sources), ``regional_share_modelled`` (by the other cities' sources) and the
-    mean reduction [μg/m³] during the city's warnings from its own measures and from all the
-    region's measures. With ``draw_parameters`` (and members), each member also runs its
-    baseline and its scenario under its own draw of the uncertain parameters
+    baseline, the members, the region without any emission, each city's zero-out and each
+    city's own measures in one batch (:func:`regional_variants`). Per city: the baseline column
+    is the observation; the PM2.5 the region's sources make (each run minus the run without
+    them, so the chemistry of the far field's own gases stays with the far field) plays the part
+    the box model's calibrated local PM2.5 plays (no calibration scale), capped at the
+    observation by the same rule; the rest of the observation is the background. Figures added
+    to each city's metrics, as shares [-] of the observed mean PM2.5 (the denominator of
+    ``local_share``): ``local_share_modelled`` (made by the city's own sources, by zero-out),
+    ``regional_share_modelled`` (by the rest of the region: the region's part minus the city's
+    own, so non-linear interactions count here) and ``modelled_share_of_observation`` (by the
+    whole region); and the mean reduction [μg/m³] during the city's warnings (hours when the
+    median member warns; None without any) from its own measures and from all the region's.
+    With ``draw_parameters`` (and members), each member also runs its baseline, its scenario and
+    the region without emissions under its own draw of the uncertain parameters
     (:func:`~sim.physics.regional.draw_regional_parameters`, :func:`parameter_generator` of
     ``seed``): the PM2.5 columns and band come from those runs; the shares and the own/all
     measures figures stay those of the default parameters.
@@ -510,7 +524,7 @@ def project_region(
     levels = levels if ensemble else levels[:, None, :]
     n, hours = len(cities), len(times)
     own = [atmosphere.cities[c] for c in cities]
-    params = load_regional_parameters(overrides=atmosphere.parameters, overrides_file=file)
+    params = load_regional_parameters(overrides=atmosphere.parameters, overrides_file=file, overrides_key="atmosphere.parameters")
     area = np.array([c.area_km2 for c in own], dtype=float)
     members = levels.shape[1]
     variants = {p: regional_variants(np.reshape(baseline_kg_h[p], (n, hours)), np.reshape(scenario_kg_h[p], (n, -1, hours)))
@@ -521,52 +535,63 @@ def project_region(
     options = {"spin_up_h": 24 * atmosphere.spin_up_days, "season": season_of_month(times[len(times) // 2].month)}
     out = _regional_in_chunks(regional_model, variants, where, params, options)
     total = out["pm25"]  # (cities, variants, hours), far field included
-    region = {k: out[k] for k in COMPONENTS}
-    region["local"] = sum(region[k] for k in COMPONENTS)
-    base_of, baselines = slice(0, 1 + members), 1
+    none = 1 + members  # the variant without any emission of the region
+
+    def made_by_region(result: Mapping[str, np.ndarray], rows: slice | list, empty: int) -> dict[str, np.ndarray]:
+        """Components [μg/m³] the region's sources make: each run minus the run without them."""
+        parts = {k: result[k][:, rows] - result[k][:, empty:empty + 1] for k in COMPONENTS}
+        parts["local"] = sum(parts[k] for k in COMPONENTS)
+        return parts
+
+    region = made_by_region(out, slice(0, 1 + members), none)  # baseline, then the members
+    baselines = 1
     if atmosphere.draw_parameters and ensemble:
         if seed is None:
             raise ValueError("members that draw their parameters need the scenario seed.")
-        runs = [regional_model({p: v[:, [0, 1 + m]] for p, v in variants.items()}, *where,
-                               draw_regional_parameters(params, parameter_generator(seed, m)), **options) for m in range(members)]
-        drawn = {k: np.concatenate([np.stack([r[k][:, 0] for r in runs], axis=1), np.stack([r[k][:, 1] for r in runs], axis=1)], axis=1)
-                 for k in COMPONENTS}
-        drawn["local"] = sum(drawn[k] for k in COMPONENTS)
-        region_members, base_of, baselines = drawn, slice(None), members
-    else:
-        region_members = region
-    zero_out = total[:, 1 + members: 1 + members + n]
-    own_only = total[:, 1 + members + n:]
+        runs = [made_by_region(regional_model({p: v[:, [0, 1 + m, none]] for p, v in variants.items()}, *where,
+                                              draw_regional_parameters(params, parameter_generator(seed, m)), **options), slice(0, 2), 2)
+                for m in range(members)]
+        region = {k: np.concatenate([np.stack([r[k][:, 0] for r in runs], axis=1), np.stack([r[k][:, 1] for r in runs], axis=1)], axis=1)
+                  for k in (*COMPONENTS, "local")}
+        baselines = members
+    zero_out = total[:, none + 1: none + 1 + n]
+    own_only = total[:, none + 1 + n:]
     k = np.arange(n)
-    own_part = total[:, 0] - zero_out[k, k]  # (cities, hours)
+    own_part = total[:, 0] - zero_out[k, k]  # (cities, hours) [μg/m³]
+    region_part = total[:, 0] - total[:, none]  # made by all the region's sources
     projections = []
     for i, city in enumerate(cities):
+        obs = mets[i].pm25_baseline_ug_m3
         config = atmosphere.for_city(city).model_copy(update={"local_share": None})
-        projection = _calibrated(config, times, mets[i].pm25_baseline_ug_m3, {key: v[i, base_of] for key, v in region_members.items()}, levels[i], ensemble,
-                                 file, city, baselines)
-        share = float(own_part[i].mean() / total[i, 0].mean())
-        warned = levels[i].max(axis=0) > 0
-        hours_of = warned if warned.any() else np.ones(hours, dtype=bool)
-        capped = local_capped_at_observation(mets[i].pm25_baseline_ug_m3, region["local"][i, 0])
+        projection = _calibrated(config, times, obs, {key: v[i] for key, v in region.items()}, levels[i], ensemble, file, city, baselines)
+        # the hours the city's other figures call "during warnings": the median member's
+        warned = np.median(levels[i], axis=0) > 0
+        capped = local_capped_at_observation(obs, region_part[i])
+        share = _share(capped * own_part[i], obs)
+        explained = _share(capped * region_part[i], obs)
+
+        def during_warnings(reduction: np.ndarray) -> float | None:
+            return float((capped * reduction)[warned].mean()) if warned.any() else None
+
         metrics = {
             **projection.metrics,
             "local_share_modelled": share,
-            "regional_share_modelled": float((total[i, 0] - own_part[i] - out["far_field"][i, 0]).mean() / total[i, 0].mean()),
+            "regional_share_modelled": None if share is None else explained - share,
+            "modelled_share_of_observation": explained,
             "modelled_baseline_mean_ug_m3": float(total[i, 0].mean()),
-            "reduction_own_measures_ug_m3": float((capped * (total[i, 0] - own_only[i, i]))[hours_of].mean()),
-            "reduction_all_measures_ug_m3": float((capped * (total[i, 0] - total[i, 1:1 + members].mean(axis=0)))[hours_of].mean()),
+            "reduction_own_measures_ug_m3": during_warnings(total[i, 0] - own_only[i, i]),
+            "reduction_all_measures_ug_m3": during_warnings(total[i, 0] - total[i, 1:1 + members].mean(axis=0)),
         }
         metrics.pop("calibration_scale", None)
         metrics.pop("calibration_scale_p05_p95", None)
         given = own[i].local_share if own[i].local_share is not None else atmosphere.local_share
         notes = projection.notes
-        explained = float(region["local"][i, 0].mean() / mets[i].pm25_baseline_ug_m3.mean())
-        if explained < EXPLAINED_LOW:
+        if explained is not None and explained < EXPLAINED_LOW:
             notes += (f"{city}: the region's modelled sources make {explained:.0%} of the observed mean PM2.5; the rest counts as air from "
                       "beyond the region, which no measure of the region changes. If the region's emissions (other sources included) "
                       "are complete, that is what the model says; if not, the effects here are underestimated.",)
-        if given is not None and abs(share - given) > LOCAL_SHARE_TOLERANCE:
-            notes += (f"{city}: the regional model makes {share:.0%} of the city's PM2.5 from its own sources, the scenario's local_share says {given:.0%}; "
+        if given is not None and share is not None and abs(share - given) > LOCAL_SHARE_TOLERANCE:
+            notes += (f"{city}: the regional model makes {share:.0%} of the city's observed PM2.5 from its own sources, the scenario's local_share says {given:.0%}; "
                       "the model's share is the one used (local_share is only a check with model: regional)",)
         projections.append(Pm25Projection(projection.frame, 1.0, metrics, projection.members_ug_m3, notes))
     return projections
