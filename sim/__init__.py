@@ -32,6 +32,8 @@ _EXPORTS = {
     "load_policy": "sim.config.scenario",
     "load_scenario": "sim.config.scenario",
     "compare": "sim.variants",
+    "EvaluationResult": "sim.evaluation",
+    "evaluate": "sim.evaluation",
     "with_exempt_grades": "sim.variants",
     "with_grade_upgrades": "sim.variants",
     "with_members": "sim.variants",
