@@ -4,8 +4,8 @@
   observed daily AQI (HJ 633-2012 from the observed hourly PM2.5, a day needing 20 valid hours),
   and the share of days whose forecast AQI category is the observed one (the level forecast that
   the ≥ 80 % accuracy target of 7-day forecasts counts: 004_2694ada7f9cfab13.txt item 28).
-- Warning timeliness: per warning its lead time before the first heavy-pollution day (daily AQI
-  > 200) it covers or that follows it; days covered (a warning in force for at least
+- Warning timeliness: per warning its lead time (from its issue and from its start) before the
+  first heavy-pollution day (daily AQI > 200) it covers or, failing that, that follows its start; days covered (a warning in force for at least
   ``covered_hours`` of the day), heavy days covered, false-alarm days (covered, neither the
   observation nor the counterfactual without measures heavy) and missed heavy days.
 """
@@ -64,8 +64,8 @@ def warning_timeliness(issued: pd.DataFrame, observed_aqi: pd.Series, counterfac
     covered = days_warned(issued, days) >= covered_hours if len(days) else np.zeros(0, dtype=bool)
     warnings = []
     for k, (level, issued_at, start, end) in enumerate(zip(issued.level, issued.issued_at, issued.start, issued.end), start=1):
-        # the first heavy day the warning covers, else the first heavy day after its issue
-        later = np.flatnonzero(heavy & (days + pd.Timedelta(days=1) > pd.Timestamp(issued_at)))
+        # the first heavy day the warning covers, else the first heavy day after its start
+        later = np.flatnonzero(heavy & (days + pd.Timedelta(days=1) > pd.Timestamp(start)))
         inside = [d for d in later if days[d] < pd.Timestamp(end)]
         first = inside[0] if inside else (later[0] if len(later) else None)
         entry = {"warning": k, "level": level, "issued_at": pd.Timestamp(issued_at).isoformat(), "start": pd.Timestamp(start).isoformat(), "end": pd.Timestamp(end).isoformat(),

@@ -243,7 +243,8 @@ def judge(units: Units, asked_unit: np.ndarray, production: np.ndarray, normal: 
         idle_before = (np.where(data, n, 0.0).max(axis=1, initial=0.0) <= idle) & (data.sum(axis=1) > 0)
         started = idle_before & (np.where(data, p, 0.0).max(axis=1, initial=0.0) > idle)
         no_meter = units.production < 0
-        verdict = np.where(observed >= asked_cut - tol, "complied", np.where(observed >= partly * asked_cut, "partly", "not complied")).astype(object)
+        # a 1e-9 slack: a cut of exactly the threshold (1 − 80/100 = 0.19999999999999996) meets it
+        verdict = np.where(observed >= asked_cut - tol - 1e-9, "complied", np.where(observed >= partly * asked_cut - 1e-9, "partly", "not complied")).astype(object)
         verdict[n_asked == 0] = "complied"
         verdict[idle_before] = np.where(started[idle_before], "not complied", "complied")
         verdict[(share < min_share) | no_meter] = "no data"
