@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from sim.api import Prepared, prepare
+from sim.config.labels import text
 from sim.config.scenario import Scenario
 from sim.config.vocabulary import LEVELS, POLLUTANTS, RATIO_COLUMN
 from sim.errors import InputError
@@ -58,6 +59,7 @@ class EvaluationResult:
     issued: pd.DataFrame  # the warnings really issued
     metrics: dict
     notes: tuple[str, ...] = field(default=())
+    industry_names: dict = field(default_factory=dict)  # industry key -> Chinese name (emission_factors/industries.csv)
 
 
 def _need(scenario: Scenario):
@@ -268,12 +270,14 @@ def evaluate(scenario: Scenario, prepared: Prepared | None = None) -> Evaluation
     review = review_list(judged.table, unmeterable.drop(columns="why"))
     if len(unmeterable):
         review.loc[review.kind == "list line", "action"] = np.where(
-            unmeterable.why.to_numpy() == "transport", "transport measure: checked by gate and truck records, not a meter (可监测、可核查)",
-            "cut within the meter tolerance: no meter can tell it from a normal day (可监测、可核查); make it larger or check it otherwise")
+            unmeterable.why.to_numpy() == "transport", text("eval.act.transport", "en"), text("eval.act.small_cut", "en"))
     metrics["review"] = {"enterprises": int((review.kind == "enterprise").sum()), "list_lines": int((review.kind == "list line").sum())}
     metrics["notes"] = list(notes)
     compliance = judged.table.assign(start=lambda d: pd.to_datetime(d.start), end=lambda d: pd.to_datetime(d.end))
-    return EvaluationResult(scenario, compliance, judged.hourly, work, frame, skill, cuts_by_group, review, issued, metrics, tuple(notes))
+    processes = inv.factors.processes
+    names = processes["name_zh"].groupby(level="industry").first().to_dict() if "name_zh" in processes.columns else {}
+    return EvaluationResult(scenario, compliance, judged.hourly, work, frame, skill, cuts_by_group, review, issued, metrics, tuple(notes),
+                            {str(k): str(v) for k, v in names.items() if isinstance(v, str) and v})
 
 
 def evaluation_tables(ev: EvaluationResult) -> dict[str, pd.DataFrame]:

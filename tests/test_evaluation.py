@@ -250,3 +250,16 @@ def test_cli_writes_the_evaluation_files(tmp_path):
     assert set(compliance.verdict) <= {"complied", "partly", "not complied", "no data"}
     manifest = json.loads((out / ".manifest.json").read_text())
     assert "compliance.csv" in manifest["files"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_evaluation_page_is_self_contained(demo, tmp_path, lang):
+    from sim.report.evaluation import EVAL_CHARTS, write_evaluation_report
+
+    written = write_evaluation_report(demo, tmp_path, lang=lang)
+    assert written[-1] == "evaluation.html" and {f"charts/{n}.png" for n in EVAL_CHARTS} <= set(written)
+    page = (tmp_path / "evaluation.html").read_text(encoding="utf-8")
+    assert page.count('src="data:image/png;base64,') == len(EVAL_CHARTS)
+    assert 'src="http' not in page and "<link" not in page
+    assert ("效果评估报告" in page and "未落实" in page) if lang == "zh" else ("after-action evaluation" in page and "Not complied" in page)
+    assert "DC0" in page  # the review list names the enterprises

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.config.labels import text
 from sim.config.vocabulary import LEVELS, POLLUTANTS, RATIO_COLUMN
 
 VERDICTS = ("complied", "partly", "not complied", "no data")
@@ -144,7 +145,7 @@ def work_index(kwh_h: np.ndarray, times: pd.DatetimeIndex, daily_normal_kwh: np.
 class Units:
     """The metered units: a line, or an enterprise metered as a whole (``line_id`` '').
 
-    ``frame``: enterprise_id, line_id, enterprise_name, industry, grade per unit;
+    ``frame``: enterprise_id, line_id, enterprise_name, industry, grade, lat, lon per unit;
     ``production``/``treatment``: the row of each unit's meter in the meter table, -1 if none;
     ``line_unit``: the unit of each line of the list, -1 when unmetered (a line meter wins over
     its enterprise's meter); ``weights`` (units, lines): each unit's lines with their shares of
@@ -185,7 +186,8 @@ def metered_units(meters: pd.DataFrame, lines: pd.DataFrame) -> Units:
     first = pd.Series(np.arange(len(lines))).groupby(ent).first()
     head = first.reindex(keys.enterprise_id).to_numpy()
     frame = keys.assign(enterprise_name=lines.enterprise_name.to_numpy()[head] if "enterprise_name" in lines else "",
-                        industry=lines.industry.to_numpy()[head], grade=lines.grade.to_numpy()[head])
+                        industry=lines.industry.to_numpy()[head], grade=lines.grade.to_numpy()[head],
+                        lat=lines.lat.to_numpy(float)[head] if "lat" in lines else np.nan, lon=lines.lon.to_numpy(float)[head] if "lon" in lines else np.nan)
     line_rows = pd.Series([unit_of.get((e, ln), -1) for e, ln in zip(ent, lid)])
     ln_industry = pd.Series(lines.industry.to_numpy()).groupby(line_rows).first()
     ln_grade = pd.Series(lines.grade.to_numpy()).groupby(line_rows).first()
@@ -268,7 +270,7 @@ def judge(units: Units, asked_unit: np.ndarray, production: np.ndarray, normal: 
             "asked_cut": a.ravel(), "normal_kwh_h": n.ravel(), "production_kwh_h": p.ravel(),
             "treatment_normal_kwh_h": trn.ravel(), "treatment_kwh_h": tr.ravel(),
         }))
-    keys = units.frame[["enterprise_id", "line_id", "enterprise_name", "industry", "grade"]]
+    keys = units.frame[["enterprise_id", "line_id", "enterprise_name", "industry", "grade", "lat", "lon"]]
     table = pd.concat([keys.reset_index(drop=True).join(r) for r in rows], ignore_index=True) if rows else keys.iloc[:0]
     table["meters"] = np.tile(np.where(units.treatment >= 0, "production+treatment", np.where(units.production >= 0, "production", "treatment")), len(rows))
     hours = pd.concat(hourly, ignore_index=True) if hourly else pd.DataFrame()
@@ -289,14 +291,13 @@ def review_list(table: pd.DataFrame, unmeterable: pd.DataFrame) -> pd.DataFrame:
     why = np.select(
         [table.treatment_violation.to_numpy(bool), (table.verdict == "not complied").to_numpy(), (table.verdict == "no data").to_numpy(),
          table.load_up.to_numpy(bool), (table.verdict == "partly").to_numpy()],
-        ["treatment equipment off while production ran: inspect", "did not cut as asked: inspect, regrade", "no meter data: check the meters",
-         "production load above normal during a warning: inspect", "cut only partly: inspect"], default="")
+        [text(f"eval.act.{k}", "en") for k in ("treatment", "not_complied", "no_data", "load_up", "partly")], default="")
     firms = table.assign(action=why)[why != ""]
     firms = firms.groupby(["enterprise_id", "line_id"], sort=True).agg(
         enterprise_name=("enterprise_name", "first"), industry=("industry", "first"), grade=("grade", "first"),
         warnings=("warning", lambda s: ", ".join(str(int(x)) for x in s)), action=("action", "first")).reset_index()
     firms.insert(0, "kind", "enterprise")
-    lines = unmeterable.assign(kind="list line", action="measure not checkable by a meter (可监测、可核查): give it a meter or a checkable measure")
+    lines = unmeterable.assign(kind="list line", action="")
     return pd.concat([firms, lines], ignore_index=True)[["kind", "enterprise_id", "line_id", "enterprise_name", "industry", "grade", "warnings", "action"]] if len(lines) or len(firms) else firms
 
 
