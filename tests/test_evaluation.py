@@ -63,7 +63,7 @@ def _meters(behaviour: dict[str, str]) -> pd.DataFrame:
 def episode(tmp_path):
     """Write a tiny evaluated episode with the given behaviours; return its scenario path."""
 
-    def write(behaviour: dict[str, str]) -> object:
+    def write(behaviour: dict[str, str], cems: str | None = None) -> object:
         (tmp_path / "list.csv").write_text(_list(), encoding="utf-8")
         (tmp_path / "policy.yaml").write_text(yaml.safe_dump(TINY_POLICY), encoding="utf-8")
         _meters(behaviour).to_csv(tmp_path / "power.csv", index=False)
@@ -78,6 +78,9 @@ def episode(tmp_path):
             "evaluation": {"observed_pm25": "obs.csv", "warnings_issued": "issued.csv", "forecasts": "forecasts.csv", "power_use": "power.csv", "baseline_days": 7},
             "output": {"dir": "out"},
         }
+        if cems is not None:
+            (tmp_path / "cems.csv").write_text(cems, encoding="utf-8")
+            scenario["evaluation"]["cems"] = "cems.csv"
         path = tmp_path / "scenario.yaml"
         path.write_text(yaml.safe_dump(scenario, sort_keys=False), encoding="utf-8")
         return path
@@ -130,6 +133,17 @@ def test_a_line_that_did_not_cut_lowers_the_realised_ratio(episode):
     ev = evaluate(load_scenario(episode({"S2": "none"})))
     planned, realised = ev.metrics["list_ratio_planned"]["orange"]["so2"], ev.metrics["list_ratio_realised"]["orange"]["so2"]
     assert realised == pytest.approx(planned - 0.4 / 8)  # one of eight equal lines kept its 40 %
+
+
+def test_cems_rates_replace_the_metered_ones(episode):
+    hours = pd.date_range(WARNING[0], WARNING[1], freq="h", inclusive="left").strftime("%Y-%m-%dT%H:%M")
+    cems = "time,enterprise_id,line_id,so2_kg_h,nox_kg_h,pm_kg_h\n" + "".join(f"{t},S1,L1,0,,\n" for t in hours)
+    ev = evaluate(load_scenario(episode({}, cems)))
+    cuts = ev.metrics["cuts_during_warnings_t"]
+    # S1 emitted no SO2 at all in the warning (CEMS), not the 60 % its meter shows: 20 kg/h × 0.6 × 24 h more cut
+    assert cuts["realised"]["so2"] == pytest.approx(cuts["planned"]["so2"] + 20 * 0.6 * 24 / 1000)
+    assert cuts["realised"]["nox"] == pytest.approx(cuts["planned"]["nox"])  # empty cells: the meters stand
+    assert ev.metrics["cems_values"] == 24
 
 
 def test_meter_reader_names_resets_and_gaps(tmp_path):
