@@ -33,7 +33,7 @@ from sim.outputs import HashingFile, write_csv
 from sim.physics.aqi import daily_aqi
 from sim.physics.effect import effect_band, effect_figures, modelled_effect, shifted_cuts
 from sim.physics.skill import forecast_skill, warning_timeliness
-from sim.rules.compliance import (_take, asked_cut, calendar_cut, judge, level_by_hour, list_ratios, metered_units, normal_load,
+from sim.rules.compliance import (_take, asked_cut, calendar_cut, judge, level_by_hour, level_sums, list_ratios, metered_units, normal_load,
                                   realised_factor, review_list, work_index)
 from sim.rules.policy import calendar_windows
 
@@ -42,6 +42,9 @@ HOUR = pd.Timedelta(hours=1)
 #: the day, so that a warning starting at noon covers its first day and one lifted at 01:00
 #: does not cover its last).
 COVERED_HOURS = 12
+#: Lines × hours held at once when the list's per-line arrays are built (a block of lines at a
+#: time): about 100 MB for the (lines, hours, pollutants) emissions of a block, whatever the list.
+LINE_HOURS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -120,22 +123,30 @@ def evaluate(scenario: Scenario, prepared: Prepared | None = None) -> Evaluation
     forecasts = load_forecasts(cfg.forecasts, city)
     cems = load_cems(cfg.cems, times, inv.lines) if cfg.cems is not None else None
 
-    # what the list asked: the issued level after each line's delay, the stricter of it and the calendar
+    # what the list asked: the issued level after each line's delay, the stricter of it and the
+    # calendar, relative to the calendar of the baseline days; lines in blocks to bound memory
     level_w = level_by_hour(issued, window)
     windows, _ = calendar_windows(inv, list(scenario.staggered_production), window[0], len(window), file)
-    calendar = calendar_cut(windows, inv.size, len(window))
-    asked_total = asked_cut(prepared.measures.reduction, prepared.delay_h, level_w, calendar)  # (lines, window hours)
-    c_base = calendar[:, baseline].mean(axis=1) if baseline.any() else np.zeros(inv.size)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        asked_rel = np.where(c_base[:, None] < 1.0, 1.0 - (1.0 - asked_total) / (1.0 - c_base[:, None]), 0.0)
-    asked_rel = np.clip(asked_rel, 0.0, 1.0)
+    blocks = [slice(lo, min(lo + max(1, LINE_HOURS // len(window)), inv.size)) for lo in range(0, inv.size, max(1, LINE_HOURS // len(window)))]
+
+    def asked(rows: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Calendar cut, asked cut of nominal production, baseline-days calendar and asked cut
+        relative to the normal load [-] of a block of lines."""
+        calendar = calendar_cut(windows, inv.size, len(window), np.arange(rows.start, rows.stop))
+        total = asked_cut(prepared.measures.reduction[rows], prepared.delay_h[rows], level_w, calendar)  # (lines, window hours)
+        c_base = calendar[:, baseline].mean(axis=1) if baseline.any() else np.zeros(rows.stop - rows.start)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = np.where(c_base[:, None] < 1.0, 1.0 - (1.0 - total) / (1.0 - c_base[:, None]), 0.0)
+        return calendar, total, c_base, np.clip(rel, 0.0, 1.0)
 
     # what the lines did
     units = metered_units(meters.meters, inv.lines)
     normal, daily = normal_load(meters.kwh_h, window, baseline)
     production, p_normal = _take(units.production, meters.kwh_h), _take(units.production, normal)
     treatment, t_normal = _take(units.treatment, meters.kwh_h), _take(units.treatment, normal)
-    asked_unit = units.weights @ asked_rel
+    asked_unit = np.zeros((len(units.frame), len(window)))
+    for rows in blocks:
+        units.unit_mean(asked(rows)[3], rows, asked_unit)
     judged = judge(units, asked_unit, production, p_normal, treatment, t_normal, window, issued, rules)
     days, kwh, index = work_index(production, window, _take(units.production, daily[:, None])[:, 0])
     work = pd.DataFrame({"date": np.tile(days, len(units.frame)), "enterprise_id": np.repeat(units.frame.enterprise_id.to_numpy(), len(days)),
@@ -143,35 +154,53 @@ def evaluate(scenario: Scenario, prepared: Prepared | None = None) -> Evaluation
     work = work[np.repeat(units.production >= 0, len(days))].reset_index(drop=True)
 
     # emissions as planned, as they really were and without the emergency measures, over the period
-    weights = inv.profile_matrix(times)[inv.profile_id]  # (lines, hours)
-    base = inv.mean_rate_kg_h[:, None, :] * weights[:, :, None]  # (lines, hours, pollutants) [kg/h]
+    profile = inv.profile_matrix(times)
     idle = float(rules["idle_load_kwh_h"])
-    planned = 1.0 - asked_total[:, period]
-    factor, measured = realised_factor(units, production[:, period], p_normal[:, period], planned, c_base, idle)
-    normal_line = _take(units.line_unit, p_normal[:, period])
-    without = np.where(np.isfinite(normal_line) & (units.line_unit[:, None] >= 0), np.where(normal_line <= idle, 0.0, 1.0 - c_base[:, None]), 1.0 - calendar[:, period])
-    realised = base * factor[:, :, None]
-    cems_cells = 0
+    level_p = level_w[period]
+    warned = level_p > 0
+    n_p = len(POLLUTANTS)
+    sums = {k: np.zeros((len(LEVELS), n_p)) for k in ("base", "planned", "realised")}
+    realised_h, without_h = np.zeros((len(times), n_p)), np.zeros((len(times), n_p))
+    planned_cut_t, realised_cut_t = np.zeros((inv.size, n_p)), np.zeros((inv.size, n_p))
+    metered_base, warned_base = np.zeros(n_p), np.zeros(n_p)
+    cems_rows = None
     if cems is not None and len(cems):
         row_of = pd.Series(np.arange(inv.size), index=pd.MultiIndex.from_arrays([inv.lines.enterprise_id.astype(str), inv.lines.line_id.astype(str)]))
-        rows = row_of.reindex(pd.MultiIndex.from_arrays([cems.enterprise_id, cems.line_id])).to_numpy().astype(int)
-        hours = cems.hour.to_numpy()
+        cems_rows = row_of.reindex(pd.MultiIndex.from_arrays([cems.enterprise_id, cems.line_id])).to_numpy().astype(int)
         rate = inv.mean_rate_kg_h
-        fine = np.where(rate[:, POLLUTANTS.index("pm10")] > 0, rate[:, POLLUTANTS.index("pm25")] / np.where(rate[:, POLLUTANTS.index("pm10")] > 0, rate[:, POLLUTANTS.index("pm10")], 1.0), 1.0)
-        for column, targets in (("so2_kg_h", (("so2", 1.0),)), ("nox_kg_h", (("nox", 1.0),)), ("pm_kg_h", (("pm10", None), ("pm25", "fine")))):
-            value = cems[column].to_numpy(float)
-            ok = np.isfinite(value)
-            cems_cells += int(ok.sum())
-            for pollutant, scale in targets:
-                s = fine[rows[ok]] if scale == "fine" else 1.0
-                realised[rows[ok], hours[ok], POLLUTANTS.index(pollutant)] = value[ok] * s
-    level_p = level_w[period]
-    planned_ratio = list_ratios(base, base * planned[:, :, None], level_p)
-    realised_ratio = list_ratios(base, realised, level_p)
-    warned = level_p > 0
-    without_e = base * without[:, :, None]
-    planned_cut_t = ((without_e - base * planned[:, :, None])[:, warned].sum(axis=1)) / 1000.0  # (lines, pollutants) [t]
-    realised_cut_t = ((without_e - realised)[:, warned].sum(axis=1)) / 1000.0
+        pm10, pm25 = rate[:, POLLUTANTS.index("pm10")], rate[:, POLLUTANTS.index("pm25")]
+        fine = np.where(pm10 > 0, pm25 / np.where(pm10 > 0, pm10, 1.0), 1.0)  # the PM2.5 share of the line's PM
+    for rows in blocks:
+        calendar, total, c_base, _ = asked(rows)
+        unit = units.line_unit[rows]
+        base = inv.mean_rate_kg_h[rows, None, :] * profile[inv.profile_id[rows]][:, :, None]  # (lines, hours, pollutants) [kg/h]
+        planned = 1.0 - total[:, period]
+        factor, _ = realised_factor(unit, production[:, period], p_normal[:, period], planned, c_base, idle)
+        normal_line = _take(unit, p_normal[:, period])
+        without = np.where(np.isfinite(normal_line) & (unit[:, None] >= 0), np.where(normal_line <= idle, 0.0, 1.0 - c_base[:, None]), 1.0 - calendar[:, period])
+        realised = base * factor[:, :, None]
+        if cems_rows is not None:
+            pick = (cems_rows >= rows.start) & (cems_rows < rows.stop)
+            for column, targets in (("so2_kg_h", ("so2",)), ("nox_kg_h", ("nox",)), ("pm_kg_h", ("pm10", "pm25"))):
+                value = cems[column].to_numpy(float)
+                ok = pick & np.isfinite(value)
+                for pollutant in targets:
+                    scale = fine[cems_rows[ok]] if pollutant == "pm25" else 1.0
+                    realised[cems_rows[ok] - rows.start, cems.hour.to_numpy()[ok], POLLUTANTS.index(pollutant)] = value[ok] * scale
+        kept_planned = base * planned[:, :, None]
+        without_e = base * without[:, :, None]
+        sums["base"] += level_sums(base, level_p)
+        sums["planned"] += level_sums(kept_planned, level_p)
+        sums["realised"] += level_sums(realised, level_p)
+        planned_cut_t[rows] = (without_e - kept_planned)[:, warned].sum(axis=1) / 1000.0
+        realised_cut_t[rows] = (without_e - realised)[:, warned].sum(axis=1) / 1000.0
+        realised_h += realised.sum(axis=0)
+        without_h += without_e.sum(axis=0)
+        warned_base += base[:, warned].sum(axis=(0, 1))
+        metered_base += base[unit >= 0][:, warned].sum(axis=(0, 1))
+    cems_cells = 0 if cems is None else int(np.isfinite(cems[["so2_kg_h", "nox_kg_h", "pm_kg_h"]].to_numpy(float)).sum())
+    planned_ratio = list_ratios(sums["base"], sums["planned"], level_p)
+    realised_ratio = list_ratios(sums["base"], sums["realised"], level_p)
     groups = pd.DataFrame({"industry": inv.lines.industry.to_numpy(), "grade": inv.lines.grade.to_numpy(), "metered": units.line_unit >= 0})
     for j, p in enumerate(POLLUTANTS):
         groups[f"planned_{p}_t"] = planned_cut_t[:, j]
@@ -183,10 +212,8 @@ def evaluate(scenario: Scenario, prepared: Prepared | None = None) -> Evaluation
     other = prepared.other
     cut_other = other.reduction[:, level_p.astype(int), :]  # (categories, hours, pollutants)
     other_base = other.rate_kg_h[:, None, :] * other.weights[:, :, None]
-    other_realised = (other_base * (1.0 - cut_other)).sum(axis=0)
-    other_without = other_base.sum(axis=0)
-    realised_h = realised.sum(axis=0) + other_realised  # (hours, pollutants)
-    without_h = without_e.sum(axis=0) + other_without
+    realised_h += (other_base * (1.0 - cut_other)).sum(axis=0)  # (hours, pollutants)
+    without_h += other_base.sum(axis=0)
 
     metrics: dict = {
         "period": {"start": times[0].isoformat(), "end": period_end.isoformat()},
@@ -208,8 +235,7 @@ def evaluate(scenario: Scenario, prepared: Prepared | None = None) -> Evaluation
             "planned": {p: float(planned_cut_t[:, j].sum()) for j, p in enumerate(POLLUTANTS)},
             "realised": {p: float(realised_cut_t[:, j].sum()) for j, p in enumerate(POLLUTANTS)},
         },
-        "metered_share_of_baseline": {key: (None if base[:, warned, POLLUTANTS.index(p)].sum() <= 0 else
-                                            float(base[units.line_unit >= 0][:, warned, POLLUTANTS.index(p)].sum() / base[:, warned, POLLUTANTS.index(p)].sum()))
+        "metered_share_of_baseline": {key: (None if warned_base[POLLUTANTS.index(p)] <= 0 else float(metered_base[POLLUTANTS.index(p)] / warned_base[POLLUTANTS.index(p)]))
                                       for key, p in RATIO_COLUMN.items()},
         "lines_with_cuts_unmetered": int(((prepared.measures.reduction.max(axis=1) > 0) & (units.line_unit < 0) & ~inv.lines.derived.to_numpy(bool)).sum()),
         "cems_values": cems_cells,

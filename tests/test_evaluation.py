@@ -277,3 +277,17 @@ def test_evaluation_page_is_self_contained(demo, tmp_path, lang):
     assert 'src="http' not in page and "<link" not in page
     assert ("效果评估报告" in page and "未落实" in page) if lang == "zh" else ("after-action evaluation" in page and "Not complied" in page)
     assert "DC0" in page  # the review list names the enterprises
+
+
+def test_lines_in_blocks_give_the_same_figures(episode, monkeypatch):
+    import sim.evaluation as evaluation
+
+    path = episode({"S2": "none", "S3": "treatment_off", "S6": "half"})
+    whole = evaluate(load_scenario(path))
+    monkeypatch.setattr(evaluation, "LINE_HOURS", 1)  # one line per block
+    blocks = evaluate(load_scenario(path))
+    pd.testing.assert_frame_equal(whole.compliance, blocks.compliance)
+    pd.testing.assert_frame_equal(whole.cuts_by_group, blocks.cuts_by_group)
+    for key in ("list_ratio_planned", "list_ratio_realised"):
+        for p, v in whole.metrics[key]["orange"].items():
+            assert blocks.metrics[key]["orange"][p] == pytest.approx(v, rel=1e-12)

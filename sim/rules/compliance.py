@@ -148,14 +148,24 @@ class Units:
     ``frame``: enterprise_id, line_id, enterprise_name, industry, grade, lat, lon per unit;
     ``production``/``treatment``: the row of each unit's meter in the meter table, -1 if none;
     ``line_unit``: the unit of each line of the list, -1 when unmetered (a line meter wins over
-    its enterprise's meter); ``weights`` (units, lines): each unit's lines with their shares of
-    its production (output value, equal shares where none is given)."""
+    its enterprise's meter); ``share`` (lines,): each line's share of its unit's production
+    (by output value, equal shares where none is given)."""
 
     frame: pd.DataFrame
     production: np.ndarray
     treatment: np.ndarray
     line_unit: np.ndarray
-    weights: np.ndarray
+    share: np.ndarray  # (lines,) each line's share of its unit's production [-], 0 when unmetered
+
+    def unit_mean(self, per_line: np.ndarray, rows: slice | None = None, out: np.ndarray | None = None) -> np.ndarray:
+        """Σ share × ``per_line`` over each unit's lines, (units, hours); ``rows``: the block of
+        lines ``per_line`` holds, added into ``out``."""
+        rows = rows if rows is not None else slice(0, len(self.line_unit))
+        out = out if out is not None else np.zeros((len(self.frame), per_line.shape[1]))
+        unit = self.line_unit[rows]
+        ok = unit >= 0
+        np.add.at(out, unit[ok], self.share[rows][ok][:, None] * per_line[ok])
+        return out
 
 
 def metered_units(meters: pd.DataFrame, lines: pd.DataFrame) -> Units:
@@ -174,15 +184,14 @@ def metered_units(meters: pd.DataFrame, lines: pd.DataFrame) -> Units:
     line_unit = np.where(line_key >= 0, line_key, firm_key).astype(int)
     line_unit[~production_line] = -1
     value = lines.output_value_wan_yuan_per_day.to_numpy(float)
-    weights = np.zeros((len(keys), len(lines)))
-    rows = np.flatnonzero(line_unit >= 0)
-    weights[line_unit[rows], rows] = np.where(np.isfinite(value[rows]) & (value[rows] > 0), value[rows], np.nan)
+    metered = line_unit >= 0
+    given = np.isfinite(value) & (value > 0)
+    n_units = len(keys)
     # a unit whose lines lack output values shares equally
-    lacking = np.isnan(weights).any(axis=1)
-    weights[lacking] = (line_unit[None, :] == np.flatnonzero(lacking)[:, None]).astype(float)
-    weights = np.nan_to_num(weights)
-    total = weights.sum(axis=1, keepdims=True)
-    weights = np.where(total > 0, weights / np.where(total > 0, total, 1.0), 0.0)
+    lacking = np.bincount(line_unit[metered & ~given], minlength=n_units) > 0
+    weight = np.where(metered, np.where(lacking[np.maximum(line_unit, 0)], 1.0, np.where(given, value, 0.0)), 0.0)
+    total = np.bincount(line_unit[metered], weights=weight[metered], minlength=n_units)
+    share = np.where(metered, weight / np.where(total[np.maximum(line_unit, 0)] > 0, total[np.maximum(line_unit, 0)], 1.0), 0.0)
     first = pd.Series(np.arange(len(lines))).groupby(ent).first()
     head = first.reindex(keys.enterprise_id).to_numpy()
     frame = keys.assign(enterprise_name=lines.enterprise_name.to_numpy()[head] if "enterprise_name" in lines else "",
@@ -194,7 +203,7 @@ def metered_units(meters: pd.DataFrame, lines: pd.DataFrame) -> Units:
     has_line = frame.line_id != ""
     frame.loc[has_line, "industry"] = ln_industry.reindex(np.flatnonzero(has_line)).to_numpy()
     frame.loc[has_line, "grade"] = ln_grade.reindex(np.flatnonzero(has_line)).to_numpy()
-    return Units(frame, pick["production"], pick["treatment"], line_unit, weights)
+    return Units(frame, pick["production"], pick["treatment"], line_unit, share)
 
 
 def _take(rows: np.ndarray, matrix: np.ndarray) -> np.ndarray:
@@ -304,15 +313,15 @@ def review_list(table: pd.DataFrame, unmeterable: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- realised emissions
 
 
-def realised_factor(units: Units, production: np.ndarray, normal: np.ndarray, planned: np.ndarray, calendar_base: np.ndarray, idle: float) -> tuple[np.ndarray, np.ndarray]:
+def realised_factor(unit: np.ndarray, production: np.ndarray, normal: np.ndarray, planned: np.ndarray, calendar_base: np.ndarray, idle: float) -> tuple[np.ndarray, np.ndarray]:
     """Realised production factor [-] of nominal production per line and hour, and whether it
     was measured, shapes (lines, hours).
 
     A metered line runs at load ÷ normal load of its unit (an enterprise meter gives all its lines
     the same factor) times what its calendar left in the baseline days (1 − ``calendar_base``);
     a line idle before the warning runs at 0 while its meter stays idle and at 1 once it starts
-    up. Where there is no meter or no data the line is taken to do as ``planned`` (1 − asked)."""
-    unit = units.line_unit
+    up. Where there is no meter or no data the line is taken to do as ``planned`` (1 − asked).
+    ``unit``: each line's unit (-1 unmetered); ``production``, ``normal``: (units, hours) [kWh/h]."""
     p, n = _take(unit, production), _take(unit, normal)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = p / n
@@ -322,18 +331,21 @@ def realised_factor(units: Units, production: np.ndarray, normal: np.ndarray, pl
     return np.where(measured, np.clip(factor, 0.0, None), planned), measured
 
 
-def list_ratios(base_kg_h: np.ndarray, kept_kg_h: np.ndarray, level: np.ndarray) -> dict:
+def level_sums(emissions_kg_h: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """Σ over lines and the hours each level was in force [kg], shape (levels, pollutants), of
+    ``emissions_kg_h`` (lines, hours, pollutants) [kg/h]; ``level`` (hours,) 0 none, 1-3."""
+    return np.stack([emissions_kg_h[:, level == k].sum(axis=(0, 1)) for k in range(1, len(LEVELS) + 1)])
+
+
+def list_ratios(base_kg: np.ndarray, kept_kg: np.ndarray, level: np.ndarray) -> dict:
     """Ratio per level and pollutant [-]: 1 − Σ emitted ÷ Σ baseline over the lines and the hours
-    the level was in force (``level`` (hours,)). ``base_kg_h`` and ``kept_kg_h`` (lines, hours,
-    pollutants) [kg/h]: the baseline emissions and those of the list as carried out. None where
-    the level was not in force or a pollutant is absent."""
+    the level was in force, from :func:`level_sums` of the baseline and of the list as carried
+    out. None where the level was not in force (``level`` (hours,)) or a pollutant is absent."""
     out: dict[str, dict | None] = {}
-    for k, name in enumerate(LEVELS, start=1):
-        hours = level == k
-        if not hours.any():
+    for k, name in enumerate(LEVELS):
+        if not (level == k + 1).any():
             out[name] = None
             continue
-        base = base_kg_h[:, hours].sum(axis=(0, 1))
-        kept = kept_kg_h[:, hours].sum(axis=(0, 1))
+        base, kept = base_kg[k], kept_kg[k]
         out[name] = {key: (None if base[POLLUTANTS.index(p)] <= 0 else float(1.0 - kept[POLLUTANTS.index(p)] / base[POLLUTANTS.index(p)])) for key, p in RATIO_COLUMN.items()}
     return out
