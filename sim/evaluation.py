@@ -108,13 +108,17 @@ def evaluate(scenario: Scenario, prepared: Prepared | None = None) -> Evaluation
     if not inside.any():
         raise InputError(cfg.warnings_issued, "column start", f"no issued warning falls in the scenario's period ({times[0]:%Y-%m-%dT%H:%M} to {period_end:%Y-%m-%dT%H:%M}).",
                          "give the warnings issued during the period, or move the period.")
+    earlier = issued[~inside]
     issued = issued[inside].reset_index(drop=True)
     first_day = pd.Timestamp(issued.start.min()).normalize()
     base_start = first_day - pd.Timedelta(days=cfg.baseline_days)
+    notes: list[str] = []
+    if ((earlier.end > base_start) & (earlier.start < first_day)).any():
+        notes.append(f"{Path(cfg.warnings_issued).name}: a warning issued before the period falls in the baseline days ({base_start:%Y-%m-%d} to {first_day:%Y-%m-%d}), "
+                     "so the normal loads hold its cuts and the observed cuts are understated; shorten baseline_days or start the period earlier")
     window = pd.date_range(min(base_start, times[0]), period_end - HOUR, freq="h")
     baseline = (window >= base_start) & (window < first_day)
     period = np.flatnonzero(window >= times[0])
-    notes: list[str] = []
 
     meters = load_power_use(cfg.power_use, window, inv.lines)
     notes += meters.notes

@@ -291,3 +291,21 @@ def test_lines_in_blocks_give_the_same_figures(episode, monkeypatch):
     for key in ("list_ratio_planned", "list_ratio_realised"):
         for p, v in whole.metrics[key]["orange"].items():
             assert blocks.metrics[key]["orange"][p] == (None if v is None else pytest.approx(v, rel=1e-12))
+
+
+def test_a_warning_in_the_baseline_days_is_named(episode):
+    path = episode({})
+    issued = path.parent / "issued.csv"
+    issued.write_text(issued.read_text(encoding="utf-8") + "yellow,2023-11-29T10:00,2023-11-30T00:00,2023-12-01T00:00\n", encoding="utf-8")
+    ev = evaluate(load_scenario(path))
+    assert any("falls in the baseline days" in n for n in ev.notes)
+    assert len(ev.issued) == 1  # the period's warning only
+
+
+def test_a_meter_without_baseline_readings_gives_no_data(episode):
+    path = episode({})
+    power = pd.read_csv(path.parent / "power.csv", keep_default_na=False)
+    power = power[~((power.enterprise_id == "S1") & (power.time < "2023-12-05T00:00"))]
+    power.to_csv(path.parent / "power.csv", index=False)
+    table = evaluate(load_scenario(path)).compliance.set_index("enterprise_id")
+    assert table.loc["S1", "verdict"] == "no data" and table.loc["S1", "reason"].startswith("no normal load")

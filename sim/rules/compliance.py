@@ -264,6 +264,7 @@ def judge(units: Units, asked_unit: np.ndarray, production: np.ndarray, normal: 
         reason[n_asked == 0] = "no cut asked"
         reason[idle_before] = np.where(started[idle_before], "idle before the warning, started up during it", "idle before the warning and during it")
         reason[share < min_share] = "too few hours with meter data"
+        reason[(share < min_share) & ~np.isfinite(n).any(axis=1)] = "no normal load: no readings in the baseline days"
         reason[no_meter] = "no production meter"
         reason[violation & ~no_meter] = "treatment equipment off while production ran"
         rows.append(pd.DataFrame({
