@@ -33,6 +33,8 @@ _EXPORTS = {
     "load_scenario": "sim.config.scenario",
     "compare": "sim.variants",
     "with_atmosphere": "sim.variants",
+    "EvaluationResult": "sim.evaluation",
+    "evaluate": "sim.evaluation",
     "with_exempt_grades": "sim.variants",
     "with_grade_upgrades": "sim.variants",
     "with_members": "sim.variants",

@@ -41,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the report and charts (Chinese is drawn with the bundled Noto Sans CJK SC subset)")
     parser.add_argument("--schema", action="store_true", help="print the JSON Schema of the scenario format and exit")
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    parser.add_argument("--evaluate", action="store_true",
+                        help="after-action evaluation (效果评估) from the scenario's evaluation block: compliance from the meters, realised "
+                        "cuts, the PM2.5 effect, forecast and warning skill (compliance.csv, evaluation.json, evaluation.html)")
     parser.add_argument("--optimize", nargs="?", const=True, type=Path, metavar="MENU",
                         help="design the least-cost reduction list that meets the targets under an optimiser menu (default "
                         "sim/data/optimizer_menu.yaml, copied in scenarios/policies/) and compare it with the scenario's policy (see sim/optimize/optimizer.py)")
@@ -123,6 +126,28 @@ def _summarise(result, say) -> None:
             + (f"; mean cut during warnings {pm['mean_reduction_during_warnings_ug_m3']:.1f} ug/m3" if "mean_reduction_during_warnings_ug_m3" in pm else ""))
 
 
+def _summarise_evaluation(ev, say) -> None:
+    m = ev.metrics
+    verdicts = ", ".join(f"{k} {v}" for k, v in m["compliance"]["verdicts"].items())
+    say(f"  compliance ({m['compliance']['units']} metered units x warnings): {verdicts}; treatment off {m['compliance']['treatment_violations']}")
+    from sim.config.vocabulary import LEVELS
+
+    for level in LEVELS:
+        planned, realised = m["list_ratio_planned"].get(level), m["list_ratio_realised"].get(level)
+        if planned and realised:
+            say(f"  {level:6s} list ratio planned / realised: " + ", ".join(f"{p} {planned[p]:.1%}/{realised[p]:.1%}" for p in planned if planned[p] is not None and realised[p] is not None))
+    if "pm25_effect" in m:
+        e = m["pm25_effect"]
+        band = e.get("mean_reduction_during_warnings_p05_p95_ug_m3")
+        say(f"  PM2.5 effect during warnings: mean {e.get('mean_reduction_during_warnings_ug_m3', 0):.1f} ug/m3"
+            + (f" (5-95 % {band[0]:.1f}-{band[1]:.1f})" if band else "") + f", peak {e.get('peak_reduction_during_warnings_ug_m3', 0):.1f} at {e.get('peak_reduction_time', '-')}")
+    rate = m["forecast_skill"]["level_hit_rate"]
+    say(f"  forecast level hit rate {'-' if rate is None else f'{rate:.0%}'} (target {m['forecast_skill']['target']:.0%}); "
+        f"review: {m['review']['enterprises']} enterprise rows, {m['review']['list_lines']} list lines")
+
+
+
+
 def _main(args: argparse.Namespace) -> int:
     if args.schema:
         from sim.config.scenario import scenario_json_schema
@@ -150,6 +175,8 @@ def _main(args: argparse.Namespace) -> int:
             from sim.engine.ensemble import check_scheduler
 
             check_scheduler(args.scheduler)  # a wrong address fails now, in seconds, not after the preparation
+        if args.evaluate and (args.compare or args.optimize is not None):
+            raise InputError(None, "--evaluate", "--evaluate evaluates one scenario's episode; it does not combine with --compare or --optimize.", "run --evaluate on its own.")
         if args.optimize is not None:
             from sim.optimize.optimizer import run_cli
 
@@ -165,11 +192,27 @@ def _main(args: argparse.Namespace) -> int:
             for scenario in scenarios:
                 members = scenario.ensemble.members
                 say(f"running '{scenario.name}' ({scenario.period.hours} h" + (f", {members} members on {args.executor})" if members > 1 else ")"))
-                result = run(scenario, executor=args.executor, scheduler=args.scheduler, quiet=args.quiet)
+                prepared = None
+                if args.evaluate:
+                    from sim.api import prepare
+                    from sim.evaluation import _need
+
+                    _need(scenario)  # a scenario without the block fails before the run
+                    prepared = prepare(scenario)
+                result = run(scenario, executor=args.executor, scheduler=args.scheduler, quiet=args.quiet, prepared=prepared)
                 for note in terminal_notes(result.notes):
                     say(f"note: {note}")
                 _summarise(result, say)
                 results.append(result)
+            evaluation = None
+            if args.evaluate:
+                from sim.evaluation import evaluate, write_evaluation
+
+                say("evaluating the episode (evaluation block)")
+                evaluation = evaluate(scenarios[0], prepared)
+                for note in evaluation.notes:
+                    say(f"note: {note}")
+                _summarise_evaluation(evaluation, say)
             if args.compare:
                 from sim.report import write_comparison
 
@@ -185,8 +228,14 @@ def _main(args: argparse.Namespace) -> int:
                 written = target.commit(fill)
             else:
                 scenario, result = scenarios[0], results[0]
-                written = target.commit(lambda folder: write_result(result, folder, report=scenario.output.report and not args.no_report, lang=args.lang,
-                                                                    table_format=args.table_format or scenario.output.format))
+                report = scenario.output.report and not args.no_report
+
+                def fill_one(folder: Path) -> None:
+                    write_result(result, folder, report=report, lang=args.lang, table_format=args.table_format or scenario.output.format)
+                    if evaluation is not None:
+                        write_evaluation(evaluation, folder, report=report, lang=args.lang)
+
+                written = target.commit(fill_one)
         say(f"wrote {written}")
         say(f"done in {time.perf_counter() - started:.1f} s")
         return 0

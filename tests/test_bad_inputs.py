@@ -32,7 +32,9 @@ CASES = sorted(p.name for p in CORPUS.iterdir() if (p / "expected.yaml").is_file
 def _job(case: str, tmp: Path) -> dict:
     out = tmp / case / "out"
     out.parent.mkdir(parents=True)
-    return {"cwd": str(CORPUS / case), "args": [str(CORPUS / case / "scenario.yaml"), "--out", str(out), "--no-report"]}
+    # a case may add command-line options (``args: [--evaluate]`` in its expected.yaml)
+    extra = yaml.safe_load((CORPUS / case / "expected.yaml").read_text(encoding="utf-8")).get("args") or []
+    return {"cwd": str(CORPUS / case), "args": [str(CORPUS / case / "scenario.yaml"), "--out", str(out), "--no-report", *extra]}
 
 
 @pytest.fixture(scope="module")

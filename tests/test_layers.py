@@ -19,7 +19,7 @@ PACKAGE = ROOT / "sim"
 LAYERS: list[tuple[str, list[str]]] = [
     ("entry", ["sim", "sim.cli"]),  # the package's public names and the command line
     ("optimize", ["sim.optimize"]),  # least-cost reduction lists; runs scenarios through the API
-    ("api", ["sim.api", "sim.variants", "sim.outputs"]),  # prepare/run, scenario variants, output folders
+    ("api", ["sim.api", "sim.variants", "sim.outputs", "sim.evaluation"]),  # prepare/run, scenario variants, output folders, after-action evaluation
     ("results", ["sim.results"]),  # Result: a finished run and its tables
     ("report", ["sim.report"]),  # charts, report.html, measures.xlsx, comparisons of finished results
     ("engine", ["sim.engine"]),  # SimPy engine, forecasts for its warning centre, ensembles on executors

@@ -709,6 +709,32 @@ class OutputConfig(Frozen):
     format: Literal["csv", "parquet", "both"] = "csv"
 
 
+class EvaluationConfig(Frozen):
+    """After-action evaluation (效果评估) of an episode: what really happened, read only by
+    ``run_scenario.py SCENARIO.yaml --evaluate`` (formats in :mod:`sim.inputs.evaluation`).
+
+    ``observed_pm25``: hourly observed PM2.5 (``time, pm25_ug_m3``); ``warnings_issued``: the
+    warnings really issued (``level, issued_at, start, end``); ``forecasts``: the daily forecasts
+    issued (``issue_date, target_date, pm25_ug_m3`` or ``aqi``); ``power_use``: cumulative meter
+    readings per enterprise [and line] (``time, enterprise_id, line_id, meter, kwh``, meter
+    ``production`` or ``treatment``, hourly or daily); ``cems``: optional hourly stack
+    emissions (``time, enterprise_id, line_id, so2_kg_h, nox_kg_h, pm_kg_h``);
+    ``baseline_days``: days before the first warning that define each meter's normal load.
+    """
+
+    observed_pm25: FilePath
+    warnings_issued: FilePath
+    forecasts: FilePath
+    power_use: FilePath
+    cems: FilePath | None = None
+    baseline_days: int = Field(7, ge=1, le=60, strict=True)
+
+    def files(self) -> list[tuple[str, Path]]:
+        """(key, path) of every file the block names."""
+        return [(f"evaluation.{k}", Path(getattr(self, k))) for k in ("observed_pm25", "warnings_issued", "forecasts", "power_use", "cems")
+                if getattr(self, k) is not None]
+
+
 class Scenario(Frozen):
     """A validated scenario. Build it with :func:`load_scenario`."""
 
@@ -723,6 +749,7 @@ class Scenario(Frozen):
     atmosphere: AtmosphereConfig | None = None
     ensemble: EnsembleConfig = EnsembleConfig()
     output: OutputConfig
+    evaluation: EvaluationConfig | None = Field(None, description="after-action evaluation inputs, read by --evaluate")
     # where the scenario came from: not part of the file format
     source_file: Path | None = Field(None, exclude=True)
 
@@ -1000,6 +1027,8 @@ def _check_data_files(scenario: Scenario) -> None:
         named.append(("atmosphere.meteorology", scenario.atmosphere.meteorology))
         named += [(f"atmosphere.cities.{c}.meteorology", a.meteorology) for c, a in scenario.atmosphere.cities.items()]
     named.append(("warnings.forecast.file", scenario.warnings.forecast.file))
+    if scenario.evaluation is not None:
+        named += scenario.evaluation.files()
     for key, file in named:
         if file is not None and not Path(file).is_file():
             problem, fix = _not_a_file(Path(file), fix)
@@ -1043,6 +1072,8 @@ def input_files(scenario: Scenario) -> list[Path]:
             files.append(Path(scenario.atmosphere.response_surface.coefficients))
     if scenario.warnings.forecast.file is not None:
         files.append(Path(scenario.warnings.forecast.file))
+    if scenario.evaluation is not None:
+        files.extend(path for _, path in scenario.evaluation.files())
     factors = Path(scenario.inventory.emission_factors)
     files.extend(sorted(factors.glob("*.csv")) if factors.is_dir() else [factors])
     return files
@@ -1059,10 +1090,13 @@ def scenario_sha256(scenario: Scenario) -> str:
         mode="json",
         exclude={"output": {"dir", "format"}, "inventory": {"enterprises", "emission_factors"},
                  "atmosphere": {"meteorology": True, "cities": {"__all__": {"meteorology"}}, **surface},
-                 "warnings": {"forecast": {"file"}}},
+                 "warnings": {"forecast": {"file"}},
+                 "evaluation": {"observed_pm25", "warnings_issued", "forecasts", "power_use", "cems"}},
     )
     if content["policy"].get("negotiated", 0) is None:  # no negotiated cuts: the hash of scenarios written before them
         del content["policy"]["negotiated"]
+    if content.get("evaluation") is None:  # a scenario without the block hashes as it did before the block existed
+        content.pop("evaluation", None)
     atmosphere = content.get("atmosphere") or {}
     if atmosphere.get("draw_parameters") is False:  # keys added later, at their defaults: the hash of scenarios written before them
         del atmosphere["draw_parameters"]

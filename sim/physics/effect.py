@@ -1,0 +1,115 @@
+"""The effect of the measures really carried out on PM2.5 (after-action evaluation).
+
+Published effect estimates compare the observed PM2.5 with a counterfactual without the
+measures. Here the counterfactual is the observation plus the modelled effect of the realised
+cuts: the PM2.5 model of the scenario (box or linear, :func:`sim.physics.projection.local_components`)
+runs on the scenario's weather with the emissions as they really were and with the emissions
+without the emergency measures; the local PM2.5 is calibrated to ``local_share`` of the
+*observed* PM2.5 (which carries the measures) and capped at the observation hour by hour as in
+the projection; effect = c · s · (local without − local realised) [μg/m³]; counterfactual =
+observation + effect. The band: members that draw the box model's uncertain parameters within
+the ranges of ``sim/data/atmosphere.yaml`` (as ``atmosphere.draw_parameters`` does), each
+calibrated on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import InputError
+from sim.inputs.meteorology import Meteorology
+from sim.config.scenario import AtmosphereConfig
+from sim.physics.aqi import daily_aqi, heavy_pollution_days
+from sim.physics.atmosphere import calibration_scale
+from sim.physics.projection import drawn_local_components, local_capped_at_observation, local_components
+
+
+def _scale(config: AtmosphereConfig, obs: np.ndarray, local_realised: np.ndarray, file) -> np.ndarray:
+    """c · s [-] per variant row of ``local_realised`` (rows, hours): calibration to the observed
+    PM2.5 and the cap at the observation (NaN observations: no cap)."""
+    try:
+        c = np.array([[calibration_scale(obs, row, config.local_share)] for row in local_realised])
+    except InputError as exc:
+        raise InputError(file, exc.where, exc.problem, exc.fix) from None
+    safe = np.where(np.isfinite(obs), obs, np.inf)
+    return c * local_capped_at_observation(safe, c * local_realised)
+
+
+def modelled_effect(config: AtmosphereConfig, met: Meteorology, obs: np.ndarray, realised_kg_h: Mapping[str, np.ndarray],
+                    without_kg_h: Mapping[str, np.ndarray], file=None) -> tuple[np.ndarray, float]:
+    """Effect [μg/m³] of the cuts, one row per variant of ``realised_kg_h`` (variants, hours)
+    [kg/h by pollutant], against ``without_kg_h`` (hours,); all variants share the calibration of
+    the first (the emissions as they really were). Returns (effect, calibration scale c)."""
+    variants = np.shape(next(iter(realised_kg_h.values())))[0]
+    emissions = {p: np.concatenate([np.asarray(realised_kg_h[p], float), np.asarray(without_kg_h[p], float)[None]])[None] for p in realised_kg_h}
+    local = local_components([config], emissions, [met], file)["local"][0]  # (variants + 1, hours)
+    scale = _scale(config, obs, local[:1], file)[0]
+    c = float(calibration_scale(obs, local[0], config.local_share))
+    return scale[None, :] * (local[variants][None, :] - local[:variants]), c
+
+
+def effect_band(config: AtmosphereConfig, met: Meteorology, obs: np.ndarray, realised_kg_h: Mapping[str, np.ndarray],
+                without_kg_h: Mapping[str, np.ndarray], members: int, seed: int, file=None) -> np.ndarray:
+    """Effect [μg/m³] of the realised emissions ``realised_kg_h`` (hours,) against ``without_kg_h``
+    (hours,) [kg/h by pollutant] for ``members`` members that draw the box model's uncertain parameters
+    (:func:`sim.physics.projection.drawn_local_components`, from ``seed``), shape (members, hours)."""
+    emissions = {p: np.concatenate([np.asarray(realised_kg_h[p], float)[None], np.repeat(np.asarray(without_kg_h[p], float)[None], members, axis=0)])[None]
+                 for p in realised_kg_h}
+    local = drawn_local_components([config], emissions, [met], seed, file)["local"][0]  # (2 members, hours)
+    realised, without = local[:members], local[members:]
+    return _scale(config, obs, realised, file) * (without - realised)
+
+
+def effect_figures(times: pd.DatetimeIndex, obs: np.ndarray, effect: np.ndarray, level: np.ndarray, band: np.ndarray | None = None) -> dict:
+    """Observed vs counterfactual: means, heavy days, the mean and peak reduction during the
+    warnings (``level`` > 0) and when the peak came (hours after the first warning started), with
+    the 5-95 % band of the members' mean and peak reduction when ``band`` (members, hours) is given."""
+    counterfactual = obs + effect
+    warned = (level > 0) & np.isfinite(obs)
+    out = {
+        "mean_observed_ug_m3": float(np.nanmean(obs)),
+        "mean_counterfactual_ug_m3": float(np.nanmean(counterfactual)),
+        "peak_observed_ug_m3": float(np.nanmax(obs)),
+        "peak_counterfactual_ug_m3": float(np.nanmax(counterfactual)),
+        "heavy_days_observed": heavy_pollution_days(daily_aqi(obs, times)),
+        "heavy_days_counterfactual": heavy_pollution_days(daily_aqi(counterfactual, times)),
+    }
+    out["heavy_days_avoided"] = out["heavy_days_counterfactual"] - out["heavy_days_observed"]
+    if warned.any():
+        e = np.where(warned, effect, -np.inf)
+        peak = int(np.argmax(e))
+        first = int(np.argmax(level > 0))
+        out.update({
+            "mean_reduction_during_warnings_ug_m3": float(effect[warned].mean()),
+            "mean_reduction_during_warnings_pct": float(100.0 * effect[warned].mean() / counterfactual[warned].mean()),
+            "peak_reduction_during_warnings_ug_m3": float(effect[peak]),
+            "peak_reduction_time": times[peak].isoformat(),
+            "hours_from_first_warning_to_peak_reduction": peak - first,
+        })
+        if band is not None:
+            means = band[:, warned].mean(axis=1)
+            peaks = band[:, warned].max(axis=1)
+            out["band_members"] = int(band.shape[0])
+            out["mean_reduction_during_warnings_p05_p95_ug_m3"] = [float(np.percentile(means, 5)), float(np.percentile(means, 95))]
+            out["peak_reduction_during_warnings_p05_p95_ug_m3"] = [float(np.percentile(peaks, 5)), float(np.percentile(peaks, 95))]
+    return out
+
+
+def shifted_cuts(without: np.ndarray, realised: np.ndarray, shifts_h: Sequence[int]) -> np.ndarray:
+    """Emissions [kg/h] (shifts, hours) had the realised cut (without − realised) come
+    ``shift`` hours later (negative: earlier); hours shifted out of the period are dropped and
+    the hours shifted in are uncut."""
+    cut = without - realised
+    hours = len(cut)
+    out = np.repeat(without[None, :], len(shifts_h), axis=0).astype(float)
+    for k, s in enumerate(shifts_h):  # a handful of shifts
+        moved = np.zeros(hours)
+        if s >= 0:
+            moved[s:] = cut[: hours - s] if s < hours else []
+        else:
+            moved[: hours + s] = cut[-s:] if -s < hours else []
+        out[k] -= moved
+    return out
