@@ -969,6 +969,13 @@ def optimize(scenario: Scenario, menu: Menu | str | Path | None = None, *, granu
     list (same warnings, calendars, atmosphere) for the comparison."""
     from sim import api
 
+    if scenario.resolved_policy.negotiated is not None:
+        # the optimiser designs the list from the grade measures up; agreements already signed
+        # are not (yet) fixed givens of its problem, so it would quietly plan without them
+        raise InputError(scenario.resolved_policy.file or scenario.source_file, "key negotiated",
+                         "--optimize does not take a policy's negotiated cuts (agreements) as given yet; its list would leave them out.",
+                         "optimise the policy without 'negotiated' and let the menu propose negotiated cuts "
+                         "(an entry with 'negotiated: true', as in scenarios/policies/optimizer_menu_negotiated.yaml).")
     if menu is None or isinstance(menu, (str, Path)):
         menu = load_menu(menu if menu is not None else DEFAULT_MENU)
     grans = menu.granularities if granularity is None else (("line", "rule") if granularity == "both" else (granularity,))
