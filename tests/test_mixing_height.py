@@ -60,3 +60,25 @@ def test_estimate_is_shallow_on_calm_humid_nights_and_deep_on_windy_dry_days():
     assert calm_humid[2] < 450 and calm_humid[13] < windy_dry[13]  # a stable night: the mechanical term alone, 414 m
     assert windy_dry[13] > 1000 and (windy_dry >= calm_humid).all()
     assert calm_humid.max() < 1500 and (calm_humid >= 50).all()
+
+
+def test_meteorology_from_stations_reads_back_as_a_meteorology_file(tmp_path):
+    from sim.inputs.meteorology import format_csv, load_meteorology
+    from sim.physics.observed import meteorology_from_stations
+
+    header = '"No","year","month","day","hour","PM2.5","TEMP","DEWP","wd","WSPM","station"'
+    rows = [header] + [f'{h + 1},2014,11,3,{h},{50 + h},{1.0 + 0.3 * h},-6.0,"NW",{1.0 + 0.1 * h},"A"' for h in range(24)]
+    path = tmp_path / "a.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    frame, notes = meteorology_from_stations([path], "2014-11-03", "2014-11-04", 39.9, 116.4)
+    out = tmp_path / "met.csv"
+    out.write_text(format_csv(frame), encoding="utf-8")
+    met = load_meteorology(out)
+    np.testing.assert_allclose(met.pm25_baseline_ug_m3, 50 + np.arange(24))
+    np.testing.assert_allclose(met.wind_dir_deg, 315.0)
+    assert (met.mixing_height_m >= 50).all() and met.mixing_height_m[13] > met.mixing_height_m[2]
+    doubled, _ = meteorology_from_stations([path], "2014-11-03", "2014-11-04", 39.9, 116.4, mixing_height_scale=2.0)
+    np.testing.assert_allclose(doubled.mixing_height_m, np.round(2 * estimated_mixing_height(
+        pd.DatetimeIndex(frame.time), 1.0 + 0.3 * np.arange(24), relative_humidity(1.0 + 0.3 * np.arange(24), np.full(24, -6.0)),
+        1.0 + 0.1 * np.arange(24), 39.9, 116.4)), atol=0.5 + 1e-9)
+    assert any("Nozaki" in n for n in notes)
