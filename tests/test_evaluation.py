@@ -408,3 +408,22 @@ def test_several_cities_refuse_a_city_not_in_the_list(tmp_path):
     with pytest.raises(InputError) as err:
         evaluate(load_scenario(path))
     assert err.value.file.endswith("forecasts.csv") and err.value.where == "row 6, column city" and "'gamma'" in err.value.problem
+
+
+def test_cli_writes_a_page_per_city(tmp_path):
+    from cli_runner import run_all
+
+    path = _two_city_files(tmp_path, ("alpha", "beta"))
+    out = tmp_path / "cli_out"
+    r = run_all([{"cwd": str(tmp_path), "args": [str(path), "--evaluate", "--out", str(out)]}])[0]
+    assert r["returncode"] == 0, r["stderr"]
+    assert "alpha PM2.5 effect during warnings" in r["stderr"] and "beta PM2.5 effect during warnings" in r["stderr"]
+    for city in ("alpha", "beta"):
+        page = (out / f"evaluation_{city}.html").read_text(encoding="utf-8")
+        assert f"two cities evaluated: {city}" in page and (out / "charts" / f"eval_pm25_{city}.png").is_file()
+    assert not (out / "evaluation.html").exists()
+    for name in ("compliance", "compliance_hourly", "work_index", "evaluation_pm25", "forecast_skill", "cuts_by_group", "review"):
+        table = pd.read_csv(out / f"{name}.csv", keep_default_na=False)
+        assert table.columns[0] == "city" and set(table.city) <= {"alpha", "beta"}, name
+    figures = json.loads((out / "evaluation.json").read_text(encoding="utf-8"))
+    assert set(figures["by_city"]) == {"alpha", "beta"} and "warning_timeliness" in figures["by_city"]["beta"]
