@@ -427,3 +427,17 @@ def test_cli_writes_a_page_per_city(tmp_path):
         assert table.columns[0] == "city" and set(table.city) <= {"alpha", "beta"}, name
     figures = json.loads((out / "evaluation.json").read_text(encoding="utf-8"))
     assert set(figures["by_city"]) == {"alpha", "beta"} and "warning_timeliness" in figures["by_city"]["beta"]
+
+
+def test_a_city_without_meters_is_evaluated_without_compliance(tmp_path):
+    path = _two_city_files(tmp_path, ("alpha", "beta"))
+    power = pd.read_csv(tmp_path / "power.csv", dtype=str, keep_default_na=False)
+    power[power.enterprise_id.map(CITY_OF) == "alpha"].to_csv(tmp_path / "power.csv", index=False)
+    ev = evaluate(load_scenario(path))
+    beta = ev.metrics["by_city"]["beta"]
+    assert beta["compliance"]["units"] == 0 and beta["compliance"]["meters"] == 0 and set(ev.compliance.city) == {"alpha"}
+    assert beta["lines_with_cuts_unmetered"] == 4  # S4, S5, S6 and D1, all grade C
+    # nothing measured in beta: its realised cuts are the planned ones
+    assert beta["list_ratio_realised"] == beta["list_ratio_planned"]
+    full = evaluate(load_scenario(_two_city_files(tmp_path / "full", ("alpha", "beta"))))
+    assert ev.metrics["by_city"]["alpha"] == full.metrics["by_city"]["alpha"]
