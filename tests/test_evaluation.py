@@ -332,7 +332,7 @@ def _two_city_files(folder, cities: tuple[str, ...]) -> object:
     # every file holds both cities' rows: a city's own run reads its rows only
     pd.concat([pd.DataFrame({"city": "alpha", "time": times.strftime("%Y-%m-%dT%H:%M"), "pm25_ug_m3": 120.0 + 40.0 * np.sin(hour / 9.0)}),
                pd.DataFrame({"city": "beta", "time": times.strftime("%Y-%m-%dT%H:%M"), "pm25_ug_m3": 180.0 + 30.0 * np.cos(hour / 7.0)})]).to_csv(folder / "obs.csv", index=False)
-    (folder / "issued.csv").write_text(f"city,level,issued_at,start,end\nbeta,orange,2023-12-04T08:00,{WARNING[0]},{WARNING[1]}\n"
+    (folder / "issued.csv").write_text(f"city,level,issued_at,start,end\nbeta,orange,2023-12-03T20:00,2023-12-04T20:00,{WARNING[1]}\n"
                                        f"alpha,orange,2023-12-04T10:00,{WARNING[0]},{WARNING[1]}\n", encoding="utf-8")
     (folder / "forecasts.csv").write_text("city,issue_date,target_date,pm25_ug_m3\nalpha,2023-12-04,2023-12-05,160\nalpha,2023-12-04,2023-12-06,90\n"
                                           "beta,2023-12-04,2023-12-05,100\nbeta,2023-12-04,2023-12-06,200\n", encoding="utf-8")
@@ -341,9 +341,13 @@ def _two_city_files(folder, cities: tuple[str, ...]) -> object:
     met["wind_speed_m_s"] = (1.2 * met.wind_speed_m_s.astype(float)).round(2).astype(str)
     met.to_csv(folder / "beta_met.csv", index=False)
     boxes = {"alpha": {"meteorology": str(MET), "area_km2": 800.0}, "beta": {"meteorology": "beta_met.csv", "area_km2": 1500.0, "local_share": 0.6}}
+    others = {c: {"city": c, "categories": [{"name": "traffic", "emissions_t_d": {"nox": nox, "pm10": 0.4, "pm25": 0.3},
+                                              "reduction": {"yellow": {"nox": 0.1}, "orange": {"nox": 0.2, "pm25": 0.1}, "red": 0.3}}]}
+              for c, nox in (("alpha", 2.0), ("beta", 5.0))}
     scenario = {
         "name": "two cities evaluated", "period": {"start": "2023-12-04T00:00", "end": "2023-12-07T00:00"},
-        "inventory": {"enterprises": "list.csv", "emission_factors": str(FIXTURES / "factors")}, "policy": "policy.yaml",
+        "inventory": {"enterprises": "list.csv", "emission_factors": str(FIXTURES / "factors"), "other_sources": [others[c] for c in cities]},
+        "policy": "policy.yaml",
         "warnings": {"schedule": [{"level": "orange", "start": WARNING[0], "end": WARNING[1]}]},
         "atmosphere": {"model": "box", "local_share": 0.5, "cities": {c: boxes[c] for c in cities}},
         "ensemble": {"members": 1, "seed": 7},
@@ -375,15 +379,20 @@ def test_two_cities_evaluated_as_each_city_alone(tmp_path):
     # the verdicts as the one-city test gives them, each in its city
     verdict = both.compliance.set_index("enterprise_id")
     assert verdict.verdict.to_dict() == {"S1": "complied", "S2": "not complied", "S3": "not complied", "X1": "complied",
-                                         "S4": "no data", "S5": "complied", "S6": "partly", "D1": "complied"}
+                                         "S4": "no data", "S5": "complied", "S6": "not complied", "D1": "complied"}  # S6: a 20 % cut from
+    # 5 Dec, when beta's warning (and the cut asked) started on 4 Dec 20:00: below half the asked cut over the asked hours
     assert verdict.city.to_dict() == CITY_OF
     # the two boxes differ, so do the effects; the province figures add the cities' up
     a, b = (both.metrics["by_city"][c]["pm25_effect"] for c in ("alpha", "beta"))
     assert a["mean_reduction_during_warnings_ug_m3"] > 0 and b["mean_reduction_during_warnings_ug_m3"] > 0
     assert a["mean_reduction_during_warnings_ug_m3"] != pytest.approx(b["mean_reduction_during_warnings_ug_m3"], rel=1e-3)
+    hours = {c: int(((both.pm25.city == c) & (both.pm25.level != "none")).sum()) for c in ("alpha", "beta")}
+    assert hours == {"alpha": 24, "beta": 28}  # beta's own, earlier warning
     assert both.metrics["pm25_effect"]["mean_reduction_during_warnings_ug_m3"] == pytest.approx(
-        (a["mean_reduction_during_warnings_ug_m3"] + b["mean_reduction_during_warnings_ug_m3"]) / 2)  # 24 warned hours each
-    assert both.metrics["compliance"]["verdicts"] == {"complied": 4, "partly": 1, "not complied": 2, "no data": 1}
+        (24 * a["mean_reduction_during_warnings_ug_m3"] + 28 * b["mean_reduction_during_warnings_ug_m3"]) / 52)
+    assert both.metrics["compliance"]["verdicts"] == {"complied": 4, "partly": 0, "not complied": 3, "no data": 1}
+    assert both.metrics["by_city"]["alpha"]["baseline_days"]["start"] == "2023-11-28T00:00:00"
+    assert both.metrics["by_city"]["beta"]["baseline_days"]["start"] == "2023-11-27T00:00:00"  # so the meters' hours start a day earlier
     for p in ("so2", "nox"):
         assert both.metrics["cuts_during_warnings_t"]["realised"][p] == pytest.approx(
             sum(both.metrics["by_city"][c]["cuts_during_warnings_t"]["realised"][p] for c in ("alpha", "beta")))
