@@ -11,6 +11,12 @@ model with and without the realised cuts (:mod:`sim.physics.effect`) and scores 
 warnings (:mod:`sim.physics.skill`). Written by ``run_scenario.py SCENARIO.yaml --evaluate``
 (:func:`write_evaluation`): compliance.csv, compliance_hourly.csv, work_index.csv,
 evaluation_pm25.csv, forecast_skill.csv, cuts_by_group.csv, review.csv and evaluation.json.
+
+A list of several cities is evaluated city by city (each city's lines, meters, CEMS rows, other
+sources and box cut out of the prepared arrays; its rows of the observation, warning and
+forecast files by their ``city`` column), as if each city's lines were the whole list; the
+tables are then stacked with a ``city`` column and ``evaluation.json`` gains ``by_city`` under
+the province sums (:func:`_province`). A one-city list gives the tables without ``city``.
 """
 
 from __future__ import annotations
