@@ -38,6 +38,7 @@ from sim.inputs.evaluation import (MeterData, load_cems, load_evaluation_rules, 
 from sim.outputs import HashingFile, write_csv
 from sim.physics.aqi import daily_aqi
 from sim.physics.effect import effect_band, effect_figures, modelled_effect, shifted_cuts
+from sim.physics.projection import project_region
 from sim.physics.skill import forecast_skill, warning_timeliness
 from sim.rules.compliance import (_take, asked_cut, calendar_cut, judge, level_by_hour, level_sums, list_ratios, metered_units, normal_load,
                                   realised_factor, review_list, work_index)
@@ -151,33 +152,74 @@ def evaluate(scenario: Scenario, prepared: Prepared | None = None) -> Evaluation
     a list of several cities city by city (:func:`_province`)."""
     cfg = _need(scenario)
     prepared = prepared if prepared is not None else prepare(scenario)
-    file = scenario.source_file
-    if scenario.atmosphere is not None and scenario.atmosphere.model == "regional":
-        raise InputError(file, "key atmosphere.model", "the evaluation runs the box or linear model, not the regional one.", "use model: box for the evaluation scenario (each city its box under atmosphere.cities).")
+    regional = scenario.atmosphere is not None and scenario.atmosphere.model == "regional"
     cities = tuple(prepared.cities)
     rules = load_evaluation_rules()
     episodes = [_episode(cfg, prepared.times, city, cities) for city in cities]
     window = pd.date_range(min(e.window[0] for e in episodes), prepared.times[-1], freq="h")
     meters = load_power_use(cfg.power_use, window, prepared.inventory.lines)
     cems = load_cems(cfg.cems, prepared.times, prepared.inventory.lines) if cfg.cems is not None else None
-    if len(cities) == 1:
+    if len(cities) == 1 and not regional:
         return _evaluate_city(scenario, prepared, cfg, rules, episodes[0], meters, cems, cities)[0]
-    done = []
-    for k, city in enumerate(cities):  # one pass per city
+
+    def city_pass(k: int, effects: np.ndarray | None) -> tuple[EvaluationResult | None, dict]:
         own = _city_prepared(prepared, k)
         lines = own.inventory.lines
         own_cems = None
         if cems is not None:
             pairs = pd.MultiIndex.from_arrays([lines.enterprise_id.astype(str), lines.line_id.astype(str)])
             own_cems = cems[pd.MultiIndex.from_arrays([cems.enterprise_id, cems.line_id]).isin(pairs)].reset_index(drop=True)
-        done.append(_evaluate_city(scenario, own, cfg, rules, episodes[k], _meters_of(meters, lines, episodes[k].window), own_cems, cities))
-    return _province(scenario, cfg, rules, cities, done, meters)
+        return _evaluate_city(scenario, own, cfg, rules, episodes[k], _meters_of(meters, lines, episodes[k].window), own_cems, cities, effects)
+
+    effects: list = [None] * len(cities)
+    model_notes: tuple[str, ...] = ()
+    if regional:  # the coupled model needs every city's emissions at once: a first pass for them
+        effects, model_notes = _regional_effects(scenario, prepared, [city_pass(k, np.empty(0))[1] for k in range(len(cities))], [int(s) for s in rules["shifts_h"]])
+    done = [city_pass(k, effects[k]) for k in range(len(cities))]  # one pass per city
+    if len(cities) == 1:
+        ev = done[0][0]
+        notes = list(dict.fromkeys([*ev.notes, *model_notes]))
+        return replace(ev, notes=tuple(notes), metrics={**ev.metrics, "notes": notes})
+    return _province(scenario, cfg, rules, cities, done, meters, model_notes)
+
+
+def _regional_effects(scenario: Scenario, prepared: Prepared, parts: list[dict], shifts: list[int]) -> tuple[list[np.ndarray], tuple[str, ...]]:
+    """``model: regional``: each city's effect [μg/m³] of the realised cuts, shape (1 + shifts,
+    hours): the coupled model (:func:`sim.physics.projection.project_region`) runs all the cities
+    with their emissions as they really were (its baseline, whose PM2.5 is each city's
+    observation) and without the emergency measures, and with each city's realised cut shifted
+    by ``shifts`` [h] (:func:`shifted_cuts`), all at once; effect = PM2.5 without − observed
+    (row 0) and PM2.5 without − PM2.5 shifted (the other rows). An hour without observation takes
+    the city's mean observation in the run (its counterfactual stays empty). Returns the effects
+    and the model's notes (the share of the observation the region's sources make)."""
+    times = prepared.times
+    end = times[-1] + HOUR
+    keys = [p for p in POLLUTANTS if p != "pm10"]
+    mets = []
+    for met, part in zip(prepared.meteorology, parts):
+        obs = part["observed"]
+        filled = np.where(np.isfinite(obs), obs, np.nanmean(obs))
+        mets.append(replace(met.slice(times[0], end), pm25_baseline_ug_m3=filled))
+    realised = {p: np.stack([x["realised_h"][:, POLLUTANTS.index(p)] for x in parts]) for p in keys}  # (cities, hours)
+    variants = {p: np.stack([np.concatenate([x["without_h"][None, :, POLLUTANTS.index(p)],
+                                             shifted_cuts(x["without_h"][:, POLLUTANTS.index(p)], x["realised_h"][:, POLLUTANTS.index(p)], shifts)]) for x in parts])
+                for p in keys}  # (cities, 1 + shifts, hours)
+    levels = np.zeros((len(parts), 1 + len(shifts), len(times)), dtype=int)  # no background cut: every city is modelled
+    projections = project_region(scenario.atmosphere, prepared.cities, times, realised, variants, levels, mets, scenario.source_file)
+    out = []
+    for met, projection in zip(mets, projections):
+        runs = projection.members_ug_m3  # (1 + shifts, hours): without, then shifted
+        out.append(np.concatenate([(runs[0] - met.pm25_baseline_ug_m3)[None], runs[0][None] - runs[1:]]))
+    return out, tuple(n for p in projections for n in p.notes)
 
 
 def _evaluate_city(scenario: Scenario, prepared: Prepared, cfg, rules: dict, episode: _Episode, meters: MeterData, cems: pd.DataFrame | None,
-                   cities: tuple[str, ...]) -> tuple[EvaluationResult, dict]:
+                   cities: tuple[str, ...], regional_effects: np.ndarray | None = None) -> tuple[EvaluationResult | None, dict]:
     """The evaluation of the one city of ``prepared`` (its lines alone), with the sums the
-    province figures add up."""
+    province figures add up. ``regional_effects``: with ``model: regional``, the city's effects
+    [μg/m³] (1 + shifts, hours) from the coupled run; an empty array asks for the first pass,
+    which returns (None, the city's realised and without-measures emissions [kg/h] and its
+    observed PM2.5)."""
     file = scenario.source_file
     city = prepared.cities[0]
     inv, times = prepared.inventory, prepared.times
@@ -316,17 +358,22 @@ def _evaluate_city(scenario: Scenario, prepared: Prepared, cfg, rules: dict, epi
 
     # the PM2.5 effect
     obs = observed.pm25_ug_m3
+    if regional_effects is not None and not len(regional_effects):  # the first pass of a regional evaluation
+        return None, {"realised_h": realised_h, "without_h": without_h, "observed": obs}
     frame = pd.DataFrame({"time": times, "observed": obs})
     cf_aqi = None
     if scenario.atmosphere is not None:
         config = scenario.atmosphere.for_city(city)
-        met = prepared.meteorology[0].slice(times[0], period_end)
         shifts = [int(s) for s in rules["shifts_h"]]
         keys = [p for p in POLLUTANTS if p != "pm10"]
         realised_kg = {p: np.stack([realised_h[:, POLLUTANTS.index(p)]]) for p in keys}
-        shifted = {p: np.concatenate([realised_kg[p], shifted_cuts(without_h[:, POLLUTANTS.index(p)], realised_h[:, POLLUTANTS.index(p)], shifts)]) for p in keys}
         without_kg = {p: without_h[:, POLLUTANTS.index(p)] for p in keys}
-        effects, c = modelled_effect(config, met, obs, shifted, without_kg, file)
+        if regional_effects is not None:  # the coupled run of all the cities (_regional_effects)
+            effects, c = regional_effects, 1.0
+        else:
+            met = prepared.meteorology[0].slice(times[0], period_end)
+            shifted = {p: np.concatenate([realised_kg[p], shifted_cuts(without_h[:, POLLUTANTS.index(p)], realised_h[:, POLLUTANTS.index(p)], shifts)]) for p in keys}
+            effects, c = modelled_effect(config, met, obs, shifted, without_kg, file)
         effect = effects[0]
         band = None
         if config.model == "box":
@@ -338,7 +385,8 @@ def _evaluate_city(scenario: Scenario, prepared: Prepared, cfg, rules: dict, epi
             frame["counterfactual_p95"] = obs + np.percentile(band, 95, axis=0)
         figures = effect_figures(times, obs, effect, level_p, band)
         figures["calibration_scale"] = c
-        figures["band"] = "box-model parameters drawn within the ranges of sim/data/atmosphere.yaml" if band is not None else "none (linear model)"
+        figures["band"] = ("box-model parameters drawn within the ranges of sim/data/atmosphere.yaml" if band is not None
+                           else "none (regional model)" if config.model == "regional" else "none (linear model)")
         cf_daily = daily_aqi(obs + effect, times)
         heavy_cf = cf_daily.to_numpy() > 200
         heavy_days = np.isin(times.normalize(), cf_daily.index[heavy_cf])
@@ -389,7 +437,8 @@ def _with_city(frames: list[pd.DataFrame], cities: tuple[str, ...]) -> pd.DataFr
     return pd.concat(parts, ignore_index=True) if len(parts) else pd.DataFrame()
 
 
-def _province(scenario: Scenario, cfg, rules: dict, cities: tuple[str, ...], done: list[tuple[EvaluationResult, dict]], meters: MeterData) -> EvaluationResult:
+def _province(scenario: Scenario, cfg, rules: dict, cities: tuple[str, ...], done: list[tuple[EvaluationResult, dict]], meters: MeterData,
+              model_notes: tuple[str, ...] = ()) -> EvaluationResult:
     """A list of several cities: the cities' tables with a ``city`` column, and ``evaluation.json``
     with each city's figures under ``by_city`` and, at the top level, the province sums and the
     figures pooled over the cities (list ratios from the summed emissions, PM2.5 effect means over
@@ -433,7 +482,7 @@ def _province(scenario: Scenario, cfg, rules: dict, cities: tuple[str, ...], don
         "meets_target_all_cities_and_lead_days": bool(skill.meets_target.all()) if len(skill) else None,
     }
     metrics["review"] = {k: sum(ev.metrics["review"][k] for ev in results) for k in ("enterprises", "list_lines")}
-    notes = list(meters.notes) + [n for ev in results for n in ev.notes]
+    notes = list(meters.notes) + [n for ev in results for n in ev.notes] + list(model_notes)
     notes = list(dict.fromkeys(notes))  # a note every city gives, once
     metrics["notes"] = notes
     metrics["by_city"] = {city: ev.metrics for city, ev in zip(cities, results)}

@@ -315,9 +315,15 @@ def test_a_meter_without_baseline_readings_gives_no_data(episode):
 
 CITY_OF = {"S1": "alpha", "S2": "alpha", "S3": "alpha", "X1": "alpha", "S4": "beta", "S5": "beta", "S6": "beta", "D1": "beta"}
 MET = ROOT / "scenarios" / "data" / "demo_episode_2023-12.csv"
+#: The two cities placed 95 km apart, east-west, with the demo region's weather (wind directions).
+REGION = {"alpha": {"meteorology": str(ROOT / "scenarios" / "data" / "demo_region" / "demo_city.csv"), "lat": 32.16, "lon": 119.47, "area_km2": 4000.0},
+          "beta": {"meteorology": str(ROOT / "scenarios" / "data" / "demo_region" / "east_city.csv"), "lat": 32.10, "lon": 120.45, "area_km2": 4000.0}}
 
 
-def _two_city_files(folder, cities: tuple[str, ...]) -> object:
+BEHAVIOUR = {"S2": "none", "S3": "treatment_off", "S4": "gap", "S5": "reset", "S6": "half", "X1": "up"}
+
+
+def _two_city_files(folder, cities: tuple[str, ...], regional: bool = False, behaviour: dict | None = None) -> object:
     """The tiny episode with its firms split over alpha and beta (each with its own observations,
     warning, forecasts and box), as one scenario of the ``cities`` given; return its path."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -325,7 +331,7 @@ def _two_city_files(folder, cities: tuple[str, ...]) -> object:
     keep = [rows[0]] + [r.replace(",tiny,", f",{CITY_OF[r.split(',')[0]]},") for r in rows[1:] if CITY_OF[r.split(",")[0]] in cities]
     (folder / "list.csv").write_text("\n".join(keep) + "\n", encoding="utf-8")
     (folder / "policy.yaml").write_text(yaml.safe_dump(TINY_POLICY), encoding="utf-8")
-    meters = _meters({"S2": "none", "S3": "treatment_off", "S4": "gap", "S5": "reset", "S6": "half", "X1": "up"})
+    meters = _meters(BEHAVIOUR if behaviour is None else behaviour)
     meters[meters.enterprise_id.map(CITY_OF).isin(cities)].to_csv(folder / "power.csv", index=False)
     times = pd.date_range("2023-12-04", "2023-12-07", freq="h", inclusive="left")
     hour = np.arange(len(times))
@@ -349,7 +355,8 @@ def _two_city_files(folder, cities: tuple[str, ...]) -> object:
         "inventory": {"enterprises": "list.csv", "emission_factors": str(FIXTURES / "factors"), "other_sources": [others[c] for c in cities]},
         "policy": "policy.yaml",
         "warnings": {"schedule": [{"level": "orange", "start": WARNING[0], "end": WARNING[1]}]},
-        "atmosphere": {"model": "box", "local_share": 0.5, "cities": {c: boxes[c] for c in cities}},
+        "atmosphere": ({"model": "box", "local_share": 0.5, "cities": {c: boxes[c] for c in cities}} if not regional else
+                       {"model": "regional", "spin_up_days": 2, "cities": {c: REGION[c] for c in cities}}),
         "ensemble": {"members": 1, "seed": 7},
         "evaluation": {"observed_pm25": "obs.csv", "warnings_issued": "issued.csv", "forecasts": "forecasts.csv", "power_use": "power.csv", "baseline_days": 7},
         "output": {"dir": "out"},
@@ -450,3 +457,24 @@ def test_a_city_without_meters_is_evaluated_without_compliance(tmp_path):
     assert beta["list_ratio_realised"] == beta["list_ratio_planned"]
     full = evaluate(load_scenario(_two_city_files(tmp_path / "full", ("alpha", "beta"))))
     assert ev.metrics["by_city"]["alpha"] == full.metrics["by_city"]["alpha"]
+
+
+def test_regional_model_couples_the_cities(tmp_path):
+    """model: regional: one coupled run of both cities; alpha's firms not cutting lowers beta's
+    effect too (alpha's air reaches beta), which no box per city would show."""
+    ev = evaluate(load_scenario(_two_city_files(tmp_path / "cut", ("alpha", "beta"), regional=True)))
+    lazy = {**BEHAVIOUR, **{f: "none" for f, c in CITY_OF.items() if c == "alpha"}}
+    ev_lazy = evaluate(load_scenario(_two_city_files(tmp_path / "lazy", ("alpha", "beta"), regional=True, behaviour=lazy)))
+    box = [evaluate(load_scenario(_two_city_files(tmp_path / f"box{i}", ("alpha", "beta"), behaviour=b))) for i, b in enumerate((None, lazy))]
+    mean = "mean_reduction_during_warnings_ug_m3"
+    for city in ("alpha", "beta"):
+        pm = ev.pm25[ev.pm25.city == city]
+        np.testing.assert_allclose(pm.counterfactual - pm.observed, pm.effect, rtol=0, atol=1e-9)
+        figures = ev.metrics["by_city"][city]["pm25_effect"]
+        assert figures[mean] > 0 and figures["band"] == "none (regional model)" and figures["calibration_scale"] == 1.0
+        assert ev_lazy.metrics["by_city"][city]["pm25_effect"][mean] < figures[mean]
+    assert ev_lazy.compliance.set_index("enterprise_id").verdict["S1"] == "not complied"
+    # with a box per city, beta's effect does not see what alpha's firms did
+    assert box[1].metrics["by_city"]["beta"]["pm25_effect"] == box[0].metrics["by_city"]["beta"]["pm25_effect"]
+    assert box[1].metrics["by_city"]["alpha"]["pm25_effect"][mean] < box[0].metrics["by_city"]["alpha"]["pm25_effect"][mean]
+    assert any("region's modelled sources make" in n for n in ev.notes)
