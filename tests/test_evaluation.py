@@ -478,3 +478,16 @@ def test_regional_model_couples_the_cities(tmp_path):
     assert box[1].metrics["by_city"]["beta"]["pm25_effect"] == box[0].metrics["by_city"]["beta"]["pm25_effect"]
     assert box[1].metrics["by_city"]["alpha"]["pm25_effect"][mean] < box[0].metrics["by_city"]["alpha"]["pm25_effect"][mean]
     assert any("region's modelled sources make" in n for n in ev.notes)
+
+
+def test_regional_city_without_listed_lines(tmp_path):
+    """A city of the region whose sources are only categories (no listed line) is evaluated too:
+    no compliance rows, its effect from its other sources' cuts and its neighbour's."""
+    path = _two_city_files(tmp_path, ("alpha", "beta"), regional=True)
+    for name in ("list.csv", "power.csv"):
+        table = pd.read_csv(tmp_path / name, dtype=str, keep_default_na=False)
+        table[table.enterprise_id.map(CITY_OF) == "alpha"].to_csv(tmp_path / name, index=False)
+    ev = evaluate(load_scenario(path))
+    beta = ev.metrics["by_city"]["beta"]
+    assert ev.metrics["cities"] == ["alpha", "beta"] and beta["compliance"]["units"] == 0 and set(ev.compliance.city) == {"alpha"}
+    assert beta["pm25_effect"]["mean_reduction_during_warnings_ug_m3"] > 0
