@@ -16,7 +16,9 @@ A list of several cities is evaluated city by city (each city's lines, meters, C
 sources and box cut out of the prepared arrays; its rows of the observation, warning and
 forecast files by their ``city`` column), as if each city's lines were the whole list; the
 tables are then stacked with a ``city`` column and ``evaluation.json`` gains ``by_city`` under
-the province sums (:func:`_province`). A one-city list gives the tables without ``city``.
+the province sums (:func:`_province`). A one-city list gives the tables without ``city``. With
+``model: regional`` the counterfactual of every city comes from one coupled run of the regional
+model (:func:`_regional_effects`).
 """
 
 from __future__ import annotations
