@@ -491,3 +491,15 @@ def test_regional_city_without_listed_lines(tmp_path):
     beta = ev.metrics["by_city"]["beta"]
     assert ev.metrics["cities"] == ["alpha", "beta"] and beta["compliance"]["units"] == 0 and set(ev.compliance.city) == {"alpha"}
     assert beta["pm25_effect"]["mean_reduction_during_warnings_ug_m3"] > 0
+
+
+def test_an_error_in_a_city_file_names_the_file_row(tmp_path):
+    """Rows filtered by city keep their row numbers in the file: beta's third observation is row 76
+    (the header, then alpha's 72 hours)."""
+    path = _two_city_files(tmp_path, ("alpha", "beta"))
+    obs = pd.read_csv(tmp_path / "obs.csv", dtype=str)
+    obs.loc[74, "pm25_ug_m3"] = "12,5"
+    obs.to_csv(tmp_path / "obs.csv", index=False)
+    with pytest.raises(InputError) as err:
+        evaluate(load_scenario(path))
+    assert err.value.file.endswith("obs.csv") and err.value.where == "row 76, column pm25_ug_m3" and "point" in err.value.fix
