@@ -6,7 +6,8 @@ checked byte for byte (run before and after, compare the two JSON files).
 
 Scenarios: ``scenarios/*.yaml``, ``scenarios/validation/*.yaml`` and ``--optimize`` of
 ``scenarios/demo_city_orange.yaml`` with the default optimiser menu and with the menu that may
-propose negotiated cuts (``scenarios/policies/optimizer_menu_negotiated.yaml``). ``.manifest.json`` is left
+propose negotiated cuts (``scenarios/policies/optimizer_menu_negotiated.yaml``), and
+``--evaluate`` of ``scenarios/demo_city_evaluation.yaml``. ``.manifest.json`` is left
 out (it lists input paths and holds the hashes anyway); in ``optimisation.json`` the solver's
 wall-clock times (keys ending in ``seconds``) are dropped before hashing.
 """
@@ -35,6 +36,7 @@ def runs() -> dict[str, list[str]]:
     out["scenarios/demo_city_orange.yaml --optimize"] = [str(ROOT / "scenarios" / "demo_city_orange.yaml"), "--optimize"]
     out["scenarios/demo_city_orange.yaml --optimize optimizer_menu_negotiated.yaml"] = [
         str(ROOT / "scenarios" / "demo_city_orange.yaml"), "--optimize", str(ROOT / "scenarios" / "policies" / "optimizer_menu_negotiated.yaml")]
+    out["scenarios/demo_city_evaluation.yaml --evaluate"] = [str(ROOT / "scenarios" / "demo_city_evaluation.yaml"), "--evaluate"]
     return out
 
 

@@ -136,10 +136,12 @@ def _summarise_evaluation(ev, say) -> None:
         planned, realised = m["list_ratio_planned"].get(level), m["list_ratio_realised"].get(level)
         if planned and realised:
             say(f"  {level:6s} list ratio planned / realised: " + ", ".join(f"{p} {planned[p]:.1%}/{realised[p]:.1%}" for p in planned if planned[p] is not None and realised[p] is not None))
-    if "pm25_effect" in m:
-        e = m["pm25_effect"]
+    for city, figures in ({"": m}.items() if "by_city" not in m else m["by_city"].items()):  # one line per city
+        if "pm25_effect" not in figures:
+            continue
+        e = figures["pm25_effect"]
         band = e.get("mean_reduction_during_warnings_p05_p95_ug_m3")
-        say(f"  PM2.5 effect during warnings: mean {e.get('mean_reduction_during_warnings_ug_m3', 0):.1f} ug/m3"
+        say(f"  {city + ' ' if city else ''}PM2.5 effect during warnings: mean {e.get('mean_reduction_during_warnings_ug_m3', 0):.1f} ug/m3"
             + (f" (5-95 % {band[0]:.1f}-{band[1]:.1f})" if band else "") + f", peak {e.get('peak_reduction_during_warnings_ug_m3', 0):.1f} at {e.get('peak_reduction_time', '-')}")
     rate = m["forecast_skill"]["level_hit_rate"]
     say(f"  forecast level hit rate {'-' if rate is None else f'{rate:.0%}'} (target {m['forecast_skill']['target']:.0%}); "

@@ -11,12 +11,20 @@ model with and without the realised cuts (:mod:`sim.physics.effect`) and scores 
 warnings (:mod:`sim.physics.skill`). Written by ``run_scenario.py SCENARIO.yaml --evaluate``
 (:func:`write_evaluation`): compliance.csv, compliance_hourly.csv, work_index.csv,
 evaluation_pm25.csv, forecast_skill.csv, cuts_by_group.csv, review.csv and evaluation.json.
+
+A list of several cities is evaluated city by city (each city's lines, meters, CEMS rows, other
+sources and box cut out of the prepared arrays; its rows of the observation, warning and
+forecast files by their ``city`` column), as if each city's lines were the whole list; the
+tables are then stacked with a ``city`` column and ``evaluation.json`` gains ``by_city`` under
+the province sums (:func:`_province`). A one-city list gives the tables without ``city``. With
+``model: regional`` the counterfactual of every city comes from one coupled run of the regional
+model (:func:`_regional_effects`).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,11 +35,12 @@ from sim.config.labels import text
 from sim.config.scenario import Scenario
 from sim.config.vocabulary import LEVELS, POLLUTANTS, RATIO_COLUMN
 from sim.errors import InputError
-from sim.inputs.evaluation import (load_cems, load_evaluation_rules, load_forecasts, load_issued_warnings, load_observed_pm25,
+from sim.inputs.evaluation import (MeterData, load_cems, load_evaluation_rules, load_forecasts, load_issued_warnings, load_observed_pm25,
                                    load_power_use)
 from sim.outputs import HashingFile, write_csv
 from sim.physics.aqi import daily_aqi
 from sim.physics.effect import effect_band, effect_figures, modelled_effect, shifted_cuts
+from sim.physics.projection import project_region
 from sim.physics.skill import forecast_skill, warning_timeliness
 from sim.rules.compliance import (_take, asked_cut, calendar_cut, judge, level_by_hour, level_sums, list_ratios, metered_units, normal_load,
                                   realised_factor, review_list, work_index)
@@ -63,6 +72,7 @@ class EvaluationResult:
     metrics: dict
     notes: tuple[str, ...] = field(default=())
     industry_names: dict = field(default_factory=dict)  # industry key -> Chinese name (emission_factors/industries.csv)
+    by_city: dict = field(default_factory=dict)  # city -> its own EvaluationResult, for a list of several cities (else empty)
 
 
 def _need(scenario: Scenario):
@@ -89,43 +99,146 @@ def _unmeterable(prepared: Prepared, units_line: np.ndarray, tolerance: float) -
                          "grade": lines.grade.to_numpy()[pick], "warnings": "", "why": why[pick]})
 
 
-def evaluate(scenario: Scenario, prepared: Prepared | None = None) -> EvaluationResult:
-    """Evaluate the episode of ``scenario`` from its ``evaluation`` block (module docstring)."""
-    cfg = _need(scenario)
-    prepared = prepared if prepared is not None else prepare(scenario)
-    file = scenario.source_file
-    if len(prepared.cities) > 1:
-        raise InputError(file, "key evaluation", f"the list spans {len(prepared.cities)} cities; the evaluation handles one city per run.",
-                         "evaluate each city with its own scenario (a list of that city's lines).")
-    if scenario.atmosphere is not None and scenario.atmosphere.model == "regional":
-        raise InputError(file, "key atmosphere.model", "the evaluation runs the box or linear model, not the regional one.", "use model: box for the evaluation scenario.")
-    city = prepared.cities[0]
-    rules = load_evaluation_rules()
-    inv, times = prepared.inventory, prepared.times
-    issued = load_issued_warnings(cfg.warnings_issued, city)
+@dataclass(frozen=True)
+class _Episode:
+    """A city's warnings issued in the period, its baseline days and its hours (baseline and period)."""
+
+    issued: pd.DataFrame
+    earlier: pd.DataFrame
+    first_day: pd.Timestamp
+    base_start: pd.Timestamp
+    window: pd.DatetimeIndex
+
+
+def _episode(cfg, times: pd.DatetimeIndex, city: str, cities: tuple[str, ...]) -> _Episode:
+    issued = load_issued_warnings(cfg.warnings_issued, city, cities)
     period_end = times[-1] + HOUR
     inside = (issued.end > times[0]) & (issued.start < period_end)
     if not inside.any():
-        raise InputError(cfg.warnings_issued, "column start", f"no issued warning falls in the scenario's period ({times[0]:%Y-%m-%dT%H:%M} to {period_end:%Y-%m-%dT%H:%M}).",
+        raise InputError(cfg.warnings_issued, "column start", f"no issued warning{f' for {city}' if len(cities) > 1 else ''} falls in the scenario's period ({times[0]:%Y-%m-%dT%H:%M} to {period_end:%Y-%m-%dT%H:%M}).",
                          "give the warnings issued during the period, or move the period.")
     earlier = issued[~inside]
     issued = issued[inside].reset_index(drop=True)
     first_day = pd.Timestamp(issued.start.min()).normalize()
     base_start = first_day - pd.Timedelta(days=cfg.baseline_days)
+    window = pd.date_range(min(base_start, times[0]), period_end - HOUR, freq="h")
+    return _Episode(issued, earlier, first_day, base_start, window)
+
+
+def _city_prepared(prepared: Prepared, k: int) -> Prepared:
+    """``prepared`` cut to the lines, the other sources and the box of its ``k``-th city: what
+    ``prepare`` gives for a list of that city's lines alone."""
+    city = prepared.cities[k]
+    inv = prepared.inventory
+    rows = np.flatnonzero(inv.lines.city.to_numpy() == city)
+    sub = replace(inv, lines=inv.lines.iloc[rows].reset_index(drop=True), mean_rate_kg_h=inv.mean_rate_kg_h[rows], profile_id=inv.profile_id[rows])
+    measures = replace(prepared.measures, **{f.name: getattr(prepared.measures, f.name)[rows] for f in fields(prepared.measures)
+                                             if isinstance(getattr(prepared.measures, f.name), np.ndarray)})
+    other = prepared.other
+    own = np.flatnonzero(other.city_id == k)
+    other = replace(other, names=tuple(other.names[i] for i in own), rate_kg_h=other.rate_kg_h[own], weights=other.weights[own], reduction=other.reduction[own],
+                    cities=(city,), city_id=np.zeros(len(own), dtype=other.city_id.dtype), measure_text=tuple(other.measure_text[i] for i in own))
+    return replace(prepared, inventory=sub, measures=measures, other=other, cities=[city], compliance=prepared.compliance[rows], delay_h=prepared.delay_h[rows],
+                   meteorology=prepared.meteorology[k:k + 1])
+
+
+def _meters_of(meters: MeterData, lines: pd.DataFrame, window: pd.DatetimeIndex) -> MeterData:
+    """The meters of the enterprises of ``lines`` over ``window`` (a tail of ``meters.times``)."""
+    keep = np.flatnonzero(meters.meters.enterprise_id.isin(set(lines.enterprise_id.astype(str))).to_numpy())
+    offset = int((window[0] - meters.times[0]) / HOUR)
+    return MeterData(window, meters.meters.iloc[keep].reset_index(drop=True), meters.kwh_h[keep, offset:offset + len(window)], ())
+
+
+def evaluate(scenario: Scenario, prepared: Prepared | None = None) -> EvaluationResult:
+    """Evaluate the episode of ``scenario`` from its ``evaluation`` block (module docstring);
+    a list of several cities city by city (:func:`_province`)."""
+    cfg = _need(scenario)
+    prepared = prepared if prepared is not None else prepare(scenario)
+    regional = scenario.atmosphere is not None and scenario.atmosphere.model == "regional"
+    cities = tuple(prepared.cities)
+    rules = load_evaluation_rules()
+    episodes = [_episode(cfg, prepared.times, city, cities) for city in cities]
+    window = pd.date_range(min(e.window[0] for e in episodes), prepared.times[-1], freq="h")
+    meters = load_power_use(cfg.power_use, window, prepared.inventory.lines)
+    cems = load_cems(cfg.cems, prepared.times, prepared.inventory.lines) if cfg.cems is not None else None
+    if len(cities) == 1 and not regional:
+        return _evaluate_city(scenario, prepared, cfg, rules, episodes[0], meters, cems, cities)[0]
+
+    def city_pass(k: int, effects: np.ndarray | None) -> tuple[EvaluationResult | None, dict]:
+        own = _city_prepared(prepared, k)
+        lines = own.inventory.lines
+        own_cems = None
+        if cems is not None:
+            pairs = pd.MultiIndex.from_arrays([lines.enterprise_id.astype(str), lines.line_id.astype(str)])
+            own_cems = cems[pd.MultiIndex.from_arrays([cems.enterprise_id, cems.line_id]).isin(pairs)].reset_index(drop=True)
+        return _evaluate_city(scenario, own, cfg, rules, episodes[k], _meters_of(meters, lines, episodes[k].window), own_cems, cities, effects)
+
+    effects: list = [None] * len(cities)
+    model_notes: tuple[str, ...] = ()
+    if regional:  # the coupled model needs every city's emissions at once: a first pass for them
+        effects, model_notes = _regional_effects(scenario, prepared, [city_pass(k, np.empty(0))[1] for k in range(len(cities))], [int(s) for s in rules["shifts_h"]])
+    done = [city_pass(k, effects[k]) for k in range(len(cities))]  # one pass per city
+    if len(cities) == 1:
+        ev = done[0][0]
+        notes = list(dict.fromkeys([*ev.notes, *model_notes]))
+        return replace(ev, notes=tuple(notes), metrics={**ev.metrics, "notes": notes})
+    return _province(scenario, cfg, rules, cities, done, meters, model_notes)
+
+
+def _regional_effects(scenario: Scenario, prepared: Prepared, parts: list[dict], shifts: list[int]) -> tuple[list[np.ndarray], tuple[str, ...]]:
+    """``model: regional``: each city's effect [μg/m³] of the realised cuts, shape (1 + shifts,
+    hours): the coupled model (:func:`sim.physics.projection.project_region`) runs all the cities
+    with their emissions as they really were (its baseline, whose PM2.5 is each city's
+    observation) and without the emergency measures, and with each city's realised cut shifted
+    by ``shifts`` [h] (:func:`shifted_cuts`), all at once; effect = PM2.5 without − observed
+    (row 0) and PM2.5 without − PM2.5 shifted (the other rows). An hour without observation takes
+    the city's mean observation in the run (its counterfactual stays empty). Returns the effects
+    and the model's notes (the share of the observation the region's sources make)."""
+    times = prepared.times
+    end = times[-1] + HOUR
+    keys = [p for p in POLLUTANTS if p != "pm10"]
+    mets = []
+    for met, part in zip(prepared.meteorology, parts):
+        obs = part["observed"]
+        filled = np.where(np.isfinite(obs), obs, np.nanmean(obs))
+        mets.append(replace(met.slice(times[0], end), pm25_baseline_ug_m3=filled))
+    realised = {p: np.stack([x["realised_h"][:, POLLUTANTS.index(p)] for x in parts]) for p in keys}  # (cities, hours)
+    variants = {p: np.stack([np.concatenate([x["without_h"][None, :, POLLUTANTS.index(p)],
+                                             shifted_cuts(x["without_h"][:, POLLUTANTS.index(p)], x["realised_h"][:, POLLUTANTS.index(p)], shifts)]) for x in parts])
+                for p in keys}  # (cities, 1 + shifts, hours)
+    levels = np.zeros((len(parts), 1 + len(shifts), len(times)), dtype=int)  # no background cut: every city is modelled
+    projections = project_region(scenario.atmosphere, prepared.cities, times, realised, variants, levels, mets, scenario.source_file)
+    out = []
+    for met, projection in zip(mets, projections):
+        runs = projection.members_ug_m3  # (1 + shifts, hours): without, then shifted
+        out.append(np.concatenate([(runs[0] - met.pm25_baseline_ug_m3)[None], runs[0][None] - runs[1:]]))
+    return out, tuple(n for p in projections for n in p.notes)
+
+
+def _evaluate_city(scenario: Scenario, prepared: Prepared, cfg, rules: dict, episode: _Episode, meters: MeterData, cems: pd.DataFrame | None,
+                   cities: tuple[str, ...], regional_effects: np.ndarray | None = None) -> tuple[EvaluationResult | None, dict]:
+    """The evaluation of the one city of ``prepared`` (its lines alone), with the sums the
+    province figures add up. ``regional_effects``: with ``model: regional``, the city's effects
+    [μg/m³] (1 + shifts, hours) from the coupled run; an empty array asks for the first pass,
+    which returns (None, the city's realised and without-measures emissions [kg/h] and its
+    observed PM2.5)."""
+    file = scenario.source_file
+    city = prepared.cities[0]
+    inv, times = prepared.inventory, prepared.times
+    issued, earlier, first_day, base_start, window = episode.issued, episode.earlier, episode.first_day, episode.base_start, episode.window
+    period_end = times[-1] + HOUR
     notes: list[str] = []
     if ((earlier.end > base_start) & (earlier.start < first_day)).any():
-        notes.append(f"{Path(cfg.warnings_issued).name}: a warning issued before the period falls in the baseline days ({base_start:%Y-%m-%d} to {first_day:%Y-%m-%d}), "
+        notes.append(f"{Path(cfg.warnings_issued).name}: a warning issued{f' for {city}' if len(cities) > 1 else ''} before the period falls in the baseline days ({base_start:%Y-%m-%d} to {first_day:%Y-%m-%d}), "
                      "so the normal loads hold its cuts and the observed cuts are understated; shorten baseline_days or start the period earlier")
-    window = pd.date_range(min(base_start, times[0]), period_end - HOUR, freq="h")
     baseline = (window >= base_start) & (window < first_day)
     period = np.flatnonzero(window >= times[0])
 
-    meters = load_power_use(cfg.power_use, window, inv.lines)
-    notes += meters.notes
-    observed = load_observed_pm25(cfg.observed_pm25, times, city)
-    notes += observed.notes
-    forecasts = load_forecasts(cfg.forecasts, city)
-    cems = load_cems(cfg.cems, times, inv.lines) if cfg.cems is not None else None
+    if len(cities) == 1:  # the meters as read (the province names their notes once)
+        notes += meters.notes
+    observed = load_observed_pm25(cfg.observed_pm25, times, city, cities)
+    notes += [f"{city}: {n}" for n in observed.notes] if len(cities) > 1 else observed.notes
+    forecasts = load_forecasts(cfg.forecasts, city, cities)
 
     # what the list asked: the issued level after each line's delay, the stricter of it and the
     # calendar, relative to the calendar of the baseline days; lines in blocks to bound memory
@@ -247,17 +360,22 @@ def evaluate(scenario: Scenario, prepared: Prepared | None = None) -> Evaluation
 
     # the PM2.5 effect
     obs = observed.pm25_ug_m3
+    if regional_effects is not None and not len(regional_effects):  # the first pass of a regional evaluation
+        return None, {"realised_h": realised_h, "without_h": without_h, "observed": obs}
     frame = pd.DataFrame({"time": times, "observed": obs})
     cf_aqi = None
     if scenario.atmosphere is not None:
         config = scenario.atmosphere.for_city(city)
-        met = prepared.meteorology[0].slice(times[0], period_end)
         shifts = [int(s) for s in rules["shifts_h"]]
         keys = [p for p in POLLUTANTS if p != "pm10"]
         realised_kg = {p: np.stack([realised_h[:, POLLUTANTS.index(p)]]) for p in keys}
-        shifted = {p: np.concatenate([realised_kg[p], shifted_cuts(without_h[:, POLLUTANTS.index(p)], realised_h[:, POLLUTANTS.index(p)], shifts)]) for p in keys}
         without_kg = {p: without_h[:, POLLUTANTS.index(p)] for p in keys}
-        effects, c = modelled_effect(config, met, obs, shifted, without_kg, file)
+        if regional_effects is not None:  # the coupled run of all the cities (_regional_effects)
+            effects, c = regional_effects, 1.0
+        else:
+            met = prepared.meteorology[0].slice(times[0], period_end)
+            shifted = {p: np.concatenate([realised_kg[p], shifted_cuts(without_h[:, POLLUTANTS.index(p)], realised_h[:, POLLUTANTS.index(p)], shifts)]) for p in keys}
+            effects, c = modelled_effect(config, met, obs, shifted, without_kg, file)
         effect = effects[0]
         band = None
         if config.model == "box":
@@ -269,7 +387,8 @@ def evaluate(scenario: Scenario, prepared: Prepared | None = None) -> Evaluation
             frame["counterfactual_p95"] = obs + np.percentile(band, 95, axis=0)
         figures = effect_figures(times, obs, effect, level_p, band)
         figures["calibration_scale"] = c
-        figures["band"] = "box-model parameters drawn within the ranges of sim/data/atmosphere.yaml" if band is not None else "none (linear model)"
+        figures["band"] = ("box-model parameters drawn within the ranges of sim/data/atmosphere.yaml" if band is not None
+                           else "none (regional model)" if config.model == "regional" else "none (linear model)")
         cf_daily = daily_aqi(obs + effect, times)
         heavy_cf = cf_daily.to_numpy() > 200
         heavy_days = np.isin(times.normalize(), cf_daily.index[heavy_cf])
@@ -306,8 +425,77 @@ def evaluate(scenario: Scenario, prepared: Prepared | None = None) -> Evaluation
     compliance = judged.table.assign(start=lambda d: pd.to_datetime(d.start), end=lambda d: pd.to_datetime(d.end))
     processes = inv.factors.processes
     names = processes["name_zh"].groupby(level="industry").first().to_dict() if "name_zh" in processes.columns else {}
+    sums_out = {"base": sums["base"], "planned": sums["planned"], "realised": sums["realised"], "level": level_p, "warned_base": warned_base,
+                "metered_base": metered_base, "observed": obs, "effect": frame["effect"].to_numpy() if "effect" in frame else None, "skill": skill}
     return EvaluationResult(scenario, compliance, judged.hourly, work, frame, skill, cuts_by_group, review, issued, metrics, tuple(notes),
-                            {str(k): str(v) for k, v in names.items() if isinstance(v, str) and v})
+                            {str(k): str(v) for k, v in names.items() if isinstance(v, str) and v}), sums_out
+
+
+def _with_city(frames: list[pd.DataFrame], cities: tuple[str, ...]) -> pd.DataFrame:
+    """The cities' tables one under the other, a ``city`` column first."""
+    parts = [f.copy() for f in frames]
+    for part, city in zip(parts, cities):
+        part.insert(0, "city", city)
+    return pd.concat(parts, ignore_index=True) if len(parts) else pd.DataFrame()
+
+
+def _province(scenario: Scenario, cfg, rules: dict, cities: tuple[str, ...], done: list[tuple[EvaluationResult, dict]], meters: MeterData,
+              model_notes: tuple[str, ...] = ()) -> EvaluationResult:
+    """A list of several cities: the cities' tables with a ``city`` column, and ``evaluation.json``
+    with each city's figures under ``by_city`` and, at the top level, the province sums and the
+    figures pooled over the cities (list ratios from the summed emissions, PM2.5 effect means over
+    the city-hours, heavy city-days, the forecast hit rate over the city-days)."""
+    results = [ev for ev, _ in done]
+    sums = [extra for _, extra in done]
+    metrics: dict = {"cities": list(cities), "period": results[0].metrics["period"], "baseline_days": {"days": cfg.baseline_days}}
+    metrics["warnings_issued"] = [{"city": city, **w} for city, ev in zip(cities, results) for w in ev.metrics["warnings_issued"]]
+    verdicts = {v: sum(ev.metrics["compliance"]["verdicts"][v] for ev in results) for v in results[0].metrics["compliance"]["verdicts"]}
+    metrics["compliance"] = {
+        "units": sum(ev.metrics["compliance"]["units"] for ev in results), "verdicts": verdicts,
+        "treatment_violations": sum(ev.metrics["compliance"]["treatment_violations"] for ev in results),
+        "load_up": sum(ev.metrics["compliance"]["load_up"] for ev in results),
+        "meters": int(len(meters.meters)), "meter_resets": int(meters.meters.resets.sum()), "meter_gap_hours": int(meters.meters.gap_hours.sum()),
+        "rules": results[0].metrics["compliance"]["rules"],
+    }
+    level = np.concatenate([x["level"] for x in sums])
+    total = {k: np.sum([x[k] for x in sums], axis=0) for k in ("base", "planned", "realised", "warned_base", "metered_base")}
+    metrics["list_ratio_planned"] = list_ratios(total["base"], total["planned"], level)
+    metrics["list_ratio_realised"] = list_ratios(total["base"], total["realised"], level)
+    metrics["cuts_during_warnings_t"] = {kind: {p: float(sum(ev.metrics["cuts_during_warnings_t"][kind][p] for ev in results)) for p in POLLUTANTS}
+                                         for kind in ("planned", "realised")}
+    metrics["metered_share_of_baseline"] = {key: (None if total["warned_base"][POLLUTANTS.index(p)] <= 0 else float(total["metered_base"][POLLUTANTS.index(p)] / total["warned_base"][POLLUTANTS.index(p)]))
+                                            for key, p in RATIO_COLUMN.items()}
+    metrics["lines_with_cuts_unmetered"] = sum(ev.metrics["lines_with_cuts_unmetered"] for ev in results)
+    metrics["cems_values"] = sum(ev.metrics["cems_values"] for ev in results)
+    if all("pm25_effect" in ev.metrics for ev in results):
+        effect = np.concatenate([x["effect"] for x in sums])
+        obs = np.concatenate([x["observed"] for x in sums])
+        warned = (level > 0) & np.isfinite(obs)
+        figures = {key: sum(ev.metrics["pm25_effect"][key] for ev in results) for key in ("heavy_days_observed", "heavy_days_counterfactual", "heavy_days_avoided")}
+        figures = {key.replace("heavy_days", "heavy_city_days"): value for key, value in figures.items()}
+        if warned.any():
+            figures["mean_reduction_during_warnings_ug_m3"] = float(effect[warned].mean())
+            figures["mean_reduction_during_warnings_pct"] = float(100.0 * effect[warned].mean() / (obs + effect)[warned].mean())
+        metrics["pm25_effect"] = figures
+    skill = pd.concat([x["skill"] for x in sums if len(x["skill"])], ignore_index=True) if any(len(x["skill"]) for x in sums) else pd.DataFrame()
+    metrics["forecast_skill"] = {
+        "level_hit_rate": (float(skill.level_hits.sum() / skill.days.sum()) if len(skill) else None),
+        "target": float(rules["accuracy_target"]),
+        "meets_target_all_cities_and_lead_days": bool(skill.meets_target.all()) if len(skill) else None,
+    }
+    metrics["review"] = {k: sum(ev.metrics["review"][k] for ev in results) for k in ("enterprises", "list_lines")}
+    notes = list(meters.notes) + [n for ev in results for n in ev.notes] + list(model_notes)
+    notes = list(dict.fromkeys(notes))  # a note every city gives, once
+    metrics["notes"] = notes
+    metrics["by_city"] = {city: ev.metrics for city, ev in zip(cities, results)}
+    names = {}
+    for ev in results:
+        names.update(ev.industry_names)
+    cuts = _with_city([ev.cuts_by_group for ev in results], cities)
+    return EvaluationResult(scenario, _with_city([ev.compliance for ev in results], cities), _with_city([ev.compliance_hourly for ev in results], cities),
+                            _with_city([ev.work_index for ev in results], cities), _with_city([ev.pm25 for ev in results], cities),
+                            _with_city([ev.forecast_skill for ev in results], cities), cuts, _with_city([ev.review for ev in results], cities),
+                            _with_city([ev.issued for ev in results], cities), metrics, tuple(notes), names, dict(zip(cities, results)))
 
 
 def evaluation_tables(ev: EvaluationResult) -> dict[str, pd.DataFrame]:

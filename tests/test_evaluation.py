@@ -309,3 +309,197 @@ def test_a_meter_without_baseline_readings_gives_no_data(episode):
     power.to_csv(path.parent / "power.csv", index=False)
     table = evaluate(load_scenario(path)).compliance.set_index("enterprise_id")
     assert table.loc["S1", "verdict"] == "no data" and table.loc["S1", "reason"].startswith("no normal load")
+
+
+# --------------------------------------------------------------------------- several cities
+
+CITY_OF = {"S1": "alpha", "S2": "alpha", "S3": "alpha", "X1": "alpha", "S4": "beta", "S5": "beta", "S6": "beta", "D1": "beta"}
+MET = ROOT / "scenarios" / "data" / "demo_episode_2023-12.csv"
+#: The two cities placed 95 km apart, east-west, with the demo region's weather (wind directions).
+REGION = {"alpha": {"meteorology": str(ROOT / "scenarios" / "data" / "demo_region" / "demo_city.csv"), "lat": 32.16, "lon": 119.47, "area_km2": 4000.0},
+          "beta": {"meteorology": str(ROOT / "scenarios" / "data" / "demo_region" / "east_city.csv"), "lat": 32.10, "lon": 120.45, "area_km2": 4000.0}}
+
+
+BEHAVIOUR = {"S2": "none", "S3": "treatment_off", "S4": "gap", "S5": "reset", "S6": "half", "X1": "up"}
+
+
+def _two_city_files(folder, cities: tuple[str, ...], regional: bool = False, behaviour: dict | None = None) -> object:
+    """The tiny episode with its firms split over alpha and beta (each with its own observations,
+    warning, forecasts and box), as one scenario of the ``cities`` given; return its path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = _list().splitlines()
+    keep = [rows[0]] + [r.replace(",tiny,", f",{CITY_OF[r.split(',')[0]]},") for r in rows[1:] if CITY_OF[r.split(",")[0]] in cities]
+    (folder / "list.csv").write_text("\n".join(keep) + "\n", encoding="utf-8")
+    (folder / "policy.yaml").write_text(yaml.safe_dump(TINY_POLICY), encoding="utf-8")
+    meters = _meters(BEHAVIOUR if behaviour is None else behaviour)
+    meters[meters.enterprise_id.map(CITY_OF).isin(cities)].to_csv(folder / "power.csv", index=False)
+    times = pd.date_range("2023-12-04", "2023-12-07", freq="h", inclusive="left")
+    hour = np.arange(len(times))
+    # every file holds both cities' rows: a city's own run reads its rows only
+    pd.concat([pd.DataFrame({"city": "alpha", "time": times.strftime("%Y-%m-%dT%H:%M"), "pm25_ug_m3": 120.0 + 40.0 * np.sin(hour / 9.0)}),
+               pd.DataFrame({"city": "beta", "time": times.strftime("%Y-%m-%dT%H:%M"), "pm25_ug_m3": 180.0 + 30.0 * np.cos(hour / 7.0)})]).to_csv(folder / "obs.csv", index=False)
+    (folder / "issued.csv").write_text(f"city,level,issued_at,start,end\nbeta,orange,2023-12-03T20:00,2023-12-04T20:00,{WARNING[1]}\n"
+                                       f"alpha,orange,2023-12-04T10:00,{WARNING[0]},{WARNING[1]}\n", encoding="utf-8")
+    (folder / "forecasts.csv").write_text("city,issue_date,target_date,pm25_ug_m3\nalpha,2023-12-04,2023-12-05,160\nalpha,2023-12-04,2023-12-06,90\n"
+                                          "beta,2023-12-04,2023-12-05,100\nbeta,2023-12-04,2023-12-06,200\n", encoding="utf-8")
+    met = pd.read_csv(MET, dtype=str)  # beta's weather: a lower, windier box than alpha's
+    met["mixing_height_m"] = (0.7 * met.mixing_height_m.astype(float)).round(0).astype(int).astype(str)
+    met["wind_speed_m_s"] = (1.2 * met.wind_speed_m_s.astype(float)).round(2).astype(str)
+    met.to_csv(folder / "beta_met.csv", index=False)
+    boxes = {"alpha": {"meteorology": str(MET), "area_km2": 800.0}, "beta": {"meteorology": "beta_met.csv", "area_km2": 1500.0, "local_share": 0.6}}
+    others = {c: {"city": c, "categories": [{"name": "traffic", "emissions_t_d": {"nox": nox, "pm10": 0.4, "pm25": 0.3},
+                                              "reduction": {"yellow": {"nox": 0.1}, "orange": {"nox": 0.2, "pm25": 0.1}, "red": 0.3}}]}
+              for c, nox in (("alpha", 2.0), ("beta", 5.0))}
+    scenario = {
+        "name": "two cities evaluated", "period": {"start": "2023-12-04T00:00", "end": "2023-12-07T00:00"},
+        "inventory": {"enterprises": "list.csv", "emission_factors": str(FIXTURES / "factors"), "other_sources": [others[c] for c in cities]},
+        "policy": "policy.yaml",
+        "warnings": {"schedule": [{"level": "orange", "start": WARNING[0], "end": WARNING[1]}]},
+        "atmosphere": ({"model": "box", "local_share": 0.5, "cities": {c: boxes[c] for c in cities}} if not regional else
+                       {"model": "regional", "spin_up_days": 2, "cities": {c: REGION[c] for c in cities}}),
+        "ensemble": {"members": 1, "seed": 7},
+        "evaluation": {"observed_pm25": "obs.csv", "warnings_issued": "issued.csv", "forecasts": "forecasts.csv", "power_use": "power.csv", "baseline_days": 7},
+        "output": {"dir": "out"},
+    }
+    path = folder / "scenario.yaml"
+    path.write_text(yaml.safe_dump(scenario, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_two_cities_evaluated_as_each_city_alone(tmp_path):
+    both = evaluate(load_scenario(_two_city_files(tmp_path / "both", ("alpha", "beta"))))
+    assert both.metrics["cities"] == ["alpha", "beta"] and set(both.by_city) == {"alpha", "beta"}
+    assert list(both.compliance.columns[:2]) == ["city", "enterprise_id"]
+    for city in ("alpha", "beta"):
+        alone = evaluate(load_scenario(_two_city_files(tmp_path / city, (city,))))
+        assert "city" not in alone.compliance.columns  # one city: the tables as before
+        mine = both.compliance[both.compliance.city == city].drop(columns="city").reset_index(drop=True)
+        pd.testing.assert_frame_equal(mine, alone.compliance)
+        assert set(mine.enterprise_id) == {f for f, c in CITY_OF.items() if c == city}
+        pm = both.pm25[both.pm25.city == city].drop(columns="city").reset_index(drop=True)
+        pd.testing.assert_frame_equal(pm, alone.pm25)  # observed, counterfactual, effect, band, level
+        for name in ("compliance_hourly", "work_index", "forecast_skill", "cuts_by_group", "review"):
+            mine = getattr(both, name)
+            pd.testing.assert_frame_equal(mine[mine.city == city].drop(columns="city").reset_index(drop=True), getattr(alone, name).reset_index(drop=True), check_dtype=False)
+        figures = {k: v for k, v in both.metrics["by_city"][city].items() if k != "notes"}
+        assert figures == {k: v for k, v in alone.metrics.items() if k != "notes"}
+    # the verdicts as the one-city test gives them, each in its city
+    verdict = both.compliance.set_index("enterprise_id")
+    assert verdict.verdict.to_dict() == {"S1": "complied", "S2": "not complied", "S3": "not complied", "X1": "complied",
+                                         "S4": "no data", "S5": "complied", "S6": "not complied", "D1": "complied"}  # S6: a 20 % cut from
+    # 5 Dec, when beta's warning (and the cut asked) started on 4 Dec 20:00: below half the asked cut over the asked hours
+    assert verdict.city.to_dict() == CITY_OF
+    # the two boxes differ, so do the effects; the province figures add the cities' up
+    a, b = (both.metrics["by_city"][c]["pm25_effect"] for c in ("alpha", "beta"))
+    assert a["mean_reduction_during_warnings_ug_m3"] > 0 and b["mean_reduction_during_warnings_ug_m3"] > 0
+    assert a["mean_reduction_during_warnings_ug_m3"] != pytest.approx(b["mean_reduction_during_warnings_ug_m3"], rel=1e-3)
+    hours = {c: int(((both.pm25.city == c) & (both.pm25.level != "none")).sum()) for c in ("alpha", "beta")}
+    assert hours == {"alpha": 24, "beta": 28}  # beta's own, earlier warning
+    assert both.metrics["pm25_effect"]["mean_reduction_during_warnings_ug_m3"] == pytest.approx(
+        (24 * a["mean_reduction_during_warnings_ug_m3"] + 28 * b["mean_reduction_during_warnings_ug_m3"]) / 52)
+    assert both.metrics["compliance"]["verdicts"] == {"complied": 4, "partly": 0, "not complied": 3, "no data": 1}
+    assert both.metrics["by_city"]["alpha"]["baseline_days"]["start"] == "2023-11-28T00:00:00"
+    assert both.metrics["by_city"]["beta"]["baseline_days"]["start"] == "2023-11-27T00:00:00"  # so the meters' hours start a day earlier
+    for p in ("so2", "nox"):
+        assert both.metrics["cuts_during_warnings_t"]["realised"][p] == pytest.approx(
+            sum(both.metrics["by_city"][c]["cuts_during_warnings_t"]["realised"][p] for c in ("alpha", "beta")))
+    assert [w["city"] for w in both.metrics["warnings_issued"]] == ["alpha", "beta"]
+    assert any("1 meter reset" in n and "S5" in n for n in both.notes)
+    hits = sum(both.metrics["by_city"][c]["forecast_skill"]["level_hit_rate"] * 2 for c in ("alpha", "beta")) / 4
+    assert both.metrics["forecast_skill"]["level_hit_rate"] == pytest.approx(hits)
+
+
+def test_several_cities_need_the_city_column(tmp_path):
+    path = _two_city_files(tmp_path, ("alpha", "beta"))
+    pd.read_csv(tmp_path / "obs.csv").query("city == 'alpha'").drop(columns="city").to_csv(tmp_path / "obs.csv", index=False)
+    with pytest.raises(InputError) as err:
+        evaluate(load_scenario(path))
+    assert err.value.file.endswith("obs.csv") and err.value.where == "column city" and "2 cities" in err.value.problem and "city column" in err.value.fix
+
+
+def test_several_cities_refuse_a_city_not_in_the_list(tmp_path):
+    path = _two_city_files(tmp_path, ("alpha", "beta"))
+    with open(tmp_path / "forecasts.csv", "a", encoding="utf-8") as fh:
+        fh.write("gamma,2023-12-04,2023-12-05,100\n")
+    with pytest.raises(InputError) as err:
+        evaluate(load_scenario(path))
+    assert err.value.file.endswith("forecasts.csv") and err.value.where == "row 6, column city" and "'gamma'" in err.value.problem
+
+
+def test_cli_writes_a_page_per_city(tmp_path):
+    from cli_runner import run_all
+
+    path = _two_city_files(tmp_path, ("alpha", "beta"))
+    out = tmp_path / "cli_out"
+    r = run_all([{"cwd": str(tmp_path), "args": [str(path), "--evaluate", "--out", str(out)]}])[0]
+    assert r["returncode"] == 0, r["stderr"]
+    assert "alpha PM2.5 effect during warnings" in r["stderr"] and "beta PM2.5 effect during warnings" in r["stderr"]
+    for city in ("alpha", "beta"):
+        page = (out / f"evaluation_{city}.html").read_text(encoding="utf-8")
+        assert f"two cities evaluated: {city}" in page and (out / "charts" / f"eval_pm25_{city}.png").is_file()
+    assert not (out / "evaluation.html").exists()
+    for name in ("compliance", "compliance_hourly", "work_index", "evaluation_pm25", "forecast_skill", "cuts_by_group", "review"):
+        table = pd.read_csv(out / f"{name}.csv", keep_default_na=False)
+        assert table.columns[0] == "city" and set(table.city) <= {"alpha", "beta"}, name
+    figures = json.loads((out / "evaluation.json").read_text(encoding="utf-8"))
+    assert set(figures["by_city"]) == {"alpha", "beta"} and "warning_timeliness" in figures["by_city"]["beta"]
+
+
+def test_a_city_without_meters_is_evaluated_without_compliance(tmp_path):
+    path = _two_city_files(tmp_path, ("alpha", "beta"))
+    power = pd.read_csv(tmp_path / "power.csv", dtype=str, keep_default_na=False)
+    power[power.enterprise_id.map(CITY_OF) == "alpha"].to_csv(tmp_path / "power.csv", index=False)
+    ev = evaluate(load_scenario(path))
+    beta = ev.metrics["by_city"]["beta"]
+    assert beta["compliance"]["units"] == 0 and beta["compliance"]["meters"] == 0 and set(ev.compliance.city) == {"alpha"}
+    assert beta["lines_with_cuts_unmetered"] == 4  # S4, S5, S6 and D1, all grade C
+    # nothing measured in beta: its realised cuts are the planned ones
+    assert beta["list_ratio_realised"] == beta["list_ratio_planned"]
+    full = evaluate(load_scenario(_two_city_files(tmp_path / "full", ("alpha", "beta"))))
+    assert ev.metrics["by_city"]["alpha"] == full.metrics["by_city"]["alpha"]
+
+
+def test_regional_model_couples_the_cities(tmp_path):
+    """model: regional: one coupled run of both cities; alpha's firms not cutting lowers beta's
+    effect too (alpha's air reaches beta), which no box per city would show."""
+    ev = evaluate(load_scenario(_two_city_files(tmp_path / "cut", ("alpha", "beta"), regional=True)))
+    lazy = {**BEHAVIOUR, **{f: "none" for f, c in CITY_OF.items() if c == "alpha"}}
+    ev_lazy = evaluate(load_scenario(_two_city_files(tmp_path / "lazy", ("alpha", "beta"), regional=True, behaviour=lazy)))
+    box = [evaluate(load_scenario(_two_city_files(tmp_path / f"box{i}", ("alpha", "beta"), behaviour=b))) for i, b in enumerate((None, lazy))]
+    mean = "mean_reduction_during_warnings_ug_m3"
+    for city in ("alpha", "beta"):
+        pm = ev.pm25[ev.pm25.city == city]
+        np.testing.assert_allclose(pm.counterfactual - pm.observed, pm.effect, rtol=0, atol=1e-9)
+        figures = ev.metrics["by_city"][city]["pm25_effect"]
+        assert figures[mean] > 0 and figures["band"] == "none (regional model)" and figures["calibration_scale"] == 1.0
+        assert ev_lazy.metrics["by_city"][city]["pm25_effect"][mean] < figures[mean]
+    assert ev_lazy.compliance.set_index("enterprise_id").verdict["S1"] == "not complied"
+    # with a box per city, beta's effect does not see what alpha's firms did
+    assert box[1].metrics["by_city"]["beta"]["pm25_effect"] == box[0].metrics["by_city"]["beta"]["pm25_effect"]
+    assert box[1].metrics["by_city"]["alpha"]["pm25_effect"][mean] < box[0].metrics["by_city"]["alpha"]["pm25_effect"][mean]
+    assert any("region's modelled sources make" in n for n in ev.notes)
+
+
+def test_regional_city_without_listed_lines(tmp_path):
+    """A city of the region whose sources are only categories (no listed line) is evaluated too:
+    no compliance rows, its effect from its other sources' cuts and its neighbour's."""
+    path = _two_city_files(tmp_path, ("alpha", "beta"), regional=True)
+    for name in ("list.csv", "power.csv"):
+        table = pd.read_csv(tmp_path / name, dtype=str, keep_default_na=False)
+        table[table.enterprise_id.map(CITY_OF) == "alpha"].to_csv(tmp_path / name, index=False)
+    ev = evaluate(load_scenario(path))
+    beta = ev.metrics["by_city"]["beta"]
+    assert ev.metrics["cities"] == ["alpha", "beta"] and beta["compliance"]["units"] == 0 and set(ev.compliance.city) == {"alpha"}
+    assert beta["pm25_effect"]["mean_reduction_during_warnings_ug_m3"] > 0
+
+
+def test_an_error_in_a_city_file_names_the_file_row(tmp_path):
+    """Rows filtered by city keep their row numbers in the file: beta's third observation is row 76
+    (the header, then alpha's 72 hours)."""
+    path = _two_city_files(tmp_path, ("alpha", "beta"))
+    obs = pd.read_csv(tmp_path / "obs.csv", dtype=str)
+    obs.loc[74, "pm25_ug_m3"] = "12,5"
+    obs.to_csv(tmp_path / "obs.csv", index=False)
+    with pytest.raises(InputError) as err:
+        evaluate(load_scenario(path))
+    assert err.value.file.endswith("obs.csv") and err.value.where == "row 76, column pm25_ug_m3" and "point" in err.value.fix

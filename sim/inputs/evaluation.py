@@ -72,17 +72,17 @@ def _times(table: pd.DataFrame, column: str, path: Path, *, on_hour: bool = True
     bad = np.flatnonzero(parsed.isna().to_numpy())
     if len(bad):
         i = int(bad[0])
-        raise InputError(path, f"{_row(i)}, column {column}", f"{date_problem(text.iloc[i], 'date' if dates else 'time')}.", DATE_FIX if dates else TIME_FIX)
+        raise InputError(path, f"{_row(text.index[i])}, column {column}", f"{date_problem(text.iloc[i], 'date' if dates else 'time')}.", DATE_FIX if dates else TIME_FIX)
     if dates:
         off = np.flatnonzero((parsed != parsed.dt.normalize()).to_numpy())
         if len(off):
             i = int(off[0])
-            raise InputError(path, f"{_row(i)}, column {column}", f"'{text.iloc[i]}' has a time of day; a forecast is for a calendar day.", DATE_FIX)
+            raise InputError(path, f"{_row(text.index[i])}, column {column}", f"'{text.iloc[i]}' has a time of day; a forecast is for a calendar day.", DATE_FIX)
     elif on_hour:
         off = np.flatnonzero((parsed != parsed.dt.floor("h")).to_numpy())
         if len(off):
             i = int(off[0])
-            raise InputError(path, f"{_row(i)}, column {column}", f"'{text.iloc[i]}' is not on the hour.", TIME_FIX)
+            raise InputError(path, f"{_row(text.index[i])}, column {column}", f"'{text.iloc[i]}' is not on the hour.", TIME_FIX)
     return parsed
 
 
@@ -96,30 +96,44 @@ def _numbers(table: pd.DataFrame, column: str, path: Path, *, blank_ok: bool, hi
         fix = "write a plain number, or leave the cell empty for a missing value." if blank_ok else "write a plain number."
         if "," in text.iloc[i]:
             fix = "write the decimal with a point (26.99), not a comma."
-        raise InputError(path, f"{_row(int(i))}, column {column}", problem, fix)
+        raise InputError(path, f"{_row(text.index[int(i)])}, column {column}", problem, fix)
     for i in np.flatnonzero(values < 0)[:1]:
-        raise InputError(path, f"{_row(int(i))}, column {column}", f"'{text.iloc[i]}' is negative.", f"{column} must be ≥ 0{' ' + unit if unit else ''}.")
+        raise InputError(path, f"{_row(text.index[int(i)])}, column {column}", f"'{text.iloc[i]}' is negative.", f"{column} must be ≥ 0{' ' + unit if unit else ''}.")
     if high is not None:
         for i in np.flatnonzero(values > high)[:1]:
-            raise InputError(path, f"{_row(int(i))}, column {column}", f"'{text.iloc[i]}' is above {high:g}{' ' + unit if unit else ''}.", high_fix)
+            raise InputError(path, f"{_row(text.index[int(i)])}, column {column}", f"'{text.iloc[i]}' is above {high:g}{' ' + unit if unit else ''}.", high_fix)
     return values
 
 
-def _duplicates(keys: pd.DataFrame, path: Path, column: str, what: str) -> None:
+def _duplicates(keys: pd.DataFrame, path: Path, column: str, what: str, rows: pd.Index | None = None) -> None:
+    """``rows``: the file row index of each key (default: its position, for a table not filtered)."""
     dup = np.flatnonzero(keys.duplicated(keep="first").to_numpy())
     if len(dup):
         i = int(dup[0])
         first = int(np.flatnonzero((keys == keys.iloc[i]).all(axis=1).to_numpy())[0])
-        raise InputError(path, f"{_row(i)}, column {column}", f"{what} appears twice (also {_row(first)}).", "keep one row for it.")
+        at = (lambda j: j) if rows is None else (lambda j: int(rows[j]))
+        raise InputError(path, f"{_row(at(i))}, column {column}", f"{what} appears twice (also {_row(at(first))}).", "keep one row for it.")
 
 
-def _city(table: pd.DataFrame, path: Path, city: str) -> pd.DataFrame:
-    """The rows of ``city`` when the file has a ``city`` column (every row needs one)."""
+def _city(table: pd.DataFrame, path: Path, city: str, cities: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The rows of ``city`` when the file has a ``city`` column (every row needs one).
+
+    ``cities``: the list's cities when it has several; the file then needs the ``city`` column
+    and every row must name one of them (a row for another city is an error, not ignored)."""
     if "city" not in table.columns:
+        if len(cities) > 1:
+            raise InputError(path, "column city", f"the list spans {len(cities)} cities ({', '.join(cities[:5])}{', ...' if len(cities) > 5 else ''}), but this file has no city column.",
+                             "add a city column naming each row's city as the list does.")
         return table
     blank = np.flatnonzero((table.city == "").to_numpy())
     if len(blank):
         raise InputError(path, f"{_row(int(blank[0]))}, column city", "the city is empty.", "give the city on every row, or drop the column.")
+    if len(cities) > 1:
+        unknown = np.flatnonzero(~table.city.isin(cities).to_numpy())
+        if len(unknown):
+            i = int(unknown[0])
+            raise InputError(path, f"{_row(i)}, column city", f"city '{table.city.iloc[i]}' is not a city of the list ({', '.join(cities)}).",
+                             "write the city as the list does, or drop the row.")
     keep = table.city == city
     if not keep.any():
         raise InputError(path, "column city", f"no row is for city '{city}' (the file names {', '.join(sorted(table.city.unique())[:5])}).", f"write the city as the list does: '{city}'.")
@@ -138,14 +152,15 @@ class Observed:
     notes: tuple[str, ...] = ()
 
 
-def load_observed_pm25(path: Path, times: pd.DatetimeIndex, city: str) -> Observed:
-    """Observed PM2.5 over ``times`` (the scenario period). A missing row or an empty value is a
-    gap, named in a note; an hour outside ``times`` is ignored."""
-    table = _city(_read(path, ("time", "pm25_ug_m3"), "observed PM2.5", ("city",)), path, city)
+def load_observed_pm25(path: Path, times: pd.DatetimeIndex, city: str, cities: tuple[str, ...] = ()) -> Observed:
+    """Observed PM2.5 over ``times`` (the scenario period) of ``city`` (``cities``: the list's
+    cities when several, see ``_city``). A missing row or an empty value is a gap, named in a
+    note; an hour outside ``times`` is ignored."""
+    table = _city(_read(path, ("time", "pm25_ug_m3"), "observed PM2.5", ("city",)), path, city, cities)
     t = _times(table, "time", path)
     values = _numbers(table, "pm25_ug_m3", path, blank_ok=True, high=PM25_MAX_UG_M3, unit="μg/m³",
                       high_fix="PM2.5 is in μg/m³: check for a typo or a unit (1 mg/m³ = 1000 μg/m³).")
-    _duplicates(pd.DataFrame({"t": t.to_numpy()}), path, "time", "this time")
+    _duplicates(pd.DataFrame({"t": t.to_numpy()}), path, "time", "this time", table.index)
     series = pd.Series(values, index=pd.DatetimeIndex(t)).reindex(times)
     if series.isna().all():
         raise InputError(path, "column time", f"no observation falls in the period {times[0]:%Y-%m-%dT%H:%M} to {times[-1] + HOUR:%Y-%m-%dT%H:%M}.",
@@ -161,42 +176,44 @@ def load_observed_pm25(path: Path, times: pd.DatetimeIndex, city: str) -> Observ
 # --------------------------------------------------------------------------- warnings issued
 
 
-def load_issued_warnings(path: Path, city: str) -> pd.DataFrame:
-    """The warnings really issued: ``level`` (yellow/orange/red), ``issued_at``, ``start``,
-    ``end`` (exclusive), ``source_row``; sorted by start."""
-    table = _city(_read(path, ("level", "issued_at", "start", "end"), "issued warning", ("city",)), path, city)
+def load_issued_warnings(path: Path, city: str, cities: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The warnings really issued in ``city`` (``cities``: the list's cities when several):
+    ``level`` (yellow/orange/red), ``issued_at``, ``start``, ``end`` (exclusive),
+    ``source_row``; sorted by start."""
+    table = _city(_read(path, ("level", "issued_at", "start", "end"), "issued warning", ("city",)), path, city, cities)
     levels = table.level.map(lambda v: vocabulary().canonical_level(v))
     for i in np.flatnonzero(levels.isna().to_numpy())[:1]:
-        raise InputError(path, f"{_row(int(i))}, column level", f"'{table.level.iloc[i]}' is not a warning level.", f"use one of {', '.join(LEVELS)} (黄色/橙色/红色).")
+        raise InputError(path, f"{_row(table.index[int(i)])}, column level", f"'{table.level.iloc[i]}' is not a warning level.", f"use one of {', '.join(LEVELS)} (黄色/橙色/红色).")
     issued = _times(table, "issued_at", path, on_hour=False)
     start, end = _times(table, "start", path), _times(table, "end", path)
     for i in np.flatnonzero((end <= start).to_numpy())[:1]:
-        raise InputError(path, f"{_row(int(i))}, column end", f"the end ({table.end.iloc[i]}) is not after the start ({table.start.iloc[i]}).", "give an end after the start (the end is exclusive).")
+        raise InputError(path, f"{_row(table.index[int(i)])}, column end", f"the end ({table.end.iloc[i]}) is not after the start ({table.start.iloc[i]}).", "give an end after the start (the end is exclusive).")
     for i in np.flatnonzero((issued > end).to_numpy())[:1]:
-        raise InputError(path, f"{_row(int(i))}, column issued_at", f"issued at {table.issued_at.iloc[i]}, after the warning ended ({table.end.iloc[i]}).", "give the time the warning was announced.")
+        raise InputError(path, f"{_row(table.index[int(i)])}, column issued_at", f"issued at {table.issued_at.iloc[i]}, after the warning ended ({table.end.iloc[i]}).", "give the time the warning was announced.")
     out = pd.DataFrame({"level": levels.to_numpy(), "issued_at": issued.to_numpy(), "start": start.to_numpy(), "end": end.to_numpy(),
-                        "source_row": np.arange(len(table)) + 2})
+                        "source_row": table.index.to_numpy() + 2})
     return out.sort_values(["start", "source_row"], kind="stable").reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- forecasts
 
 
-def load_forecasts(path: Path, city: str) -> pd.DataFrame:
-    """The forecasts issued: ``issue_date``, ``target_date``, ``lead_day`` [d], and
-    ``pm25_ug_m3`` or ``aqi`` (the other column NaN)."""
+def load_forecasts(path: Path, city: str, cities: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The forecasts issued for ``city`` (``cities``: the list's cities when several):
+    ``issue_date``, ``target_date``, ``lead_day`` [d], and ``pm25_ug_m3`` or ``aqi`` (the other
+    column NaN)."""
     table = _read(path, ("issue_date", "target_date"), "forecast", ("pm25_ug_m3", "aqi", "city"))
-    table = _city(table, path, city)
+    table = _city(table, path, city, cities)
     value = "pm25_ug_m3" if "pm25_ug_m3" in table.columns else "aqi" if "aqi" in table.columns else None
     if value is None:
         raise InputError(path, "column pm25_ug_m3", "the forecast value column is missing.", "add pm25_ug_m3 (daily mean [μg/m³]) or aqi.")
     issue = _times(table, "issue_date", path, dates=True)
     target = _times(table, "target_date", path, dates=True)
     for i in np.flatnonzero((target < issue).to_numpy())[:1]:
-        raise InputError(path, f"{_row(int(i))}, column target_date", f"the target date {table.target_date.iloc[i]} is before the issue date {table.issue_date.iloc[i]}.", "a forecast is for the issue day or a later day.")
+        raise InputError(path, f"{_row(table.index[int(i)])}, column target_date", f"the target date {table.target_date.iloc[i]} is before the issue date {table.issue_date.iloc[i]}.", "a forecast is for the issue day or a later day.")
     values = _numbers(table, value, path, blank_ok=False, high=PM25_MAX_UG_M3 if value == "pm25_ug_m3" else 500.0, unit="μg/m³" if value == "pm25_ug_m3" else "",
                       high_fix="PM2.5 is in μg/m³ (1 mg/m³ = 1000 μg/m³)." if value == "pm25_ug_m3" else "the AQI runs from 0 to 500.")
-    _duplicates(pd.DataFrame({"i": issue.to_numpy(), "t": target.to_numpy()}), path, "target_date", "this issue date and target date")
+    _duplicates(pd.DataFrame({"i": issue.to_numpy(), "t": target.to_numpy()}), path, "target_date", "this issue date and target date", table.index)
     lead = ((target - issue) / DAY).to_numpy().astype(int)
     return pd.DataFrame({"issue_date": issue.to_numpy(), "target_date": target.to_numpy(), "lead_day": lead,
                          "pm25_ug_m3": values if value == "pm25_ug_m3" else np.nan, "aqi": values if value == "aqi" else np.nan})

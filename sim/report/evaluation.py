@@ -9,6 +9,7 @@ embedded for the Chinese it shows).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -147,7 +148,7 @@ def evaluation_figures(ev: Any, lang: str = "en") -> dict[str, bytes]:
     return out
 
 
-def _context(ev: Any, charts: dict[str, bytes], lang: str) -> dict[str, Any]:
+def _context(ev: Any, charts: dict[str, bytes], lang: str, city: str | None = None) -> dict[str, Any]:
     m = ev.metrics
     verdicts = m["compliance"]["verdicts"]
     review = ev.review
@@ -163,7 +164,7 @@ def _context(ev: Any, charts: dict[str, bytes], lang: str) -> dict[str, Any]:
             ratios.append({"level": level, "planned": planned, "realised": realised})
     skill = ev.forecast_skill.to_dict("records")
     return {
-        "scenario": {"name": ev.scenario.name, "start": m["period"]["start"][:16].replace("T", " "), "end": m["period"]["end"][:16].replace("T", " ")},
+        "scenario": {"name": ev.scenario.name if city is None else f"{ev.scenario.name}: {city}", "start": m["period"]["start"][:16].replace("T", " "), "end": m["period"]["end"][:16].replace("T", " ")},
         "baseline": m["baseline_days"],
         "issued": [{**w, "issued_at": w["issued_at"][:16].replace("T", " "), "start": w["start"][:16].replace("T", " "), "end": w["end"][:16].replace("T", " ")} for w in m["warnings_issued"]],
         "compliance": m["compliance"],
@@ -185,18 +186,30 @@ def _context(ev: Any, charts: dict[str, bytes], lang: str) -> dict[str, Any]:
     }
 
 
-def render_evaluation_html(ev: Any, charts: dict[str, bytes], lang: str = "en") -> str:
-    """The evaluation page with ``charts`` ({name: PNG bytes}) embedded."""
+def render_evaluation_html(ev: Any, charts: dict[str, bytes], lang: str = "en", city: str | None = None) -> str:
+    """The evaluation page with ``charts`` ({name: PNG bytes}) embedded; ``city`` names the city
+    of a page of a list of several cities."""
     check_lang(lang)
-    return _render("evaluation.html.j2", _context(ev, charts, lang), lang)
+    return _render("evaluation.html.j2", _context(ev, charts, lang, city), lang)
+
+
+def file_suffix(city: str) -> str:
+    """``_CITY`` for the file names of a city's page and charts (letters, digits, CJK kept)."""
+    return "_" + re.sub(r"[^\w-]", "_", city)
 
 
 def write_evaluation_report(ev: Any, folder: str | Path, lang: str = "en") -> list[str]:
-    """Write ``charts/eval_*.png`` and ``evaluation.html`` into ``folder``; return their names."""
+    """Write ``charts/eval_*.png`` and ``evaluation.html`` into ``folder``; return their names.
+    A list of several cities (``ev.by_city``): one page per city, ``evaluation_CITY.html`` with
+    ``charts/eval_*_CITY.png``, from that city's own result."""
     folder = Path(folder)
-    charts = evaluation_figures(ev, lang)
     (folder / "charts").mkdir(exist_ok=True)
-    for name, png in charts.items():
-        (folder / "charts" / f"{name}.png").write_bytes(png)
-    (folder / "evaluation.html").write_text(render_evaluation_html(ev, charts, lang), encoding="utf-8")
-    return [*(f"charts/{n}.png" for n in charts), "evaluation.html"]
+    pages = [(ev, "", None)] if not ev.by_city else [(own, file_suffix(city), city) for city, own in ev.by_city.items()]
+    written = []
+    for page, suffix, city in pages:  # one page per city
+        charts = evaluation_figures(page, lang)
+        for name, png in charts.items():
+            (folder / "charts" / f"{name}{suffix}.png").write_bytes(png)
+        (folder / f"evaluation{suffix}.html").write_text(render_evaluation_html(page, charts, lang, city), encoding="utf-8")
+        written += [*(f"charts/{n}{suffix}.png" for n in charts), f"evaluation{suffix}.html"]
+    return written

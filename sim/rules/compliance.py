@@ -188,10 +188,11 @@ def metered_units(meters: pd.DataFrame, lines: pd.DataFrame) -> Units:
     given = np.isfinite(value) & (value > 0)
     n_units = len(keys)
     # a unit whose lines lack output values shares equally
-    lacking = np.bincount(line_unit[metered & ~given], minlength=n_units) > 0
-    weight = np.where(metered, np.where(lacking[np.maximum(line_unit, 0)], 1.0, np.where(given, value, 0.0)), 0.0)
-    total = np.bincount(line_unit[metered], weights=weight[metered], minlength=n_units)
-    share = np.where(metered, weight / np.where(total[np.maximum(line_unit, 0)] > 0, total[np.maximum(line_unit, 0)], 1.0), 0.0)
+    unit = np.where(metered, line_unit, n_units)  # unmetered lines: a spare last slot (also when no line is metered)
+    lacking = np.bincount(line_unit[metered & ~given], minlength=n_units + 1) > 0
+    weight = np.where(metered, np.where(lacking[unit], 1.0, np.where(given, value, 0.0)), 0.0)
+    total = np.bincount(line_unit[metered], weights=weight[metered], minlength=n_units + 1)
+    share = np.where(metered, weight / np.where(total[unit] > 0, total[unit], 1.0), 0.0)
     first = pd.Series(np.arange(len(lines))).groupby(ent).first()
     head = first.reindex(keys.enterprise_id).to_numpy()
     frame = keys.assign(enterprise_name=lines.enterprise_name.to_numpy()[head] if "enterprise_name" in lines else "",
@@ -208,6 +209,8 @@ def metered_units(meters: pd.DataFrame, lines: pd.DataFrame) -> Units:
 
 def _take(rows: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """Rows of ``matrix``; all NaN where the row is -1."""
+    if len(matrix) == 0:  # no meter at all (a city of the list without meters)
+        return np.full((len(rows), *np.shape(matrix)[1:]), np.nan)
     out = matrix[np.maximum(rows, 0)]
     out[rows < 0] = np.nan
     return out
