@@ -53,3 +53,11 @@ def parse_times(text: pd.Series) -> pd.Series:
     if ok.any():
         out[ok] = pd.to_datetime(text[ok].str.replace("/", "-", regex=False), format="ISO8601", errors="coerce")
     return out
+
+
+def parse_time_column(text: pd.Series) -> pd.Series:
+    """:func:`parse_times` with a fast path: a column in the usual form ``YYYY-MM-DDTHH:MM`` is
+    parsed strictly in one vectorised step; any other form (or a bad cell) takes the general
+    reader, which accepts ISO or ``YYYY/MM/DD`` only (08/12/2024 would be read month first)."""
+    parsed = pd.Series(pd.to_datetime(text, format="%Y-%m-%dT%H:%M", errors="coerce"), index=text.index)
+    return parse_times(text) if parsed.isna().any() else parsed

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.config.dates import date_problem, parse_times
+from sim.config.dates import date_problem, parse_time_column
 from sim.config.vocabulary import LEVELS, vocabulary
 from sim.config.yamlio import read_yaml
 from sim.errors import InputError
@@ -66,9 +66,7 @@ def _read(path: Path, columns: tuple[str, ...], what: str, optional: tuple[str, 
 
 def _times(table: pd.DataFrame, column: str, path: Path, *, on_hour: bool = True, dates: bool = False) -> pd.Series:
     text = table[column]
-    parsed = pd.Series(pd.to_datetime(text, format="%Y-%m-%dT%H:%M", errors="coerce"), index=text.index)
-    if parsed.isna().any():
-        parsed = parse_times(text)
+    parsed = parse_time_column(text)
     bad = np.flatnonzero(parsed.isna().to_numpy())
     if len(bad):
         i = int(bad[0])

@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sim.config.dates import date_problem, parse_times
+from sim.config.dates import date_problem, parse_time_column
 from sim.errors import InputError
 from sim.inputs.tables import read_text_csv
 
@@ -172,11 +172,7 @@ def _row(index: int) -> str:
 
 def _parse_times(text: pd.Series, path: Path) -> pd.DatetimeIndex:
     fix = "write times as YYYY-MM-DDTHH:MM in local time (e.g. 2024-12-08T06:00), one row per hour."
-    # the usual form, parsed strictly, first; any other form (or a bad cell) takes the general
-    # reader, which accepts ISO or YYYY/MM/DD only (08/12/2024 would be read month first)
-    parsed = pd.Series(pd.to_datetime(text, format="%Y-%m-%dT%H:%M", errors="coerce"), index=text.index)
-    if parsed.isna().any():
-        parsed = parse_times(text)
+    parsed = parse_time_column(text)
     bad = np.flatnonzero(parsed.isna().to_numpy())
     if len(bad):
         i = int(bad[0])
