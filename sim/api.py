@@ -310,8 +310,9 @@ def run(scenario: Scenario, *, executor: str = "serial", scheduler: str | None =
             projections = project_region(scenario.atmosphere, prepared.cities, prepared.times, emissions((base_run,), False, every),
                                          emissions(runs, members > 1, every), levels if members > 1 else levels[:, 0], meteorology,
                                          scenario.source_file, scenario.ensemble.seed)
-        # all cities in one batch, unless a large ensemble needs them a few at a time to bound memory
-        for cities in [] if projections else box_batches(n, 1 + len(runs), len(prepared.times) + 24 * scenario.atmosphere.spin_up_days):
+        # separate boxes: all cities in one batch, unless a large ensemble needs them a few at a time to bound memory
+        batches = [] if scenario.atmosphere.model == "regional" else box_batches(n, 1 + len(runs), len(prepared.times) + 24 * scenario.atmosphere.spin_up_days)
+        for cities in batches:
             levels = np.moveaxis(np.stack([r.level_by_city[:, cities] for r in runs]).astype(int), 2, 0)  # (cities, members, hours)
             projections += project_boxes(configs[cities], prepared.times, emissions((base_run,), False, cities), emissions(runs, members > 1, cities),
                                          levels if members > 1 else levels[:, 0], meteorology[cities], scenario.source_file,
