@@ -135,7 +135,8 @@ def _summarise_evaluation(ev, say) -> None:
     for level in LEVELS:
         planned, realised = m["list_ratio_planned"].get(level), m["list_ratio_realised"].get(level)
         if planned and realised:
-            say(f"  {level:6s} list ratio planned / realised: " + ", ".join(f"{p} {planned[p]:.1%}/{realised[p]:.1%}" for p in planned if planned[p] is not None and realised[p] is not None))
+            say(f"  {level:6s} list ratio planned / realised over the hours in force (delays, profiles, calendars; not the steady ratio above): "
+                + ", ".join(f"{p} {planned[p]:.1%}/{realised[p]:.1%}" for p in planned if planned[p] is not None and realised[p] is not None))
     for city, figures in ({"": m}.items() if "by_city" not in m else m["by_city"].items()):  # one line per city
         if "pm25_effect" not in figures:
             continue
