@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from sim.inputs.stations import relative_humidity
+from sim.physics.observed import meteorology_from_stations
 from sim.physics.mixing_height import (
     OMEGA_PER_S,
     dewpoint_c,
@@ -82,3 +83,23 @@ def test_meteorology_from_stations_reads_back_as_a_meteorology_file(tmp_path):
         pd.DatetimeIndex(frame.time), 1.0 + 0.3 * np.arange(24), relative_humidity(1.0 + 0.3 * np.arange(24), np.full(24, -6.0)),
         1.0 + 0.1 * np.arange(24), 39.9, 116.4)), atol=0.5 + 1e-9)
     assert any("Nozaki" in n for n in notes)
+
+
+def test_observed_episode_meteorology_is_what_the_script_makes_from_the_slices():
+    """The shipped meteorology of the real episodes is made from the shipped station slices by
+    the documented script (observed data, CC BY 4.0, with its README)."""
+    import importlib.util
+
+    from conftest import ROOT
+    from sim.inputs.meteorology import format_csv, load_meteorology
+
+    folder = ROOT / "scenarios" / "validation" / "observed"
+    spec = importlib.util.spec_from_file_location("make_observed", folder / "make_observed.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert "CC BY 4.0" in (folder / "README.md").read_text(encoding="utf-8")
+    for episode, (start, end) in script.EPISODES.items():
+        frame, _ = meteorology_from_stations([folder / f"stations_{episode}.csv.gz"], start, end, *script.BEIJING)
+        assert format_csv(frame) == (folder / f"beijing_{episode}.csv").read_text(encoding="utf-8"), episode
+        met = load_meteorology(folder / f"beijing_{episode}.csv")
+        assert met.wind_dir_deg is not None and len(met) == (pd.Timestamp(end) - pd.Timestamp(start)) / pd.Timedelta(hours=1)
