@@ -384,12 +384,9 @@ def meteorology(seed: int = SEED) -> pd.DataFrame:
 
     frame = pd.DataFrame({"time": times, "pm25_baseline_ug_m3": pm25, "mixing_height_m": height,
                           "wind_speed_m_s": wind, "rh_pct": rh, "temp_c": temp})
-    from sim.inputs.meteorology import ROUNDING
+    from sim.inputs.meteorology import rounded
 
-    for column, decimals in ROUNDING.items():
-        if column in frame.columns:  # the optional wind direction is not made here
-            frame[column] = frame[column].round(decimals) + 0.0
-    return frame
+    return rounded(frame)
 
 
 def check_meteorology(frame: pd.DataFrame) -> dict:

@@ -374,10 +374,15 @@ def generate_episode(
             "temp_c": temp,
         }
     )
+    return rounded(frame)
+
+
+def rounded(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with each meteorology column it holds rounded as files are written
+    (:data:`ROUNDING`), in place; returned for chaining."""
     for column, decimals in ROUNDING.items():
-        if column not in frame.columns:
-            continue
-        frame[column] = frame[column].round(decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
+        if column in frame.columns:
+            frame[column] = frame[column].round(decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
     return frame
 
 

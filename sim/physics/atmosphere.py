@@ -222,7 +222,7 @@ def _with_overrides(values: dict[str, Any], overrides: Mapping[str, Any] | None,
         deposition = {**values["deposition_cm_s"], **changes.pop("deposition_cm_s", {})}
         merged = {**values, **changes, "deposition_cm_s": deposition}
         # a value the scenario sets is fixed, unless the scenario gives its own range with it
-        given = {name for name in RANGED if _has(overrides, name)}
+        given = {name for name in RANGED if dotted_entry(overrides, name) is not None}
         own = parse_ranges(overrides, RANGED, _box_value(merged), RATE_TABLES, file, prefix)
         values = {**merged, "ranges": tuple(r for r in values["ranges"] if r[0] not in given) + own}
     return BoxParameters(
@@ -237,10 +237,12 @@ def _with_overrides(values: dict[str, Any], overrides: Mapping[str, Any] | None,
     )
 
 
-def _has(raw: Mapping[str, Any], name: str) -> bool:
-    """Whether the (unparsed) mapping sets parameter ``name`` (``deposition_cm_s.pm25`` style)."""
-    head, _, tail = name.partition(".")
-    return head in raw and (not tail or (isinstance(raw[head], Mapping) and tail in raw[head]))
+def dotted_entry(raw: Any, name: str) -> Any:
+    """The entry of a dotted parameter ``name`` (``deposition_cm_s.pm25``) in a (possibly
+    unparsed) parameter mapping, or None when it is not there."""
+    for part in name.split("."):
+        raw = raw.get(part) if isinstance(raw, Mapping) else None
+    return raw
 
 
 def parse_ranges(raw: Mapping[str, Any], names: Sequence[str], value_of: Callable[[str], float], tables: Sequence[str],
@@ -251,9 +253,7 @@ def parse_ranges(raw: Mapping[str, Any], names: Sequence[str], value_of: Callabl
     regional model's parameter files."""
     out = []
     for name in names:
-        entry: Any = raw
-        for part in name.split("."):
-            entry = entry.get(part) if isinstance(entry, Mapping) else None
+        entry = dotted_entry(raw, name)
         if not isinstance(entry, Mapping) or "range" not in entry:
             continue
         where = f"key {prefix}{name}.range"

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.inputs.meteorology import ROUNDING, TIME_COLUMN
+from sim.inputs.meteorology import TIME_COLUMN, rounded
 from sim.inputs.stations import city_series
 from sim.physics.mixing_height import estimated_mixing_height
 
@@ -45,8 +45,7 @@ def meteorology_from_stations(paths: Sequence[str | Path], start: str | pd.Times
         "temp_c": f.temp_c,
         "wind_dir_deg": f.wind_dir_deg,
     })
-    for column, decimals in ROUNDING.items():
-        frame[column] = frame[column].round(decimals) + 0.0
+    rounded(frame)
     notes = (*series.notes, f"mixing height estimated from surface observations (Nozaki 1973){'' if mixing_height_scale == 1 else f', scaled by {mixing_height_scale:g}'}",
              f"{len(series.stations)} stations: {', '.join(series.stations)}")
     return frame, notes

@@ -92,6 +92,7 @@ from sim.physics.atmosphere import (
     RateTable,
     _number,
     _parse_rate_table,
+    dotted_entry,
     draw_log_uniform,
     parse_ranges,
     _unwrap,
@@ -241,34 +242,26 @@ def load_regional_parameters(
     else:
         file_name = Path(path)
         raw = read_yaml(file_name, "regional parameter")
-    values = _parse(raw, file_name, "")
-    values = replace(values, ranges=parse_ranges(raw, RANGED, lambda name: _value_of(values, name), _TABLES, file_name, ""))
-    if overrides:
-        # Check the overrides on their own (so errors name the overrides' file), then merge.
-        file = overrides_file or "regional parameter overrides"
-        _check_keys(overrides, file, f"{overrides_key}.")
-        merged = _drop_fixed_ranges(_merge(raw, overrides), overrides)
-        values = _parse(merged, file, f"{overrides_key}.")
-        # a value the scenario sets is fixed, unless the scenario gives its own range with it
-        values = replace(values, ranges=parse_ranges(merged, RANGED, lambda name: _value_of(values, name), _TABLES, file, f"{overrides_key}."))
-    return values
-
-
-def _entry(raw: Any, name: str) -> Any:
-    """The entry of dotted parameter ``name`` in a mapping, or None."""
-    for part in name.split("."):
-        raw = raw.get(part) if isinstance(raw, Mapping) else None
-    return raw
+    values = _parse(raw, file_name, "")  # the file on its own first, so its errors name it
+    if not overrides:
+        return replace(values, ranges=parse_ranges(raw, RANGED, lambda name: _value_of(values, name), _TABLES, file_name, ""))
+    # Check the overrides on their own (so errors name the overrides' file), then merge.
+    file = overrides_file or "regional parameter overrides"
+    _check_keys(overrides, file, f"{overrides_key}.")
+    merged = _drop_fixed_ranges(_merge(raw, overrides), overrides)
+    values = _parse(merged, file, f"{overrides_key}.")
+    # a value the scenario sets is fixed, unless the scenario gives its own range with it
+    return replace(values, ranges=parse_ranges(merged, RANGED, lambda name: _value_of(values, name), _TABLES, file, f"{overrides_key}."))
 
 
 def _drop_fixed_ranges(merged: Mapping[str, Any], overrides: Mapping[str, Any]) -> Mapping[str, Any]:
     """``merged`` without the file's ``range`` of every ranged parameter the overrides set
     without a range of their own: a value the scenario sets is fixed (not drawn)."""
     for name in RANGED:
-        change = _entry(overrides, name)
+        change = dotted_entry(overrides, name)
         if change is None or (isinstance(change, Mapping) and "range" in change):
             continue
-        entry = _entry(merged, name)
+        entry = dotted_entry(merged, name)
         if isinstance(entry, dict):
             entry.pop("range", None)
     return merged
