@@ -128,8 +128,12 @@ def _summarise(result, say) -> None:
 
 def _summarise_evaluation(ev, say) -> None:
     m = ev.metrics
+    cfg = ev.scenario.evaluation
     verdicts = ", ".join(f"{k} {v}" for k, v in m["compliance"]["verdicts"].items())
-    say(f"  compliance ({m['compliance']['units']} metered units x warnings): {verdicts}; treatment off {m['compliance']['treatment_violations']}")
+    if cfg.power_use is None:
+        say("  compliance: no power_use given, so every line is taken as carried out as planned")
+    else:
+        say(f"  compliance ({m['compliance']['units']} metered units x warnings): {verdicts}; treatment off {m['compliance']['treatment_violations']}")
     from sim.config.vocabulary import LEVELS
 
     for level in LEVELS:
@@ -145,8 +149,9 @@ def _summarise_evaluation(ev, say) -> None:
         say(f"  {city + ' ' if city else ''}PM2.5 effect during warnings: mean {e.get('mean_reduction_during_warnings_ug_m3', 0):.1f} ug/m3"
             + (f" (5-95 % {band[0]:.1f}-{band[1]:.1f})" if band else "") + f", peak {e.get('peak_reduction_during_warnings_ug_m3', 0):.1f} at {e.get('peak_reduction_time', '-')}")
     rate = m["forecast_skill"]["level_hit_rate"]
-    say(f"  forecast level hit rate {'-' if rate is None else f'{rate:.0%}'} (target {m['forecast_skill']['target']:.0%}); "
-        f"review: {m['review']['enterprises']} enterprise rows, {m['review']['list_lines']} list lines")
+    say((f"  forecast level hit rate {'-' if rate is None else f'{rate:.0%}'} (target {m['forecast_skill']['target']:.0%}); " if cfg.forecasts is not None
+         else "  no forecasts given; ")
+        + f"review: {m['review']['enterprises']} enterprise rows, {m['review']['list_lines']} list lines")
 
 
 

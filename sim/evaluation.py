@@ -36,7 +36,7 @@ from sim.config.scenario import Scenario
 from sim.config.vocabulary import LEVELS, POLLUTANTS, RATIO_COLUMN
 from sim.errors import InputError
 from sim.inputs.evaluation import (MeterData, load_cems, load_evaluation_rules, load_forecasts, load_issued_warnings, load_observed_pm25,
-                                   load_power_use)
+                                   load_power_use, no_forecasts, no_meters)
 from sim.outputs import HashingFile, write_csv
 from sim.physics.aqi import daily_aqi
 from sim.physics.effect import effect_band, effect_figures, modelled_effect, shifted_cuts
@@ -159,7 +159,7 @@ def evaluate(scenario: Scenario, prepared: Prepared | None = None) -> Evaluation
     rules = load_evaluation_rules()
     episodes = [_episode(cfg, prepared.times, city, cities) for city in cities]
     window = pd.date_range(min(e.window[0] for e in episodes), prepared.times[-1], freq="h")
-    meters = load_power_use(cfg.power_use, window, prepared.inventory.lines)
+    meters = load_power_use(cfg.power_use, window, prepared.inventory.lines) if cfg.power_use is not None else no_meters(window)
     cems = load_cems(cfg.cems, prepared.times, prepared.inventory.lines) if cfg.cems is not None else None
     if len(cities) == 1 and not regional:
         return _evaluate_city(scenario, prepared, cfg, rules, episodes[0], meters, cems, cities)[0]
@@ -238,7 +238,7 @@ def _evaluate_city(scenario: Scenario, prepared: Prepared, cfg, rules: dict, epi
         notes += meters.notes
     observed = load_observed_pm25(cfg.observed_pm25, times, city, cities)
     notes += [f"{city}: {n}" for n in observed.notes] if len(cities) > 1 else observed.notes
-    forecasts = load_forecasts(cfg.forecasts, city, cities)
+    forecasts = load_forecasts(cfg.forecasts, city, cities) if cfg.forecasts is not None else no_forecasts()
 
     # what the list asked: the issued level after each line's delay, the stricter of it and the
     # calendar, relative to the calendar of the baseline days; lines in blocks to bound memory

@@ -233,7 +233,11 @@ def test_counterfactual_is_observation_plus_the_modelled_effect(demo):
     obs = pm.observed.to_numpy()
     effect, c = modelled_effect(scenario.atmosphere, met, obs, realised, without)
     local = local_components([scenario.atmosphere], {p: np.stack([realised[p][0], without[p]])[None] for p in without}, [met])["local"][0]
-    assert c == pytest.approx(calibration_scale(obs, local[0], scenario.atmosphere.local_share))
+    share = scenario.atmosphere.local_share
+    # local_share of the counterfactual obs + c (W - R): c mean W = s (mean obs + c (mean W - mean R))
+    assert c == pytest.approx(share * np.nanmean(obs) / ((1 - share) * local[1].mean() + share * local[0].mean()), rel=1e-12)
+    assert c * local[1].mean() == pytest.approx(share * (np.nanmean(obs) + c * (local[1].mean() - local[0].mean())), rel=1e-12)
+    assert c < calibration_scale(obs, local[0], share)  # a share of the observation would overstate the effect
     capped = np.where(np.isfinite(obs) & (c * local[0] > obs), obs / (c * local[0]), 1.0)
     np.testing.assert_allclose(effect[0], c * capped * (local[1] - local[0]), rtol=1e-12)
     same, _ = modelled_effect(scenario.atmosphere, met, obs, {p: v[None] for p, v in without.items()}, without)

@@ -720,12 +720,15 @@ class EvaluationConfig(Frozen):
     ``production`` or ``treatment``, hourly or daily); ``cems``: optional hourly stack
     emissions (``time, enterprise_id, line_id, so2_kg_h, nox_kg_h, pm_kg_h``);
     ``baseline_days``: days before the first warning that define each meter's normal load.
+    Without ``forecasts`` there is no forecast skill; without ``power_use`` no line is checked
+    and every line counts as carried out as planned (a real episode evaluated from the
+    observed PM2.5 and the published measures alone).
     """
 
     observed_pm25: FilePath
     warnings_issued: FilePath
-    forecasts: FilePath
-    power_use: FilePath
+    forecasts: FilePath | None = None
+    power_use: FilePath | None = None
     cems: FilePath | None = None
     baseline_days: int = Field(7, ge=1, le=60, strict=True)
 

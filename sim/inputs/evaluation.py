@@ -237,6 +237,19 @@ class MeterData:
     notes: tuple[str, ...] = ()
 
 
+def no_meters(times: pd.DatetimeIndex) -> MeterData:
+    """No meter data over ``times``: an evaluation without ``power_use`` takes every line as planned."""
+    meters = pd.DataFrame({"enterprise_id": pd.Series([], dtype=object), "line_id": pd.Series([], dtype=object), "meter": pd.Series([], dtype=object),
+                           "interval_h": np.zeros(0, int), "resets": np.zeros(0, int), "gap_hours": np.zeros(0, int), "first_row": np.zeros(0, int)})
+    return MeterData(times, meters, np.zeros((0, len(times))))
+
+
+def no_forecasts() -> pd.DataFrame:
+    """No forecasts (an evaluation without ``forecasts``): the frame :func:`load_forecasts` returns, empty."""
+    return pd.DataFrame({"issue_date": pd.Series([], dtype="datetime64[ns]"), "target_date": pd.Series([], dtype="datetime64[ns]"),
+                         "lead_day": np.zeros(0, int), "pm25_ug_m3": np.zeros(0), "aqi": np.zeros(0)})
+
+
 def load_power_use(path: Path, times: pd.DatetimeIndex, lines: pd.DataFrame) -> MeterData:
     """Cumulative meter readings -> hourly use over ``times`` (the baseline days and the period).
 

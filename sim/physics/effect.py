@@ -4,10 +4,12 @@ Published effect estimates compare the observed PM2.5 with a counterfactual with
 measures. Here the counterfactual is the observation plus the modelled effect of the realised
 cuts: the PM2.5 model of the scenario (box or linear, :func:`sim.physics.projection.local_components`)
 runs on the scenario's weather with the emissions as they really were and with the emissions
-without the emergency measures; the local PM2.5 is calibrated to ``local_share`` of the
-*observed* PM2.5 (which carries the measures) and capped at the observation hour by hour as in
-the projection; effect = c · s · (local without − local realised) [μg/m³]; counterfactual =
-observation + effect. The band: members that draw the box model's uncertain parameters within
+without the emergency measures; effect = c · s · (local without − local realised) [μg/m³];
+counterfactual = observation + effect. ``local_share`` is the share of the *counterfactual*
+(no emergency measures), as in a planning run, so the scale c solves mean(c · local without) =
+local_share × mean(counterfactual) (:func:`counterfactual_calibration_scale`); the local part
+is capped at the observation hour by hour as in the projection. A planning run with the
+counterfactual as its baseline then projects the same local effect. The band: members that draw the box model's uncertain parameters within
 the ranges of ``sim/data/atmosphere.yaml`` (as ``atmosphere.draw_parameters`` does), each
 calibrated on its own.
 """
@@ -27,11 +29,30 @@ from sim.physics.atmosphere import calibration_scale
 from sim.physics.projection import drawn_local_components, local_capped_at_observation, local_components
 
 
-def _scale(config: AtmosphereConfig, obs: np.ndarray, local_realised: np.ndarray, file) -> np.ndarray:
-    """c · s [-] per variant row of ``local_realised`` (rows, hours): calibration to the observed
-    PM2.5 and the cap at the observation (NaN observations: no cap)."""
+def counterfactual_calibration_scale(obs: np.ndarray, local_realised: np.ndarray, local_without: np.ndarray, local_share: float | None) -> float:
+    """Scale c [-] on the modelled local PM2.5 such that the local part makes up ``local_share``
+    of the counterfactual PM2.5 (no emergency measures), given only the observation with them.
+
+    ``obs`` [μg/m³] hourly (NaN skipped), ``local_realised`` R and ``local_without`` W [μg/m³]
+    the uncalibrated local PM2.5 with the emissions as they really were and without the
+    measures. The counterfactual is obs + c (W − R), so c · mean W = s (mean obs + c (mean W −
+    mean R)) gives c = s · mean obs / ((1 − s) · mean W + s · mean R); with s = local_share.
+    It is the scale :func:`sim.physics.atmosphere.calibration_scale` gives a planning run whose
+    baseline is that counterfactual. 1.0 when ``local_share`` is None.
+    """
+    if local_share is None:
+        return 1.0
+    calibration_scale(obs, local_realised, local_share)  # the share's and the emissions' checks
+    w, r = float(np.nanmean(local_without)), float(np.nanmean(local_realised))
+    return float(local_share * np.nanmean(obs) / ((1.0 - local_share) * w + local_share * r))
+
+
+def _scale(config: AtmosphereConfig, obs: np.ndarray, local_realised: np.ndarray, local_without: np.ndarray, file) -> np.ndarray:
+    """c · s [-] per variant row of ``local_realised`` and ``local_without`` (rows, hours): the
+    calibration (:func:`counterfactual_calibration_scale`) and the cap at the observation (NaN
+    observations: no cap)."""
     try:
-        c = np.array([[calibration_scale(obs, row, config.local_share)] for row in local_realised])
+        c = np.array([[counterfactual_calibration_scale(obs, r, w, config.local_share)] for r, w in zip(local_realised, local_without)])
     except InputError as exc:
         raise InputError(file, exc.where, exc.problem, exc.fix) from None
     safe = np.where(np.isfinite(obs), obs, np.inf)
@@ -46,8 +67,8 @@ def modelled_effect(config: AtmosphereConfig, met: Meteorology, obs: np.ndarray,
     variants = np.shape(next(iter(realised_kg_h.values())))[0]
     emissions = {p: np.concatenate([np.asarray(realised_kg_h[p], float), np.asarray(without_kg_h[p], float)[None]])[None] for p in realised_kg_h}
     local = local_components([config], emissions, [met], file)["local"][0]  # (variants + 1, hours)
-    scale = _scale(config, obs, local[:1], file)[0]
-    c = float(calibration_scale(obs, local[0], config.local_share))
+    scale = _scale(config, obs, local[:1], local[variants:], file)[0]
+    c = counterfactual_calibration_scale(obs, local[0], local[variants], config.local_share)
     return scale[None, :] * (local[variants][None, :] - local[:variants]), c
 
 
@@ -60,7 +81,7 @@ def effect_band(config: AtmosphereConfig, met: Meteorology, obs: np.ndarray, rea
                  for p in realised_kg_h}
     local = drawn_local_components([config], emissions, [met], seed, file)["local"][0]  # (2 members, hours)
     realised, without = local[:members], local[members:]
-    return _scale(config, obs, realised, file) * (without - realised)
+    return _scale(config, obs, realised, without, file) * (without - realised)
 
 
 def effect_figures(times: pd.DatetimeIndex, obs: np.ndarray, effect: np.ndarray, level: np.ndarray, band: np.ndarray | None = None) -> dict:
