@@ -176,6 +176,8 @@ def _context(ev: Any, charts: dict[str, bytes], lang: str, city: str | None = No
         "effect": m.get("pm25_effect"),
         "skill": skill,
         "skill_summary": m["forecast_skill"],
+        "has_meters": ev.scenario.evaluation.power_use is not None,
+        "has_forecasts": ev.scenario.evaluation.forecasts is not None,
         "timeliness": m["warning_timeliness"],
         "review": rows,
         "review_more": max(len(review) - REVIEW_ROWS, 0),
