@@ -507,3 +507,16 @@ def test_an_error_in_a_city_file_names_the_file_row(tmp_path):
     with pytest.raises(InputError) as err:
         evaluate(load_scenario(path))
     assert err.value.file.endswith("obs.csv") and err.value.where == "row 76, column pm25_ug_m3" and "point" in err.value.fix
+
+
+def test_shifted_cuts_move_the_cut_fraction_not_the_tonnes():
+    """A realised cut moved onto hours of lower activity cuts the same fraction of them, so it
+    never drives emissions below zero (hand-computed)."""
+    from sim.physics.effect import shifted_cuts
+
+    without = np.array([10.0, 10.0, 2.0, 2.0, 0.0])
+    realised = np.array([5.0, 5.0, 2.0, 2.0, 0.0])  # half cut in the busy hours only
+    later, earlier = shifted_cuts(without, realised, [2, -1])
+    np.testing.assert_allclose(later, [10.0, 10.0, 1.0, 1.0, 0.0])  # 50 % of the quiet hours
+    np.testing.assert_allclose(earlier, [5.0, 10.0, 2.0, 2.0, 0.0])
+    assert (later >= 0).all() and (earlier >= 0).all()

@@ -120,17 +120,21 @@ def effect_figures(times: pd.DatetimeIndex, obs: np.ndarray, effect: np.ndarray,
 
 
 def shifted_cuts(without: np.ndarray, realised: np.ndarray, shifts_h: Sequence[int]) -> np.ndarray:
-    """Emissions [kg/h] (shifts, hours) had the realised cut (without − realised) come
-    ``shift`` hours later (negative: earlier); hours shifted out of the period are dropped and
-    the hours shifted in are uncut."""
-    cut = without - realised
-    hours = len(cut)
-    out = np.repeat(without[None, :], len(shifts_h), axis=0).astype(float)
+    """Emissions [kg/h] (shifts, hours) had the realised cut come ``shift`` hours later
+    (negative: earlier). A measure cuts a fraction of the activity, so each hour keeps its own
+    emissions without measures and takes the cut fraction 1 − realised ÷ without of the hour
+    ``shift`` before it (a weekday's cut moved onto a quieter Sunday cuts less, never below
+    zero); hours shifted in from outside the period are uncut."""
+    without = np.asarray(without, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fraction = np.where(without > 0, 1.0 - np.asarray(realised, dtype=float) / np.where(without > 0, without, 1.0), 0.0)
+    hours = len(without)
+    out = np.repeat(without[None, :], len(shifts_h), axis=0)
     for k, s in enumerate(shifts_h):  # a handful of shifts
         moved = np.zeros(hours)
         if s >= 0:
-            moved[s:] = cut[: hours - s] if s < hours else []
+            moved[s:] = fraction[: hours - s] if s < hours else []
         else:
-            moved[: hours + s] = cut[-s:] if -s < hours else []
-        out[k] -= moved
+            moved[: hours + s] = fraction[-s:] if -s < hours else []
+        out[k] *= 1.0 - moved
     return out
