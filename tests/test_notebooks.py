@@ -22,9 +22,9 @@ NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 TIMEOUT_S = 120  # per cell; the four notebooks together take well under a minute
 
 
-def test_the_five_notebooks_are_there():
+def test_the_six_notebooks_are_there():
     assert [p.name for p in NOTEBOOKS] == [
-        "01_quickstart.ipynb", "02_exemption_policies.ipynb", "03_staggered_production.ipynb", "04_uncertainty.ipynb", "05_negotiated_cuts.ipynb",
+        "01_quickstart.ipynb", "02_exemption_policies.ipynb", "03_staggered_production.ipynb", "04_uncertainty.ipynb", "05_negotiated_cuts.ipynb", "06_real_episodes.ipynb",
     ]
 
 
