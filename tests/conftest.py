@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,15 @@ TINY_POLICY = {
         {"name": "grade_D", "grade": ["D"], "reduction": {"yellow": "stop", "orange": "stop", "red": "stop"}},
     ],
 }
+
+
+def load_script(path: Path):
+    """A script of the repository (not a package module, e.g. a case's make script) as a module."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(path.stem, module)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture

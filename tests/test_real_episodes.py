@@ -21,14 +21,11 @@ tolerance that a change of the model or the inputs must explain):
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, load_script
 
 from sim import evaluate, load_scenario, run
 
@@ -43,17 +40,11 @@ PINNED = {
 PIN_TOLERANCE = 0.02  # 2 %: the band of the parameter draws is 5-15 %, so a pin this tight catches any model change
 
 
-def _script():
-    spec = importlib.util.spec_from_file_location("make_episodes", CASES / "make_episodes.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("make_episodes", module)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
 def script():
-    return _script()
+    return load_script(CASES / "make_episodes.py")
 
 
 @pytest.fixture(scope="module", params=list(PINNED))

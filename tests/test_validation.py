@@ -17,12 +17,9 @@ Tolerances:
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, load_script
 
 from sim import load_scenario, run
 
@@ -30,17 +27,11 @@ CASE_DIR = ROOT / "scenarios" / "validation"
 LOCAL_PUBLISHED, TOTAL_PUBLISHED, TOLERANCE = 19.8, 26.5, 0.30
 
 
-def _load_script():
-    spec = importlib.util.spec_from_file_location("make_apec_2014", CASE_DIR / "make_apec_2014.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("make_apec_2014", module)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
 def script():
-    return _load_script()
+    return load_script(CASE_DIR / "make_apec_2014.py")
 
 
 @pytest.fixture(scope="module")
