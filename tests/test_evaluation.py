@@ -520,3 +520,22 @@ def test_shifted_cuts_move_the_cut_fraction_not_the_tonnes():
     np.testing.assert_allclose(later, [10.0, 10.0, 1.0, 1.0, 0.0])  # 50 % of the quiet hours
     np.testing.assert_allclose(earlier, [5.0, 10.0, 2.0, 2.0, 0.0])
     assert (later >= 0).all() and (earlier >= 0).all()
+
+
+def test_evaluation_without_meters_or_forecasts(demo):
+    """A real episode evaluated from the observation and the published measures alone: no line
+    is checked (realised = planned, every line), no forecast skill; the page says so."""
+    from sim.report.evaluation import render_evaluation_html
+
+    scenario = demo.scenario
+    bare = scenario.replace(evaluation=scenario.evaluation.model_copy(update={"power_use": None, "forecasts": None}))
+    ev = evaluate(bare)
+    assert ev.compliance.empty and ev.forecast_skill.empty
+    assert ev.metrics["compliance"]["units"] == 0 and ev.metrics["forecast_skill"]["level_hit_rate"] is None
+    for level, planned in ev.metrics["list_ratio_planned"].items():
+        assert ev.metrics["list_ratio_realised"][level] == planned
+    # with meters some lines cut less than asked, so the effect without them is at least as large
+    assert ev.metrics["pm25_effect"]["mean_reduction_during_warnings_ug_m3"] >= demo.metrics["pm25_effect"]["mean_reduction_during_warnings_ug_m3"]
+    page = render_evaluation_html(ev, {}, "en")
+    assert "No power_use file was given" in page and "No forecasts file was given" in page
+    assert "No power_use file was given" not in render_evaluation_html(demo, {}, "en")
