@@ -39,8 +39,8 @@ from sim.inputs.evaluation import (MeterData, load_cems, load_evaluation_rules, 
                                    load_power_use, no_forecasts, no_meters)
 from sim.outputs import HashingFile, write_csv
 from sim.physics.aqi import daily_aqi
-from sim.physics.effect import effect_band, effect_figures, modelled_effect, shifted_cuts
-from sim.physics.projection import project_region
+from sim.physics.effect import effect_band, effect_figures, modelled_effect, shifted_cuts, shifted_series
+from sim.physics.projection import project_region, regional_cut_fraction
 from sim.physics.skill import forecast_skill, warning_timeliness
 from sim.rules.compliance import (_take, asked_cut, calendar_cut, judge, level_by_hour, level_sums, list_ratios, metered_units, normal_load,
                                   realised_factor, review_list, work_index)
@@ -375,11 +375,14 @@ def _evaluate_city(scenario: Scenario, prepared: Prepared, cfg, rules: dict, epi
         else:
             met = prepared.meteorology[0].slice(times[0], period_end)
             shifted = {p: np.concatenate([realised_kg[p], shifted_cuts(without_h[:, POLLUTANTS.index(p)], realised_h[:, POLLUTANTS.index(p)], shifts)]) for p in keys}
-            effects, c = modelled_effect(config, met, obs, shifted, without_kg, file)
+            cut = regional_cut_fraction(config, level_p)  # the regional background's cut under the warnings issued
+            cuts = None if cut is None else np.stack([cut, *(shifted_series(cut, s) for s in shifts)])
+            effects, c = modelled_effect(config, met, obs, shifted, without_kg, file, cuts)
         effect = effects[0]
         band = None
         if config.model == "box":
-            band = effect_band(config, met, obs, {p: v[0] for p, v in realised_kg.items()}, without_kg, int(rules["band_members"]), scenario.ensemble.seed, file)
+            band = effect_band(config, met, obs, {p: v[0] for p, v in realised_kg.items()}, without_kg, int(rules["band_members"]), scenario.ensemble.seed, file,
+                               None if cuts is None else cuts[0])
         frame["counterfactual"] = obs + effect
         frame["effect"] = effect
         if band is not None:

@@ -235,8 +235,9 @@ def test_counterfactual_is_observation_plus_the_modelled_effect(demo):
     local = local_components([scenario.atmosphere], {p: np.stack([realised[p][0], without[p]])[None] for p in without}, [met])["local"][0]
     share = scenario.atmosphere.local_share
     # local_share of the counterfactual obs + c (W - R): c mean W = s (mean obs + c (mean W - mean R))
-    assert c == pytest.approx(share * np.nanmean(obs) / ((1 - share) * local[1].mean() + share * local[0].mean()), rel=1e-12)
-    assert c * local[1].mean() == pytest.approx(share * (np.nanmean(obs) + c * (local[1].mean() - local[0].mean())), rel=1e-12)
+    seen = np.isfinite(obs)  # means over the observed hours
+    assert c == pytest.approx(share * obs[seen].mean() / ((1 - share) * local[1][seen].mean() + share * local[0][seen].mean()), rel=1e-12)
+    assert c * local[1][seen].mean() == pytest.approx(share * (obs[seen].mean() + c * (local[1][seen].mean() - local[0][seen].mean())), rel=1e-12)
     assert c < calibration_scale(obs, local[0], share)  # a share of the observation would overstate the effect
     capped = np.where(np.isfinite(obs) & (c * local[0] > obs), obs / (c * local[0]), 1.0)
     np.testing.assert_allclose(effect[0], c * capped * (local[1] - local[0]), rtol=1e-12)
@@ -539,3 +540,21 @@ def test_evaluation_without_meters_or_forecasts(demo):
     page = render_evaluation_html(ev, {}, "en")
     assert "No power_use file was given" in page and "No forecasts file was given" in page
     assert "No power_use file was given" not in render_evaluation_html(demo, {}, "en")
+
+
+def test_counterfactual_undoes_the_regional_background_cut():
+    """Hand-computed: obs = (CF − c W)(1 − f) + c R hour by hour, with c making c·mean W
+    local_share of mean CF; the effect is CF − obs."""
+    from sim.physics.effect import counterfactual_background, counterfactual_calibration_scale
+
+    obs = np.array([100.0, 120.0, 80.0, np.nan])
+    w, r = np.array([40.0, 50.0, 30.0, 35.0]), np.array([30.0, 35.0, 30.0, 25.0])
+    f = np.array([0.0, 0.2, 0.3, 0.1])
+    c = counterfactual_calibration_scale(obs, r, w, 0.5, f)
+    bg = counterfactual_background(obs, c * r, f)
+    cf = obs + c * (w - r) + bg * f
+    seen = np.isfinite(obs)
+    np.testing.assert_allclose(((cf - c * w) * (1 - f) + c * r)[seen], obs[seen], rtol=1e-12)
+    assert c * w[seen].mean() == pytest.approx(0.5 * cf[seen].mean(), rel=1e-12)  # local_share of the counterfactual
+    assert bg[~seen] == 0.0
+    assert counterfactual_calibration_scale(obs, r, w, 0.5, np.zeros(4)) == pytest.approx(counterfactual_calibration_scale(obs, r, w, 0.5), rel=1e-15)

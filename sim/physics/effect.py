@@ -8,8 +8,10 @@ without the emergency measures; effect = c · s · (local without − local real
 counterfactual = observation + effect. ``local_share`` is the share of the *counterfactual*
 (no emergency measures), as in a planning run, so the scale c solves mean(c · local without) =
 local_share × mean(counterfactual) (:func:`counterfactual_calibration_scale`); the local part
-is capped at the observation hour by hour as in the projection. A planning run with the
-counterfactual as its baseline then projects the same local effect. The band: members that draw the box model's uncertain parameters within
+is capped at the observation hour by hour as in the projection. With ``regional_background_cut``
+the warnings issued also cut the regional background (after its lag), and the counterfactual
+undoes that cut too: effect += background without the cut × the cut. A planning run with the
+counterfactual as its baseline then projects the same effect. The band: members that draw the box model's uncertain parameters within
 the ranges of ``sim/data/atmosphere.yaml`` (as ``atmosphere.draw_parameters`` does), each
 calibrated on its own.
 """
@@ -29,30 +31,49 @@ from sim.physics.atmosphere import calibration_scale
 from sim.physics.projection import drawn_local_components, local_capped_at_observation, local_components
 
 
-def counterfactual_calibration_scale(obs: np.ndarray, local_realised: np.ndarray, local_without: np.ndarray, local_share: float | None) -> float:
+def counterfactual_calibration_scale(obs: np.ndarray, local_realised: np.ndarray, local_without: np.ndarray, local_share: float | None,
+                                     background_cut: np.ndarray | None = None) -> float:
     """Scale c [-] on the modelled local PM2.5 such that the local part makes up ``local_share``
     of the counterfactual PM2.5 (no emergency measures), given only the observation with them.
 
     ``obs`` [μg/m³] hourly (NaN skipped), ``local_realised`` R and ``local_without`` W [μg/m³]
     the uncalibrated local PM2.5 with the emissions as they really were and without the
-    measures. The counterfactual is obs + c (W − R), so c · mean W = s (mean obs + c (mean W −
-    mean R)) gives c = s · mean obs / ((1 − s) · mean W + s · mean R); with s = local_share.
-    It is the scale :func:`sim.physics.atmosphere.calibration_scale` gives a planning run whose
-    baseline is that counterfactual. 1.0 when ``local_share`` is None.
+    measures, ``background_cut`` f [-] the cut of the regional background hour by hour (none:
+    0). A planning run from the counterfactual CF has obs = (CF − c W)(1 − f) + c R, so
+    CF = c W + (obs − c R) / (1 − f), and c · mean W = s · mean CF gives
+    c = s · mean(obs / (1 − f)) / ((1 − s) · mean W + s · mean(R / (1 − f))), s = local_share
+    (with f = 0: s · mean obs / ((1 − s) mean W + s mean R)), means over the hours with an
+    observation. It is the scale
+    :func:`sim.physics.atmosphere.calibration_scale` gives a planning run whose baseline is that
+    counterfactual. 1.0 when ``local_share`` is None.
     """
     if local_share is None:
         return 1.0
     calibration_scale(obs, local_realised, local_share)  # the share's and the emissions' checks
-    w, r = float(np.nanmean(local_without)), float(np.nanmean(local_realised))
-    return float(local_share * np.nanmean(obs) / ((1.0 - local_share) * w + local_share * r))
+    obs = np.asarray(obs, dtype=float)
+    seen = np.isfinite(obs)  # the means run over the hours with an observation
+    keep = 1.0 - (np.zeros(obs.shape) if background_cut is None else np.asarray(background_cut, dtype=float))
+    w = float(np.asarray(local_without, dtype=float)[seen].mean())
+    r = float((np.asarray(local_realised, dtype=float) / keep)[seen].mean())
+    return float(local_share * (obs / keep)[seen].mean() / ((1.0 - local_share) * w + local_share * r))
 
 
-def _scale(config: AtmosphereConfig, obs: np.ndarray, local_realised: np.ndarray, local_without: np.ndarray, file) -> np.ndarray:
+def counterfactual_background(obs: np.ndarray, local_realised: np.ndarray, background_cut: np.ndarray) -> np.ndarray:
+    """The regional background of the counterfactual [μg/m³]: the observed background
+    obs − local (0 where the local part reaches the observation, and where there is no
+    observation) undone of its cut f [-]: (obs − local) / (1 − f). ``local_realised`` [μg/m³]
+    calibrated and capped."""
+    seen = np.isfinite(obs)
+    return np.where(seen, np.maximum(np.where(seen, obs, 0.0) - local_realised, 0.0), 0.0) / (1.0 - background_cut)
+
+
+def _scale(config: AtmosphereConfig, obs: np.ndarray, local_realised: np.ndarray, local_without: np.ndarray, file,
+           background_cut: np.ndarray | None = None) -> np.ndarray:
     """c · s [-] per variant row of ``local_realised`` and ``local_without`` (rows, hours): the
     calibration (:func:`counterfactual_calibration_scale`) and the cap at the observation (NaN
     observations: no cap)."""
     try:
-        c = np.array([[counterfactual_calibration_scale(obs, r, w, config.local_share)] for r, w in zip(local_realised, local_without)])
+        c = np.array([[counterfactual_calibration_scale(obs, r, w, config.local_share, background_cut)] for r, w in zip(local_realised, local_without)])
     except InputError as exc:
         raise InputError(file, exc.where, exc.problem, exc.fix) from None
     safe = np.where(np.isfinite(obs), obs, np.inf)
@@ -60,28 +81,41 @@ def _scale(config: AtmosphereConfig, obs: np.ndarray, local_realised: np.ndarray
 
 
 def modelled_effect(config: AtmosphereConfig, met: Meteorology, obs: np.ndarray, realised_kg_h: Mapping[str, np.ndarray],
-                    without_kg_h: Mapping[str, np.ndarray], file=None) -> tuple[np.ndarray, float]:
+                    without_kg_h: Mapping[str, np.ndarray], file=None, background_cut: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """Effect [μg/m³] of the cuts, one row per variant of ``realised_kg_h`` (variants, hours)
     [kg/h by pollutant], against ``without_kg_h`` (hours,); all variants share the calibration of
-    the first (the emissions as they really were). Returns (effect, calibration scale c)."""
+    the first (the emissions as they really were). ``background_cut`` (variants, hours) [-]: the
+    cut of the regional background of each variant (``regional_background_cut`` after its lag,
+    :func:`sim.physics.projection.regional_cut_fraction`); its part of the effect is the
+    counterfactual background (:func:`counterfactual_background`, from the first variant) times
+    the cut. Returns (effect, calibration scale c)."""
     variants = np.shape(next(iter(realised_kg_h.values())))[0]
     emissions = {p: np.concatenate([np.asarray(realised_kg_h[p], float), np.asarray(without_kg_h[p], float)[None]])[None] for p in realised_kg_h}
     local = local_components([config], emissions, [met], file)["local"][0]  # (variants + 1, hours)
-    scale = _scale(config, obs, local[:1], local[variants:], file)[0]
-    c = counterfactual_calibration_scale(obs, local[0], local[variants], config.local_share)
-    return scale[None, :] * (local[variants][None, :] - local[:variants]), c
+    f0 = None if background_cut is None else np.asarray(background_cut, float)[0]
+    scale = _scale(config, obs, local[:1], local[variants:], file, f0)[0]
+    c = counterfactual_calibration_scale(obs, local[0], local[variants], config.local_share, f0)
+    effect = scale[None, :] * (local[variants][None, :] - local[:variants])
+    if background_cut is not None:
+        effect = effect + counterfactual_background(obs, scale * local[0], f0)[None, :] * np.asarray(background_cut, float)
+    return effect, c
 
 
 def effect_band(config: AtmosphereConfig, met: Meteorology, obs: np.ndarray, realised_kg_h: Mapping[str, np.ndarray],
-                without_kg_h: Mapping[str, np.ndarray], members: int, seed: int, file=None) -> np.ndarray:
+                without_kg_h: Mapping[str, np.ndarray], members: int, seed: int, file=None, background_cut: np.ndarray | None = None) -> np.ndarray:
     """Effect [μg/m³] of the realised emissions ``realised_kg_h`` (hours,) against ``without_kg_h``
     (hours,) [kg/h by pollutant] for ``members`` members that draw the box model's uncertain parameters
-    (:func:`sim.physics.projection.drawn_local_components`, from ``seed``), shape (members, hours)."""
+    (:func:`sim.physics.projection.drawn_local_components`, from ``seed``), shape (members, hours);
+    ``background_cut`` (hours,) [-] as in :func:`modelled_effect`."""
     emissions = {p: np.concatenate([np.asarray(realised_kg_h[p], float)[None], np.repeat(np.asarray(without_kg_h[p], float)[None], members, axis=0)])[None]
                  for p in realised_kg_h}
     local = drawn_local_components([config], emissions, [met], seed, file)["local"][0]  # (2 members, hours)
     realised, without = local[:members], local[members:]
-    return _scale(config, obs, realised, without, file) * (without - realised)
+    scale = _scale(config, obs, realised, without, file, background_cut)
+    effect = scale * (without - realised)
+    if background_cut is not None:
+        effect = effect + counterfactual_background(obs, scale * realised, background_cut) * background_cut
+    return effect
 
 
 def effect_figures(times: pd.DatetimeIndex, obs: np.ndarray, effect: np.ndarray, level: np.ndarray, band: np.ndarray | None = None) -> dict:
@@ -119,6 +153,18 @@ def effect_figures(times: pd.DatetimeIndex, obs: np.ndarray, effect: np.ndarray,
     return out
 
 
+def shifted_series(x: np.ndarray, shift_h: int) -> np.ndarray:
+    """Hourly series ``x`` [any unit] ``shift_h`` hours later (negative: earlier); hours shifted in
+    from outside the period are 0."""
+    hours = len(x)
+    out = np.zeros(hours)
+    if shift_h >= 0:
+        out[shift_h:] = x[: hours - shift_h] if shift_h < hours else []
+    else:
+        out[: hours + shift_h] = x[-shift_h:] if -shift_h < hours else []
+    return out
+
+
 def shifted_cuts(without: np.ndarray, realised: np.ndarray, shifts_h: Sequence[int]) -> np.ndarray:
     """Emissions [kg/h] (shifts, hours) had the realised cut come ``shift`` hours later
     (negative: earlier). A measure cuts a fraction of the activity, so each hour keeps its own
@@ -128,13 +174,4 @@ def shifted_cuts(without: np.ndarray, realised: np.ndarray, shifts_h: Sequence[i
     without = np.asarray(without, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         fraction = np.where(without > 0, 1.0 - np.asarray(realised, dtype=float) / np.where(without > 0, without, 1.0), 0.0)
-    hours = len(without)
-    out = np.repeat(without[None, :], len(shifts_h), axis=0)
-    for k, s in enumerate(shifts_h):  # a handful of shifts
-        moved = np.zeros(hours)
-        if s >= 0:
-            moved[s:] = fraction[: hours - s] if s < hours else []
-        else:
-            moved[: hours + s] = fraction[-s:] if -s < hours else []
-        out[k] *= 1.0 - moved
-    return out
+    return np.stack([without * (1.0 - shifted_series(fraction, s)) for s in shifts_h])

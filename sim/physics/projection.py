@@ -60,6 +60,17 @@ def first_order_lag(x: np.ndarray, time_constant_h: float) -> np.ndarray:
     return y
 
 
+def regional_cut_fraction(config: AtmosphereConfig, level_h: np.ndarray) -> np.ndarray | None:
+    """The cut of the regional background [-] hour by hour: the level's
+    ``regional_background_cut`` followed with the lag ``regional_response_h`` (transport across
+    the region); ``level_h`` the warning level per hour (0 none, 1-3 yellow-red). None
+    without ``regional_background_cut``."""
+    if config.regional_background_cut is None:
+        return None
+    table = np.array([0.0, *config.regional_background_cut.as_tuple()])
+    return first_order_lag(table[np.asarray(level_h, dtype=int)], config.regional_response_h)
+
+
 # Box-model calls take at most this many (boxes × variants × hours) elements: all cities of a
 # run in one call, yet a large ensemble over many cities needs no more memory at once than one
 # city of it did when cities ran one by one (box_model keeps ~45 arrays of this size, ~360
@@ -332,8 +343,7 @@ def _calibrated(config: AtmosphereConfig, times: pd.DatetimeIndex, obs: np.ndarr
     bg = np.where(over, 0.0, background(obs, local_baseline, 1.0))
     bg_members = np.broadcast_to(bg, levels.shape)
     if config.regional_background_cut is not None:
-        table = np.array([0.0, *config.regional_background_cut.as_tuple()])
-        bg_members = bg * (1.0 - np.stack([first_order_lag(table[lv], config.regional_response_h) for lv in levels]))
+        bg_members = bg * (1.0 - np.stack([regional_cut_fraction(config, lv) for lv in levels]))
     baseline = np.asarray(obs, dtype=float)
     members = bg_members + scale * runs["local"]  # (members, hours)
     scenario = members.mean(axis=0)
