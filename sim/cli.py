@@ -131,7 +131,7 @@ def _summarise_evaluation(ev, say) -> None:
     cfg = ev.scenario.evaluation
     verdicts = ", ".join(f"{k} {v}" for k, v in m["compliance"]["verdicts"].items())
     if cfg.power_use is None:
-        say("  compliance: no power_use given, so every line is taken as carried out as planned")
+        say("  compliance: no power_use given, so every line " + ("without CEMS data " if cfg.cems is not None else "") + "is taken as carried out as planned")
     else:
         say(f"  compliance ({m['compliance']['units']} metered units x warnings): {verdicts}; treatment off {m['compliance']['treatment_violations']}")
     from sim.config.vocabulary import LEVELS

@@ -75,11 +75,22 @@ class EvaluationResult:
     by_city: dict = field(default_factory=dict)  # city -> its own EvaluationResult, for a list of several cities (else empty)
 
 
+def _missing_inputs_notes(cfg) -> list[str]:
+    """Notes naming the optional evaluation inputs the scenario does not give."""
+    notes = []
+    if cfg.power_use is None:
+        notes.append("no power_use given: no line's production was checked; every line " + ("without CEMS data " if cfg.cems is not None else "")
+                     + "counts as carried out as planned, so no enterprise can be named for inspection")
+    if cfg.forecasts is None:
+        notes.append("no forecasts given: there is no forecast skill")
+    return notes
+
+
 def _need(scenario: Scenario):
     cfg = scenario.evaluation
     if cfg is None:
         raise InputError(scenario.source_file, "key evaluation", "--evaluate needs the scenario's 'evaluation' block.",
-                         "add evaluation: {observed_pm25: FILE, warnings_issued: FILE, forecasts: FILE, power_use: FILE, baseline_days: 7}.")
+                         "add evaluation: {observed_pm25: FILE, warnings_issued: FILE} (optional: forecasts, power_use, cems, baseline_days).")
     return cfg
 
 
@@ -228,7 +239,7 @@ def _evaluate_city(scenario: Scenario, prepared: Prepared, cfg, rules: dict, epi
     issued, earlier, first_day, base_start, window = episode.issued, episode.earlier, episode.first_day, episode.base_start, episode.window
     period_end = times[-1] + HOUR
     notes: list[str] = []
-    if ((earlier.end > base_start) & (earlier.start < first_day)).any():
+    if cfg.power_use is not None and ((earlier.end > base_start) & (earlier.start < first_day)).any():  # the baseline days serve the meters
         notes.append(f"{Path(cfg.warnings_issued).name}: a warning issued{f' for {city}' if len(cities) > 1 else ''} before the period falls in the baseline days ({base_start:%Y-%m-%d} to {first_day:%Y-%m-%d}), "
                      "so the normal loads hold its cuts and the observed cuts are understated; shorten baseline_days or start the period earlier")
     baseline = (window >= base_start) & (window < first_day)
@@ -236,6 +247,7 @@ def _evaluate_city(scenario: Scenario, prepared: Prepared, cfg, rules: dict, epi
 
     if len(cities) == 1:  # the meters as read (the province names their notes once)
         notes += meters.notes
+        notes += _missing_inputs_notes(cfg)
     observed = load_observed_pm25(cfg.observed_pm25, times, city, cities)
     notes += [f"{city}: {n}" for n in observed.notes] if len(cities) > 1 else observed.notes
     forecasts = load_forecasts(cfg.forecasts, city, cities) if cfg.forecasts is not None else no_forecasts()
@@ -487,7 +499,7 @@ def _province(scenario: Scenario, cfg, rules: dict, cities: tuple[str, ...], don
         "meets_target_all_cities_and_lead_days": bool(skill.meets_target.all()) if len(skill) else None,
     }
     metrics["review"] = {k: sum(ev.metrics["review"][k] for ev in results) for k in ("enterprises", "list_lines")}
-    notes = list(meters.notes) + [n for ev in results for n in ev.notes] + list(model_notes)
+    notes = list(meters.notes) + _missing_inputs_notes(cfg) + [n for ev in results for n in ev.notes] + list(model_notes)
     notes = list(dict.fromkeys(notes))  # a note every city gives, once
     metrics["notes"] = notes
     metrics["by_city"] = {city: ev.metrics for city, ev in zip(cities, results)}

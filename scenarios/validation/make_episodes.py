@@ -182,7 +182,8 @@ CASES: dict[str, dict] = {
 
 #: One parameter set for every case: Beijing's plain (area as in the synthetic APEC case) and
 #: the local share of PM2.5 in North China heavy episodes, the middle of 35-65 % (Chen et al.
-#: 2019, ACP 19:10845: local 38-59 % in December 2015; Zhang et al. 2019: 47.1 % in December 2016).
+#: 2019, ACP 19:10845: local 38-59 % over Beijing-Tianjin-Hebei in December 2015; Zhang et al.
+#: 2019: 47.1 %, the mean local contribution of the region's cities in December 2016).
 AREA_KM2 = 6300
 LOCAL_SHARE = 0.5
 

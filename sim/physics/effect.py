@@ -43,7 +43,9 @@ def counterfactual_calibration_scale(obs: np.ndarray, local_realised: np.ndarray
     CF = c W + (obs − c R) / (1 − f), and c · mean W = s · mean CF gives
     c = s · mean(obs / (1 − f)) / ((1 − s) · mean W + s · mean(R / (1 − f))), s = local_share
     (with f = 0: s · mean obs / ((1 − s) mean W + s mean R)), means over the hours with an
-    observation. It is the scale
+    observation. Where c R exceeds the observation, the local part is capped at it (as the
+    planning run caps c W at the counterfactual: the same hours), and c is the fixed point of
+    c = s · mean CF(c) / mean W, started from the formula above. It is the scale
     :func:`sim.physics.atmosphere.calibration_scale` gives a planning run whose baseline is that
     counterfactual. 1.0 when ``local_share`` is None.
     """
@@ -52,10 +54,17 @@ def counterfactual_calibration_scale(obs: np.ndarray, local_realised: np.ndarray
     calibration_scale(obs, local_realised, local_share)  # the share's and the emissions' checks
     obs = np.asarray(obs, dtype=float)
     seen = np.isfinite(obs)  # the means run over the hours with an observation
-    keep = 1.0 - (np.zeros(obs.shape) if background_cut is None else np.asarray(background_cut, dtype=float))
-    w = float(np.asarray(local_without, dtype=float)[seen].mean())
-    r = float((np.asarray(local_realised, dtype=float) / keep)[seen].mean())
-    return float(local_share * (obs / keep)[seen].mean() / ((1.0 - local_share) * w + local_share * r))
+    f = np.zeros(obs.shape) if background_cut is None else np.asarray(background_cut, dtype=float)
+    o, w, r, f = obs[seen], np.asarray(local_without, dtype=float)[seen], np.asarray(local_realised, dtype=float)[seen], f[seen]
+    c = float(local_share * (o / (1.0 - f)).mean() / ((1.0 - local_share) * w.mean() + local_share * (r / (1.0 - f)).mean()))
+    for _ in range(200):  # the hours where c R reaches the observation are capped: c = s mean CF(c) / mean W, a contraction
+        cap = local_capped_at_observation(o, c * r)
+        counterfactual = o + c * cap * (w - r) + np.maximum(o - c * r, 0.0) * f / (1.0 - f)
+        new = float(local_share * counterfactual.mean() / w.mean())
+        if abs(new - c) <= 1e-14 * c:
+            break
+        c = new
+    return new
 
 
 def counterfactual_background(obs: np.ndarray, local_realised: np.ndarray, background_cut: np.ndarray) -> np.ndarray:
