@@ -6,7 +6,7 @@ forecasts on every executor.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +18,7 @@ from sim.engine.simulation import WarningCentre
 from sim.errors import InputError
 from sim.config.scenario import WarningsConfig
 from sim.inputs.tables import read_text_csv
+from sim.rules.warnings import SpellMemo
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,14 @@ class ForecastTemplate:
     sigma: np.ndarray
     bias: float
     from_file: bool
+    #: the spells of forecasts already seen, per rule set (members share most of them)
+    spell_memos: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def spell_memo(self, rule_set) -> SpellMemo:
+        memo = self.spell_memos.get(id(rule_set))
+        if memo is None or memo.rule_set is not rule_set:
+            memo = self.spell_memos[id(rule_set)] = SpellMemo(rule_set)
+        return memo
 
     def member_centre(self, config: WarningsConfig, rule_set, rng: np.random.Generator) -> WarningCentre:
         """The warning centre of one member: forecasts drawn with its generator."""
@@ -45,7 +54,8 @@ class ForecastTemplate:
             z = rng.standard_normal(self.truth_ug_m3.shape)
             forecast = self.truth_ug_m3 * np.exp(self.bias + self.sigma[None, :] * z)
         aqi = np.where(np.isnan(forecast), np.nan, iaqi_pm25(np.nan_to_num(forecast)))
-        return WarningCentre(self.issue_hours, self.day0_hours, aqi, rule_set, config.lead_hours, config.lift_after_hours)
+        spells = tuple(self.spell_memo(rule_set).rows(aqi))
+        return WarningCentre(self.issue_hours, self.day0_hours, aqi, rule_set, config.lead_hours, config.lift_after_hours, spells)
 
 
 def _issue_times(config: WarningsConfig, times: pd.DatetimeIndex) -> tuple[np.ndarray, pd.DatetimeIndex]:

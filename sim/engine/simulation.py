@@ -28,6 +28,9 @@ _EPS = 1e-9
 #: Largest (groups × units) matrix the recorder sums groups with; larger ones are summed by
 #: sorting units by group (an estimate of where a dense product stops paying: ~1 ms).
 DENSE_GROUP_CELLS = 200_000
+#: Largest (states × enterprise-key pairs) block of counting states the recorder keeps before
+#: counting them (8 bytes each: 16 MB), so a run with many line moves stays small in memory.
+COUNT_BLOCK_CELLS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class WarningCentre:
     rule_set: object
     lead_h: int
     lift_after_h: int
+    spells: tuple | None = None  # forecast_spells of each row, when worked out already
 
 
 @dataclass(frozen=True)
@@ -251,6 +255,39 @@ class EnterpriseClasses:
     class_size: np.ndarray
     class_lines: np.ndarray
     line_pair: np.ndarray
+
+    @cached_property
+    def split(self) -> "ClassSplit":
+        """Classes of one pair apart from the others (see :class:`ClassSplit`)."""
+        pairs_of_class = np.bincount(self.pair_class, minlength=self.class_size.size)
+        single = np.flatnonzero(pairs_of_class[self.pair_class] == 1)
+        multi = np.flatnonzero(pairs_of_class[self.pair_class] > 1)
+        multi_classes, multi_class = np.unique(self.pair_class[multi], return_inverse=True)
+        return ClassSplit(single, 3 * self.pair_key[single].astype(np.int64), self.class_size[self.pair_class[single]].astype(float),
+                          multi, multi_class.reshape(-1).astype(np.int64), self.class_size[multi_classes], self.class_lines[multi_classes])
+
+
+@dataclass(frozen=True)
+class ClassSplit:
+    """Enterprise classes for counting many states at once.
+
+    Within a key, the non-complying unit 2k never runs lower than the complying one 2k + 1
+    (it keeps only the calendar's cut, which the complying unit has too): a unit-2k line
+    stopped or cut means the unit-2k + 1 lines are too. So a class of one pair (nearly every
+    enterprise of a list) is stopped when its lines not complying are (all of them when none
+    does), and cut when its complying ones are (the others when none complies): the pair's
+    type, 3k + (0 every line complies, 1 none, 2 some), decides, and a state's counts are sums
+    over the enterprises of each type (``type_count``, kept up to date when lines move).
+    Classes of several pairs are counted pair by pair: ``multi`` pairs, their class
+    (0..classes-1), and per class its enterprises and production lines per enterprise."""
+
+    single: np.ndarray
+    single_base: np.ndarray
+    single_weight: np.ndarray
+    multi: np.ndarray
+    multi_class: np.ndarray
+    multi_size: np.ndarray
+    multi_lines: np.ndarray
 
 
 def enterprise_classes(production: np.ndarray, enterprise: np.ndarray, line_key: np.ndarray, may_move: bool) -> EnterpriseClasses:
@@ -450,10 +487,23 @@ class _Recorder:
         self.unit_rate, self.unit_value_per_h, self.unit_production_lines = (a.copy() for a in inp.initial_unit_sums)  # every line complies at first
         classes = inp.enterprise_classes
         self.class_size, self.class_lines, self.line_pair = classes.class_size, classes.class_lines, classes.line_pair
+        self.split = split = classes.split
+        n_types = 3 * keys.size
+        base = 2 * (np.arange(n_types) // 3)  # unit 2k of each type 3k + mode
+        mode = np.arange(n_types) % 3
+        self.type_stop_unit = base + (mode == 0)  # the unit whose stop stops the type's lines
+        self.type_cut_unit = base + (mode != 1)  # the unit whose cut cuts some of them
         self.pair_class, self.pair_key, self.pair_lines = classes.pair_class, classes.pair_key, classes.pair_lines
-        self.pair_not_complying = np.zeros(self.pair_key.size)
-        self.cut_before = self.stopped_before = None  # unit flags at the last count of enterprises
+        self.pair_not_complying = np.zeros(self.pair_key.size)  # replaced, never changed in place: states keep it
+        self.type_count = self._type_count(self.pair_not_complying)
+        # counting states: (unit flags 0 running / 1 cut / 2 stopped, production lines per unit,
+        # non-complying lines per pair) of the segments; counted in blocks (_count_states)
+        self.flags_before: bytes | None = None  # unit flags of the last state
         self.pairs_moved = True
+        self.state_of_segment: list[int] = []
+        self.pending: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []  # states not counted yet
+        self.counted: list[np.ndarray] = []  # (states, 4) lines stopped, limited, enterprises stopped, limited
+        self.n_states = 0
         self.res = EngineResult(
             hourly_kg_h=np.zeros((inp.hours, p)),
             other_hourly_kg_h=np.zeros((inp.hours, p)),
@@ -480,7 +530,8 @@ class _Recorder:
 
     # -- what the units hold ------------------------------------------------------------
     def _refresh_sums(self) -> None:
-        """Group rates, output lost, line and enterprise counts from the unit factors."""
+        """Group rates and output lost from the unit factors; the state the line and
+        enterprise counts come from (counted later, many states at once)."""
         f = self.factor
         ef = self.efactor if self.per_pollutant else f[:, None]  # the factor of each pollutant
         if self.group_matrix is not None:
@@ -491,20 +542,53 @@ class _Recorder:
                 order = self.group_order
                 self.by_group[self.filled_groups] = np.add.reduceat(self.unit_rate[order] * ef[order], self.group_starts, axis=0)
         self.loss_per_hour = self.city_matrix @ (self.unit_value_per_h * (1.0 - f))
-        stopped = f <= _EPS
-        cut = f < 1.0 - _EPS
-        self.n_stopped = int(self.unit_production_lines @ stopped)
-        self.n_limited = int(self.unit_production_lines @ (cut & ~stopped))
-        if not self.pairs_moved and np.array_equal(cut, self.cut_before) and np.array_equal(stopped, self.stopped_before):
-            return  # no unit crossed a threshold and no line moved: the enterprise counts hold
-        self.cut_before, self.stopped_before, self.pairs_moved = cut, stopped, False
-        size, cls, key = self.class_size.size, self.pair_class, self.pair_key
-        off, on = self.pair_not_complying, self.pair_lines - self.pair_not_complying
-        class_cut = np.bincount(cls, weights=on * cut[2 * key + 1] + off * cut[2 * key], minlength=size)
-        class_stop = np.bincount(cls, weights=on * stopped[2 * key + 1] + off * stopped[2 * key], minlength=size)
-        all_stopped = (self.class_lines > 0) & (class_stop == self.class_lines)
-        self.ent_stopped = int(self.class_size[all_stopped].sum())
-        self.ent_limited = int(self.class_size[(class_cut > 0) & ~all_stopped].sum())
+        flags = (f < 1.0 - _EPS).view(np.int8) + (f <= _EPS)  # 0 running, 1 cut, 2 stopped
+        key = flags.tobytes()
+        if not self.pairs_moved and key == self.flags_before:
+            return  # no unit crossed a threshold and no line moved: the counts hold
+        self.flags_before, self.pairs_moved = key, False
+        self.pending.append((flags, self.unit_production_lines, self.type_count, self.pair_not_complying[self.split.multi]))
+        self.n_states += 1
+        if len(self.pending) * max(self.split.multi.size, self.n_units, self.type_count.size) >= COUNT_BLOCK_CELLS:
+            self._count_states()
+
+    def _type_count(self, not_complying: np.ndarray) -> np.ndarray:
+        """Enterprises of one-pair classes by pair type (see :class:`ClassSplit`)."""
+        split = self.split
+        off = not_complying[split.single]
+        mode = (off > 0) * (1 + (off < self.pair_lines[split.single]))
+        return np.bincount(split.single_base + mode, weights=split.single_weight, minlength=3 * self.keys.size)
+
+    def _count_states(self) -> None:
+        """Production lines and enterprises stopped and limited of the pending states (exact
+        integer counts, so counting many states at once gives the same numbers)."""
+        if not self.pending:
+            return
+        flags = np.array([s[0] for s in self.pending])  # (states, units)
+        stopped, cut = flags == 2, flags > 0
+        lines = np.array([s[1] for s in self.pending])
+        counts = np.zeros((len(self.pending), 4), dtype=np.int64)
+        counts[:, 0] = (lines * stopped).sum(axis=1)
+        counts[:, 1] = (lines * (cut & ~stopped)).sum(axis=1)
+        # one-pair classes: enterprises of each pair type times whether that type is stopped, cut
+        types = np.array([s[2] for s in self.pending])  # (states, types)
+        type_stop, type_cut = stopped[:, self.type_stop_unit], cut[:, self.type_cut_unit]
+        counts[:, 2] = (types * type_stop).sum(axis=1)
+        counts[:, 3] = (types * (type_cut & ~type_stop)).sum(axis=1)
+        split = self.split
+        if split.multi.size:  # the others pair by pair
+            key, size = self.pair_key[split.multi], split.multi_size.size
+            off = np.array([s[3] for s in self.pending])  # (states, pairs) lines not complying
+            on = self.pair_lines[split.multi] - off
+            pair_cut = on * cut[:, 2 * key + 1] + off * cut[:, 2 * key]
+            pair_stop = on * stopped[:, 2 * key + 1] + off * stopped[:, 2 * key]
+            class_cut = np.array([np.bincount(split.multi_class, weights=w, minlength=size) for w in pair_cut]).reshape(-1, size)
+            class_stop = np.array([np.bincount(split.multi_class, weights=w, minlength=size) for w in pair_stop]).reshape(-1, size)
+            all_stopped = (split.multi_lines > 0) & (class_stop == split.multi_lines)
+            counts[:, 2] += all_stopped @ split.multi_size
+            counts[:, 3] += ((class_cut > 0) & ~all_stopped) @ split.multi_size
+        self.counted.append(counts)
+        self.pending = []
 
     def _weight_now(self, units: np.ndarray) -> np.ndarray:
         """Cumulative weight [h] of ``units`` up to now."""
@@ -556,10 +640,12 @@ class _Recorder:
 
         self.unit_rate += np.stack([shift(rates[:, j]) for j in range(rates.shape[1])], axis=1).reshape(units, rates.shape[1])
         self.unit_value_per_h += shift(self.value_per_h[lines])
-        self.unit_production_lines += shift(self.production[lines].astype(float)).astype(np.int64)
+        # new arrays, not changed in place: the counting states keep the old ones
+        self.unit_production_lines = self.unit_production_lines + shift(self.production[lines].astype(float)).astype(np.int64)
         prod = self.production[lines]
         stops_complying = (to_units[prod] % 2 == 0).astype(float) - (from_units[prod] % 2 == 0)
-        self.pair_not_complying += np.bincount(self.line_pair[lines[prod]], weights=stops_complying, minlength=self.pair_key.size)
+        self.pair_not_complying = self.pair_not_complying + np.bincount(self.line_pair[lines[prod]], weights=stops_complying, minlength=self.pair_key.size)
+        self.type_count = self._type_count(self.pair_not_complying)
         self.pairs_moved = True
         self.dirty = True
 
@@ -573,8 +659,8 @@ class _Recorder:
             self._refresh_sums()
             self.dirty = False
         # _refresh_sums builds new arrays, so by_group and loss_per_hour need no copy
-        self.segments.append((t0, t1, self.by_group, self.other_factor.copy(), self.level_in_force.copy(), self.loss_per_hour,
-                              self.n_stopped, self.n_limited, self.ent_stopped, self.ent_limited))
+        self.segments.append((t0, t1, self.by_group, self.other_factor.copy(), self.level_in_force.copy(), self.loss_per_hour))
+        self.state_of_segment.append(self.n_states - 1)
         self.last_t = t1
 
     def _integrate(self) -> None:
@@ -600,7 +686,8 @@ class _Recorder:
         loss = np.stack([s[5] for s in segments]) * spans[:, None]  # [万元] per segment and city
         res.loss_by_city_wan_yuan[:] = loss.sum(axis=0)
         res.production_loss_wan_yuan = float(loss.sum())
-        counts = np.array([s[6:10] for s in segments], dtype=np.int64)
+        self._count_states()
+        counts = np.concatenate(self.counted)[self.state_of_segment]  # (segments, 4)
         res.lines_stopped[:] = counts[of_hour, 0]
         res.lines_limited[:] = counts[of_hour, 1]
         res.enterprise_hours_stopped = float(counts[:, 2] @ spans)
@@ -704,7 +791,7 @@ def _centre(env: simpy.Environment, plan: _Plan, centre: WarningCentre):
     decider = WarningDecider(centre.rule_set, centre.lead_h, centre.lift_after_h, plan.decided)
     for i, t in enumerate(centre.issue_hours):
         yield env.timeout(float(t) - env.now)
-        if decider.step(int(t), int(centre.day0_hours[i]), centre.forecast_daily_aqi[i]):
+        if decider.step(int(t), int(centre.day0_hours[i]), centre.forecast_daily_aqi[i], None if centre.spells is None else centre.spells[i]):
             plan.notify()
 
 
