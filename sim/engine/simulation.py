@@ -14,6 +14,7 @@ Time unit of ``env.now``: hours since the start of the period.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -31,6 +32,9 @@ DENSE_GROUP_CELLS = 200_000
 #: Largest (states × enterprise-key pairs) block of counting states the recorder keeps before
 #: counting them (8 bytes each: 16 MB), so a run with many line moves stays small in memory.
 COUNT_BLOCK_CELLS = 2_000_000
+#: Patterns of levels applied whose inspected lines members share (each holds up to a list's
+#: line indices: 8 MB for a million lines); past this, a run works them out itself.
+INSPECTION_POOLS = 64
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,12 @@ class EngineInputs:
         unit_value = np.bincount(line_unit, weights=np.asarray(self.value_wan_yuan_d, dtype=float) / 24.0, minlength=units)
         unit_production = np.bincount(line_unit[np.asarray(self.is_production, dtype=bool)], minlength=units)
         return unit_rate, unit_value, unit_production
+
+    @cached_property
+    def inspection_pools(self) -> dict[bytes, np.ndarray]:
+        """Lines under a measure for each pattern of levels applied to the keys, filled as
+        members meet them (shared by the members of an ensemble)."""
+        return {}
 
     @cached_property
     def cumulative_profile_weights(self) -> np.ndarray:
@@ -263,7 +273,9 @@ class EnterpriseClasses:
         single = np.flatnonzero(pairs_of_class[self.pair_class] == 1)
         multi = np.flatnonzero(pairs_of_class[self.pair_class] > 1)
         multi_classes, multi_class = np.unique(self.pair_class[multi], return_inverse=True)
-        return ClassSplit(single, 3 * self.pair_key[single].astype(np.int64), self.class_size[self.pair_class[single]].astype(float),
+        base, weight = 3 * self.pair_key[single].astype(np.int64), self.class_size[self.pair_class[single]].astype(float)
+        n_types = 3 * (int(self.pair_key.max()) + 1 if self.pair_key.size else 0)
+        return ClassSplit(single, base, weight, self.pair_lines[single], np.bincount(base, weights=weight, minlength=n_types),
                           multi, multi_class.reshape(-1).astype(np.int64), self.class_size[multi_classes], self.class_lines[multi_classes])
 
 
@@ -284,6 +296,8 @@ class ClassSplit:
     single: np.ndarray
     single_base: np.ndarray
     single_weight: np.ndarray
+    single_lines: np.ndarray
+    every_complying: np.ndarray  # enterprises by type while every line complies (types of keys with pairs)
     multi: np.ndarray
     multi_class: np.ndarray
     multi_size: np.ndarray
@@ -419,29 +433,35 @@ class _Plan:
     def records(self) -> list[WarningRecord]:
         return [r for r in self.fixed + self.decided if r.end_h > r.start_h]
 
-    def _step_function(self) -> tuple[np.ndarray, np.ndarray]:
-        """Boundaries [h] and the level from each boundary to the next."""
+    def _step_function(self) -> tuple[list[float], list[int]]:
+        """Boundaries [h] and the level from each boundary to the next (plain lists: a
+        look-up is one bisection)."""
         if self._steps is None:
             records = self.records()
-            times = np.array(sorted({b for r in records for b in (r.start_h, r.end_h)}), dtype=float)
-            cover = np.zeros((4, times.size + 1), dtype=np.int64)  # records of each level covering each interval
-            for r in records:
-                cover[r.level, np.searchsorted(times, r.start_h)] += 1
-                cover[r.level, np.searchsorted(times, r.end_h)] -= 1
-            running = np.cumsum(cover, axis=1)[:, : times.size] > 0
-            levels = np.where(running[3], 3, np.where(running[2], 2, np.where(running[1], 1, 0)))
-            self._steps = (times, levels)
+            bounds = sorted({float(b) for r in records for b in (r.start_h, r.end_h)})
+            if len(records) <= 16:  # a few warnings: each interval's highest level directly
+                levels = [max((r.level for r in records if r.level in (1, 2, 3) and r.start_h <= b < r.end_h), default=0) for b in bounds]
+                self._steps = (bounds, levels)
+            else:
+                times = np.array(bounds, dtype=float)
+                cover = np.zeros((4, times.size + 1), dtype=np.int64)  # records of each level covering each interval
+                for r in records:
+                    cover[r.level, np.searchsorted(times, r.start_h)] += 1
+                    cover[r.level, np.searchsorted(times, r.end_h)] -= 1
+                running = np.cumsum(cover, axis=1)[:, : times.size] > 0
+                levels = np.where(running[3], 3, np.where(running[2], 2, np.where(running[1], 1, 0)))
+                self._steps = (bounds, [int(v) for v in levels])
         return self._steps
 
     def level_at(self, t: float) -> int:
         times, levels = self._step_function()
-        i = int(np.searchsorted(times, t, side="right")) - 1
-        return int(levels[i]) if i >= 0 else 0
+        i = bisect_right(times, t) - 1
+        return levels[i] if i >= 0 else 0
 
     def next_change_after(self, t: float) -> float | None:
         times, _ = self._step_function()
-        i = int(np.searchsorted(times, t, side="right"))
-        return float(times[i]) if i < times.size else None
+        i = bisect_right(times, t)
+        return times[i] if i < len(times) else None
 
     def notify(self) -> None:
         self._steps = None
@@ -487,7 +507,7 @@ class _Recorder:
         self.unit_rate, self.unit_value_per_h, self.unit_production_lines = (a.copy() for a in inp.initial_unit_sums)  # every line complies at first
         classes = inp.enterprise_classes
         self.class_size, self.class_lines, self.line_pair = classes.class_size, classes.class_lines, classes.line_pair
-        self.split = split = classes.split
+        split = self.split = classes.split
         n_types = 3 * keys.size
         base = 2 * (np.arange(n_types) // 3)  # unit 2k of each type 3k + mode
         mode = np.arange(n_types) % 3
@@ -495,7 +515,8 @@ class _Recorder:
         self.type_cut_unit = base + (mode != 1)  # the unit whose cut cuts some of them
         self.pair_class, self.pair_key, self.pair_lines = classes.pair_class, classes.pair_key, classes.pair_lines
         self.pair_not_complying = np.zeros(self.pair_key.size)  # replaced, never changed in place: states keep it
-        self.type_count = self._type_count(self.pair_not_complying)
+        self.type_count = np.zeros(3 * keys.size)
+        self.type_count[:split.every_complying.size] = split.every_complying
         # counting states: (unit flags 0 running / 1 cut / 2 stopped, production lines per unit,
         # non-complying lines per pair) of the segments; counted in blocks (_count_states)
         self.flags_before: bytes | None = None  # unit flags of the last state
@@ -556,7 +577,7 @@ class _Recorder:
         """Enterprises of one-pair classes by pair type (see :class:`ClassSplit`)."""
         split = self.split
         off = not_complying[split.single]
-        mode = (off > 0) * (1 + (off < self.pair_lines[split.single]))
+        mode = (off > 0) * (1 + (off < split.single_lines))
         return np.bincount(split.single_base + mode, weights=split.single_weight, minlength=3 * self.keys.size)
 
     def _count_states(self) -> None:
@@ -634,15 +655,22 @@ class _Recorder:
             self.line_eoffset[lines] += enow[to_units] - enow[from_units]
         self.line_unit[lines] = to_units
         units, rates = self.n_units, self.inp.mean_rate_kg_h[lines]
+        p = rates.shape[1]
 
         def shift(weights: np.ndarray | None) -> np.ndarray:
             return np.bincount(to_units, weights=weights, minlength=units) - np.bincount(from_units, weights=weights, minlength=units)
 
-        self.unit_rate += np.stack([shift(rates[:, j]) for j in range(rates.shape[1])], axis=1).reshape(units, rates.shape[1])
+        # every pollutant in one bincount over (unit, pollutant) cells: each cell still sums
+        # its lines in list order, as one bincount per pollutant did
+        cells = np.arange(p)
+        flat = rates.ravel()
+        into = np.bincount((to_units[:, None] * p + cells).ravel(), weights=flat, minlength=units * p)
+        out = np.bincount((from_units[:, None] * p + cells).ravel(), weights=flat, minlength=units * p)
+        self.unit_rate += (into - out).reshape(units, p)
         self.unit_value_per_h += shift(self.value_per_h[lines])
-        # new arrays, not changed in place: the counting states keep the old ones
-        self.unit_production_lines = self.unit_production_lines + shift(self.production[lines].astype(float)).astype(np.int64)
         prod = self.production[lines]
+        # new arrays, not changed in place: the counting states keep the old ones
+        self.unit_production_lines = self.unit_production_lines + (np.bincount(to_units[prod], minlength=units) - np.bincount(from_units[prod], minlength=units))
         stops_complying = (to_units[prod] % 2 == 0).astype(float) - (from_units[prod] % 2 == 0)
         self.pair_not_complying = self.pair_not_complying + np.bincount(self.line_pair[lines[prod]], weights=stops_complying, minlength=self.pair_key.size)
         self.type_count = self._type_count(self.pair_not_complying)
@@ -821,15 +849,20 @@ def _calendar(env: simpy.Environment, rec: _Recorder, windows: tuple[CalendarWin
 def _inspector(env: simpy.Environment, rec: _Recorder, response: _Response, spec: Inspections):
     """Each day, visit ``per_day`` random lines that are under a warning measure."""
     t = spec.hour_of_day
-    last_under_key = under = None
+    pools, keys = rec.inp.inspection_pools, rec.keys
+    last_applied = under = None
     while t < rec.inp.hours:
         yield env.timeout(t - env.now)
-        keys = rec.keys
-        under_key = keys.level_reduction[np.arange(keys.size), response.applied] > 0
-        if keys.level_emission_cut is not None:  # a negotiated cut of one pollutant is a measure too
-            under_key |= keys.level_emission_cut[np.arange(keys.size), response.applied].max(axis=1) > 0
-        if last_under_key is None or not np.array_equal(under_key, last_under_key):  # changes only with the levels applied
-            under, last_under_key = np.flatnonzero(under_key[keys.line_key]), under_key
+        applied = response.applied.tobytes()
+        if applied != last_applied:  # the lines under a measure change only with the levels applied
+            under, last_applied = pools.get(applied), applied
+            if under is None:
+                under_key = keys.level_reduction[np.arange(keys.size), response.applied] > 0
+                if keys.level_emission_cut is not None:  # a negotiated cut of one pollutant is a measure too
+                    under_key |= keys.level_emission_cut[np.arange(keys.size), response.applied].max(axis=1) > 0
+                under = np.flatnonzero(under_key[keys.line_key])
+                if len(pools) < INSPECTION_POOLS:
+                    pools[applied] = under
         if under.size:
             visited = response.rng.choice(under, size=min(spec.per_day, under.size), replace=False)
             caught = visited[~response.complying[visited] & (response.rng.random(visited.size) < spec.catch_probability)]
