@@ -35,6 +35,9 @@ COUNT_BLOCK_CELLS = 2_000_000
 #: Patterns of levels applied whose inspected lines members share (each holds up to a list's
 #: line indices: 8 MB for a million lines); past this, a run works them out itself.
 INSPECTION_POOLS = 64
+#: Bytes of other-source series members may share (hourly series per pattern of factors over
+#: time, totals per segment); past this, a run computes its own.
+SHARED_OTHER_BYTES = 64 * 2**20
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,12 @@ class EngineInputs:
     def inspection_pools(self) -> dict[bytes, np.ndarray]:
         """Lines under a measure for each pattern of levels applied to the keys, filled as
         members meet them (shared by the members of an ensemble)."""
+        return {}
+
+    @cached_property
+    def other_series(self) -> dict:
+        """Other-source hourly series and segment totals already computed, by the factors
+        they come from (shared by the members of an ensemble); see ``_Recorder._integrate``."""
         return {}
 
     @cached_property
@@ -272,11 +281,13 @@ class EnterpriseClasses:
         pairs_of_class = np.bincount(self.pair_class, minlength=self.class_size.size)
         single = np.flatnonzero(pairs_of_class[self.pair_class] == 1)
         multi = np.flatnonzero(pairs_of_class[self.pair_class] > 1)
+        multi = multi[np.argsort(self.pair_class[multi], kind="stable")]  # grouped by class, for reduceat
         multi_classes, multi_class = np.unique(self.pair_class[multi], return_inverse=True)
         base, weight = 3 * self.pair_key[single].astype(np.int64), self.class_size[self.pair_class[single]].astype(float)
         n_types = 3 * (int(self.pair_key.max()) + 1 if self.pair_key.size else 0)
         return ClassSplit(single, base, weight, self.pair_lines[single], np.bincount(base, weights=weight, minlength=n_types),
-                          multi, multi_class.reshape(-1).astype(np.int64), self.class_size[multi_classes], self.class_lines[multi_classes])
+                          multi, np.flatnonzero(np.r_[True, np.diff(multi_class.reshape(-1)) != 0]) if multi.size else np.zeros(0, dtype=np.int64),
+                          self.class_size[multi_classes], self.class_lines[multi_classes])
 
 
 @dataclass(frozen=True)
@@ -290,8 +301,9 @@ class ClassSplit:
     does), and cut when its complying ones are (the others when none complies): the pair's
     type, 3k + (0 every line complies, 1 none, 2 some), decides, and a state's counts are sums
     over the enterprises of each type (``type_count``, kept up to date when lines move).
-    Classes of several pairs are counted pair by pair: ``multi`` pairs, their class
-    (0..classes-1), and per class its enterprises and production lines per enterprise."""
+    Classes of several pairs are counted pair by pair: ``multi`` pairs grouped by class,
+    where each class starts among them, and per class its enterprises and production lines
+    per enterprise."""
 
     single: np.ndarray
     single_base: np.ndarray
@@ -299,7 +311,7 @@ class ClassSplit:
     single_lines: np.ndarray
     every_complying: np.ndarray  # enterprises by type while every line complies (types of keys with pairs)
     multi: np.ndarray
-    multi_class: np.ndarray
+    multi_starts: np.ndarray
     multi_size: np.ndarray
     multi_lines: np.ndarray
 
@@ -598,13 +610,13 @@ class _Recorder:
         counts[:, 3] = (types * (type_cut & ~type_stop)).sum(axis=1)
         split = self.split
         if split.multi.size:  # the others pair by pair
-            key, size = self.pair_key[split.multi], split.multi_size.size
+            key = self.pair_key[split.multi]
             off = np.array([s[3] for s in self.pending])  # (states, pairs) lines not complying
             on = self.pair_lines[split.multi] - off
             pair_cut = on * cut[:, 2 * key + 1] + off * cut[:, 2 * key]
             pair_stop = on * stopped[:, 2 * key + 1] + off * stopped[:, 2 * key]
-            class_cut = np.array([np.bincount(split.multi_class, weights=w, minlength=size) for w in pair_cut]).reshape(-1, size)
-            class_stop = np.array([np.bincount(split.multi_class, weights=w, minlength=size) for w in pair_stop]).reshape(-1, size)
+            class_cut = np.add.reduceat(pair_cut, split.multi_starts, axis=1)  # whole numbers: exact in any order
+            class_stop = np.add.reduceat(pair_stop, split.multi_starts, axis=1)
             all_stopped = (split.multi_lines > 0) & (class_stop == split.multi_lines)
             counts[:, 2] += all_stopped @ split.multi_size
             counts[:, 3] += ((class_cut > 0) & ~all_stopped) @ split.multi_size
@@ -702,12 +714,7 @@ class _Recorder:
             self.hourly_by_city[t0:t1] = (inp.profile_weights[:, t0:t1].T @ by_group.reshape(-1, c * p)).reshape(t1 - t0, c, p)
         res.hourly_kg_h[:] = self.hourly_by_city.sum(axis=1) if c > 1 else self.hourly_by_city[:, 0]
         if inp.other_rate_kg_h.shape[0]:
-            factor = np.stack([s[3] for s in segments])[of_hour]  # (hours, categories, pollutants)
-            other = inp.other_rate_kg_h[None, :, :] * factor * inp.other_weights.T[:, :, None]
-            res.other_hourly_kg_h[:] = other.sum(axis=1)
-            for t0, t1, _, other_factor, *_ in segments:  # segment by segment, as the totals were always summed
-                res.other_total_kg += inp.other_rate_kg_h * other_factor * inp.other_weights[:, t0:t1].sum(axis=1)[:, None]
-            self.hourly_by_city += np.tensordot(other, self.other_city_onehot, axes=([1], [0])).transpose(0, 2, 1)
+            self._other_sources(of_hour)
         levels = np.stack([s[4] for s in segments])[of_hour]
         res.level_by_city[:] = levels
         res.level_in_force[:] = levels.max(axis=1)
@@ -720,6 +727,44 @@ class _Recorder:
         res.lines_limited[:] = counts[of_hour, 1]
         res.enterprise_hours_stopped = float(counts[:, 2] @ spans)
         res.enterprise_hours_limited = float(counts[:, 3] @ spans)
+
+    def _other_sources(self, of_hour: np.ndarray) -> None:
+        """Other sources: hourly series, totals and their share of each city's hours.
+
+        They depend on the factor in force in each hour only, which members often share:
+        results already computed (``inp.other_series``) are looked up by the factors over time
+        (runs of equal factors merged) and the totals by segment, and added exactly as they
+        were computed, so the figures are the same."""
+        inp, res, segments, shared = self.inp, self.res, self.segments, self.inp.other_series
+        factors = [s[3].tobytes() for s in segments]
+        runs: list[list] = []
+        for (t0, t1, *_), f in zip(segments, factors):
+            if runs and runs[-1][2] == f:
+                runs[-1][1] = t1
+            else:
+                runs.append([t0, t1, f])
+        key = tuple(tuple(r) for r in runs)
+        found = shared.get(key)
+        if found is None:
+            factor = np.stack([s[3] for s in segments])[of_hour]  # (hours, categories, pollutants)
+            other = inp.other_rate_kg_h[None, :, :] * factor * inp.other_weights.T[:, :, None]
+            found = (other.sum(axis=1), np.tensordot(other, self.other_city_onehot, axes=([1], [0])).transpose(0, 2, 1))
+            self._share(key, found)
+        res.other_hourly_kg_h[:] = found[0]
+        for (t0, t1, _, other_factor, *_), f in zip(segments, factors):  # segment by segment, as the totals were always summed
+            term = shared.get((t0, t1, f))
+            if term is None:
+                term = inp.other_rate_kg_h * other_factor * inp.other_weights[:, t0:t1].sum(axis=1)[:, None]
+                self._share((t0, t1, f), term)
+            res.other_total_kg += term
+        self.hourly_by_city += found[1]
+
+    def _share(self, key: tuple, value: np.ndarray | tuple) -> None:
+        shared = self.inp.other_series
+        size = sum(a.nbytes for a in value) if isinstance(value, tuple) else value.nbytes
+        used = shared.get("bytes", 0) + size
+        if used <= SHARED_OTHER_BYTES:
+            shared[key], shared["bytes"] = value, used
 
     def finish(self) -> EngineResult:
         self.flush(self.inp.hours)
