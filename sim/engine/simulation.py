@@ -527,7 +527,7 @@ class _Recorder:
         self.type_cut_unit = base + (mode != 1)  # the unit whose cut cuts some of them
         self.pair_class, self.pair_key, self.pair_lines = classes.pair_class, classes.pair_key, classes.pair_lines
         self.pair_not_complying = np.zeros(self.pair_key.size)  # replaced, never changed in place: states keep it
-        self.type_count = np.zeros(3 * keys.size)
+        self.type_count = np.zeros(3 * keys.size)  # enterprises of one-pair classes by pair type (ClassSplit)
         self.type_count[:split.every_complying.size] = split.every_complying
         # counting states: (unit flags 0 running / 1 cut / 2 stopped, production lines per unit,
         # non-complying lines per pair) of the segments; counted in blocks (_count_states)
@@ -589,8 +589,8 @@ class _Recorder:
         """Enterprises of one-pair classes by pair type (see :class:`ClassSplit`)."""
         split = self.split
         off = not_complying[split.single]
-        mode = (off > 0) * (1 + (off < split.single_lines))
-        return np.bincount(split.single_base + mode, weights=split.single_weight, minlength=3 * self.keys.size)
+        mode = (off > 0) * (1 + (off < split.single_lines))  # 0 every line complies, 1 none, 2 some
+        return np.bincount(split.single_base + mode, weights=split.single_weight, minlength=3 * self.keys.size)  # whole numbers: exact
 
     def _count_states(self) -> None:
         """Production lines and enterprises stopped and limited of the pending states (exact
@@ -604,11 +604,11 @@ class _Recorder:
         counts[:, 0] = (lines * stopped).sum(axis=1)
         counts[:, 1] = (lines * (cut & ~stopped)).sum(axis=1)
         # one-pair classes: enterprises of each pair type times whether that type is stopped, cut
+        split = self.split
         types = np.array([s[2] for s in self.pending])  # (states, types)
         type_stop, type_cut = stopped[:, self.type_stop_unit], cut[:, self.type_cut_unit]
         counts[:, 2] = (types * type_stop).sum(axis=1)
         counts[:, 3] = (types * (type_cut & ~type_stop)).sum(axis=1)
-        split = self.split
         if split.multi.size:  # the others pair by pair
             key = self.pair_key[split.multi]
             off = np.array([s[3] for s in self.pending])  # (states, pairs) lines not complying
@@ -622,6 +622,11 @@ class _Recorder:
             counts[:, 3] += ((class_cut > 0) & ~all_stopped) @ split.multi_size
         self.counted.append(counts)
         self.pending = []
+
+    def _weight_all(self) -> np.ndarray:
+        """:meth:`_weight_now` of every unit."""
+        pid = self.unit_profile
+        return self.unit_weight + self.factor * (self.cum_weight[pid, self.last_t] - self.cum_weight[pid, self.unit_settled_at])
 
     def _weight_now(self, units: np.ndarray) -> np.ndarray:
         """Cumulative weight [h] of ``units`` up to now."""
@@ -654,36 +659,34 @@ class _Recorder:
 
     def move(self, lines: np.ndarray, to_units: np.ndarray) -> None:
         """Lines change unit now (a compliance draw or an inspection; after a flush)."""
-        change = self.line_unit[lines] != to_units
-        if not change.any():
-            return
-        lines, to_units = lines[change], to_units[change]
-        every = np.arange(self.n_units)
-        now = self._weight_now(every)
         from_units = self.line_unit[lines]
+        change = from_units != to_units
+        if not change.all():
+            if not change.any():
+                return
+            lines, to_units, from_units = lines[change], to_units[change], from_units[change]
+        now = self._weight_all()
         self.line_offset[lines] += now[to_units] - now[from_units]
         if self.per_pollutant:
-            enow = self._eweight_now(every)
+            enow = self._eweight_now(np.arange(self.n_units))
             self.line_eoffset[lines] += enow[to_units] - enow[from_units]
         self.line_unit[lines] = to_units
-        units, rates = self.n_units, self.inp.mean_rate_kg_h[lines]
-        p = rates.shape[1]
-
-        def shift(weights: np.ndarray | None) -> np.ndarray:
-            return np.bincount(to_units, weights=weights, minlength=units) - np.bincount(from_units, weights=weights, minlength=units)
-
-        # every pollutant in one bincount over (unit, pollutant) cells: each cell still sums
-        # its lines in list order, as one bincount per pollutant did
-        cells = np.arange(p)
-        flat = rates.ravel()
-        into = np.bincount((to_units[:, None] * p + cells).ravel(), weights=flat, minlength=units * p)
-        out = np.bincount((from_units[:, None] * p + cells).ravel(), weights=flat, minlength=units * p)
-        self.unit_rate += (into - out).reshape(units, p)
-        self.unit_value_per_h += shift(self.value_per_h[lines])
+        units, p = self.n_units, self.inp.mean_rate_kg_h.shape[1]
         prod = self.production[lines]
+        # rates of every pollutant, output value and the production flag in one bincount over
+        # (unit, column) cells: each cell still sums its lines in list order, as one bincount
+        # per column did
+        columns = np.concatenate([self.inp.mean_rate_kg_h[lines], self.value_per_h[lines][:, None], prod[:, None]], axis=1)
+        cells = np.arange(p + 2)
+        into = np.bincount((to_units[:, None] * (p + 2) + cells).ravel(), weights=columns.ravel(), minlength=units * (p + 2))
+        out = np.bincount((from_units[:, None] * (p + 2) + cells).ravel(), weights=columns.ravel(), minlength=units * (p + 2))
+        shift = (into - out).reshape(units, p + 2)
+        self.unit_rate += shift[:, :p]
+        self.unit_value_per_h += shift[:, p]
         # new arrays, not changed in place: the counting states keep the old ones
-        self.unit_production_lines = self.unit_production_lines + (np.bincount(to_units[prod], minlength=units) - np.bincount(from_units[prod], minlength=units))
-        stops_complying = (to_units[prod] % 2 == 0).astype(float) - (from_units[prod] % 2 == 0)
+        self.unit_production_lines = self.unit_production_lines + shift[:, p + 1].astype(np.int64)
+        # a moved line changes unit within its key: to an even unit it stops complying (+1)
+        stops_complying = 1 - 2 * (to_units[prod] & 1)
         self.pair_not_complying = self.pair_not_complying + np.bincount(self.line_pair[lines[prod]], weights=stops_complying, minlength=self.pair_key.size)
         self.type_count = self._type_count(self.pair_not_complying)
         self.pairs_moved = True
