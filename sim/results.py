@@ -310,14 +310,14 @@ class Result:
             aqi_by_hour = daily.reindex(day_of_hour).to_numpy()
             clean_hours = ~(aqi_by_hour > 200)
             heavy_days = daily.index[(daily > 200).to_numpy()]
-            false_alarm, misses, reductions = [], [], []
-            for m, r in enumerate(runs):
-                warned = r.level_in_force > 0
-                false_alarm.append(int((warned & clean_hours).sum()))
-                warned_days = set(day_of_hour[warned])
-                misses.append(int(sum(d not in warned_days for d in heavy_days)))
-                if warned.any():
-                    reductions.append(float((baseline - self.projection.members_ug_m3[m])[warned].mean()))
+            warned = np.array([r.level_in_force > 0 for r in runs]).reshape(len(runs), -1)  # (members, hours)
+            false_alarm = (warned & clean_hours).sum(axis=1)
+            # a heavy day is missed when none of its hours is warned (a day without hours always is)
+            day_code, days = pd.factorize(day_of_hour)
+            warned_day = np.zeros((len(runs), len(days) + 1), dtype=bool)  # last column: no such day
+            np.logical_or.at(warned_day.T, day_code, warned.T)
+            misses = (~warned_day[:, days.get_indexer(heavy_days)]).sum(axis=1)
+            reductions = [float((baseline - self.projection.members_ug_m3[m])[w].mean()) for m, w in enumerate(warned) if w.any()]
             out["false_alarm_hours"] = _band(false_alarm)
             out["missed_heavy_days"] = _band(misses)
             out["heavy_days_baseline"] = int(len(heavy_days))
