@@ -38,6 +38,9 @@ INSPECTION_POOLS = 64
 #: Bytes of other-source series members may share (hourly series per pattern of factors over
 #: time, totals per segment); past this, a run computes its own.
 SHARED_OTHER_BYTES = 64 * 2**20
+#: Largest (lines × columns) table of what a line move shifts kept for a list (8 bytes each:
+#: 32 MB, about 500,000 lines); longer lists gather the columns at each move.
+LINE_COLUMN_CELLS = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,16 @@ class EngineInputs:
         """Lines under a measure for each pattern of levels applied to the keys, filled as
         members meet them (shared by the members of an ensemble)."""
         return {}
+
+    @cached_property
+    def line_columns(self) -> np.ndarray | None:
+        """Per line: rates [kg/h], output value [万元/h] and production flag (1/0), the columns
+        a line move shifts between units; None for a long list (built at each move instead)."""
+        n, p = self.mean_rate_kg_h.shape
+        if n * (p + 2) > LINE_COLUMN_CELLS:
+            return None
+        value = np.asarray(self.value_wan_yuan_d, dtype=float) / 24.0
+        return np.concatenate([self.mean_rate_kg_h, value[:, None], np.asarray(self.is_production, dtype=bool)[:, None]], axis=1)
 
     @cached_property
     def other_series(self) -> dict:
@@ -507,8 +520,8 @@ class _Recorder:
         self.warning_factor = np.ones(units)
         self.calendar_factor = np.ones(keys.size)
         self.factor = np.ones(units)  # min(warning, calendar)
-        self.other_factor = np.ones((k, p))
-        self.level_in_force = np.zeros(c, dtype=np.int8)
+        self.other_factor = np.ones((k, p))  # replaced, never changed in place (segments keep it)
+        self.level_in_force = np.zeros(c, dtype=np.int8)  # likewise
         self.last_t = 0
         self.cum_weight = inp.cumulative_profile_weights
         self.unit_weight = np.zeros(units)  # Σ over settled hours of factor × temporal weight [h]
@@ -676,7 +689,8 @@ class _Recorder:
         # rates of every pollutant, output value and the production flag in one bincount over
         # (unit, column) cells: each cell still sums its lines in list order, as one bincount
         # per column did
-        columns = np.concatenate([self.inp.mean_rate_kg_h[lines], self.value_per_h[lines][:, None], prod[:, None]], axis=1)
+        every = self.inp.line_columns
+        columns = every[lines] if every is not None else np.concatenate([self.inp.mean_rate_kg_h[lines], self.value_per_h[lines][:, None], prod[:, None]], axis=1)
         cells = np.arange(p + 2)
         into = np.bincount((to_units[:, None] * (p + 2) + cells).ravel(), weights=columns.ravel(), minlength=units * (p + 2))
         out = np.bincount((from_units[:, None] * (p + 2) + cells).ravel(), weights=columns.ravel(), minlength=units * (p + 2))
@@ -702,7 +716,8 @@ class _Recorder:
             self._refresh_sums()
             self.dirty = False
         # _refresh_sums builds new arrays, so by_group and loss_per_hour need no copy
-        self.segments.append((t0, t1, self.by_group, self.other_factor.copy(), self.level_in_force.copy(), self.loss_per_hour))
+        # other_factor and level_in_force are replaced, never changed in place: no copy either
+        self.segments.append((t0, t1, self.by_group, self.other_factor, self.level_in_force, self.loss_per_hour))
         self.state_of_segment.append(self.n_states - 1)
         self.last_t = t1
 
@@ -842,8 +857,10 @@ class _Response:
         rec.res.events.append((self.env.now, f"city {city}: warning level {before} -> {level}"))
         if before == 0 and level > 0:
             self.draw_compliance(city)
+        rec.level_in_force = rec.level_in_force.copy()  # new arrays: kept segments hold the old ones
         rec.level_in_force[city] = level
         others = self.other_of_city[city]
+        rec.other_factor = rec.other_factor.copy()
         rec.other_factor[others] = 1.0 - self.inp.other_reduction[others, level, :]
         for g in self.city_groups[city]:
             if level > before:
