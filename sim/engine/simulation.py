@@ -166,6 +166,12 @@ class EngineInputs:
         return np.concatenate([self.mean_rate_kg_h, value[:, None], np.asarray(self.is_production, dtype=bool)[:, None]], axis=1)
 
     @cached_property
+    def group_factors(self) -> dict:
+        """Warning factors (and per-pollutant caps) of each response group's units at each
+        level, filled as members meet them (see ``_Response.refresh``)."""
+        return {}
+
+    @cached_property
     def other_series(self) -> dict:
         """Other-source hourly series and segment totals already computed, by the factors
         they come from (shared by the members of an ensemble); see ``_Recorder._integrate``."""
@@ -825,12 +831,19 @@ class _Response:
         self.complying[idx] = self.always[idx] | (self.rng.random(idx.size) < self.inp.compliance_probability[idx])
         self.rec.move(idx, 2 * self.keys.line_key[idx] + self.complying[idx])
 
-    def refresh(self, units: np.ndarray) -> None:
-        rec = self.rec
-        key = rec.unit_key[units]
-        rec.warning_factor[units] = 1.0 - self.keys.level_reduction[key, self.applied[key]] * rec.unit_complies[units]
+    def refresh(self, g: int, level: int) -> None:
+        """Group ``g`` is now at ``level``: its units' warning factors (the same in every
+        member, so worked out once per inputs)."""
+        rec, units = self.rec, self.groups[g][3]
+        found = self.inp.group_factors.get((g, level))
+        if found is None:
+            key = rec.unit_key[units]
+            factor = 1.0 - self.keys.level_reduction[key, self.applied[key]] * rec.unit_complies[units]
+            cap = 1.0 - self.keys.level_emission_cut[key, self.applied[key]] * rec.unit_complies[units][:, None] if rec.per_pollutant else None
+            found = self.inp.group_factors[(g, level)] = (factor, cap)
+        rec.warning_factor[units] = found[0]
         if rec.per_pollutant:
-            rec.cap[units] = 1.0 - self.keys.level_emission_cut[key, self.applied[key]] * rec.unit_complies[units][:, None]
+            rec.cap[units] = found[1]
         rec.update(units)
 
     def apply(self, g: int, level: int) -> None:
@@ -838,7 +851,7 @@ class _Response:
         self.rec.flush(self.env.now)
         self.group_level[g] = level
         self.applied[members] = level
-        self.refresh(units)
+        self.refresh(g, level)
         self.rec.res.events.append((self.env.now, f"city {city}: lines with {delay} h response delay at level {level}"))
 
     def rise(self, g: int, level: int):
