@@ -138,6 +138,11 @@ class EngineInputs:
         return unit_layout(self, self.keys)
 
     @cached_property
+    def initial_line_unit(self) -> np.ndarray:
+        """The unit of each line while every line complies: 2 × its key + 1."""
+        return 2 * self.keys.line_key + 1
+
+    @cached_property
     def initial_unit_sums(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Rates [kg/h], output value [万元/h] and production lines per unit with every line
         complying (each run starts from copies)."""
@@ -164,6 +169,14 @@ class EngineInputs:
             return None
         value = np.asarray(self.value_wan_yuan_d, dtype=float) / 24.0
         return np.concatenate([self.mean_rate_kg_h, value[:, None], np.asarray(self.is_production, dtype=bool)[:, None]], axis=1)
+
+    @cached_property
+    def always_complying(self) -> tuple[np.ndarray, bool]:
+        """Lines that always comply, and whether compliance draws matter: with every line
+        complying and no inspections, a draw changes nothing and nothing else reads the
+        generator, so the draws (O(lines of the city) each) are skipped."""
+        always = np.asarray(self.compliance_probability) >= 1.0
+        return always, not always.all() or (self.inspections is not None and self.inspections.per_day > 0)
 
     @cached_property
     def group_factors(self) -> dict:
@@ -522,7 +535,7 @@ class _Recorder:
         self.n_groups, self.group_matrix, self.city_matrix = layout.n_groups, layout.group_matrix, layout.city_matrix
         self.group_order, self.group_starts, self.filled_groups = layout.group_order, layout.group_starts, layout.filled_groups
         self.other_city_onehot, self.value_per_h, self.production = layout.other_city_onehot, layout.value_per_h, layout.production
-        self.line_unit = 2 * keys.line_key + 1  # every line complies until a draw says otherwise
+        self.line_unit = inp.initial_line_unit.copy()  # every line complies until a draw says otherwise
         self.warning_factor = np.ones(units)
         self.calendar_factor = np.ones(keys.size)
         self.factor = np.ones(units)  # min(warning, calendar)
@@ -819,10 +832,7 @@ class _Response:
         self.applied = np.zeros(keys.size, dtype=np.int8)  # level applied to each key
         self.group_level = [0] * len(self.groups)
         self.complying = np.ones(inp.level_reduction.shape[0], dtype=bool)
-        self.always = inp.compliance_probability >= 1.0
-        # with every line complying and no inspections, a draw changes nothing and nothing
-        # else reads the generator: skip the draws (O(lines of the city) each)
-        self.draws_matter = not self.always.all() or (inp.inspections is not None and inp.inspections.per_day > 0)
+        self.always, self.draws_matter = inp.always_complying
 
     def draw_compliance(self, city: int) -> None:
         if not self.draws_matter:
