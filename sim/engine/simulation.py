@@ -179,6 +179,15 @@ class EngineInputs:
         return always, not always.all() or (self.inspections is not None and self.inspections.per_day > 0)
 
     @cached_property
+    def city_spans(self) -> list[tuple[int, int] | None]:
+        """(first, end) of each city's lines when they are consecutive in the list, else None."""
+        spans = []
+        for lines in self.response_groups[2]:
+            first = int(lines[0]) if lines.size else 0
+            spans.append((first, first + lines.size) if np.array_equal(lines, np.arange(first, first + lines.size)) else None)
+        return spans
+
+    @cached_property
     def group_factors(self) -> dict:
         """Warning factors (and per-pollutant caps) of each response group's units at each
         level, filled as members meet them (see ``_Response.refresh``)."""
@@ -572,7 +581,7 @@ class _Recorder:
         self.res = EngineResult(
             hourly_kg_h=np.zeros((inp.hours, p)),
             other_hourly_kg_h=np.zeros((inp.hours, p)),
-            line_total_kg=np.zeros((n, p)),
+            line_total_kg=np.zeros((0, p)),  # set by finish
             other_total_kg=np.zeros((k, p)),
             level_in_force=np.zeros(inp.hours, dtype=np.int8),
             lines_limited=np.zeros(inp.hours, dtype=np.int64),
@@ -689,14 +698,19 @@ class _Recorder:
         self.factor[units] = new[moved]
         self.dirty = True  # sums are refreshed once per instant, at the next flush
 
-    def move(self, lines: np.ndarray, to_units: np.ndarray) -> None:
-        """Lines change unit now (a compliance draw or an inspection; after a flush)."""
+    def move(self, lines: np.ndarray | slice, to_units: np.ndarray) -> None:
+        """Lines change unit now (a compliance draw or an inspection; after a flush).
+        ``lines``: their indices, or a slice of consecutive lines (a city's, read as views)."""
         from_units = self.line_unit[lines]
         change = from_units != to_units
         if not change.all():
             if not change.any():
                 return
-            lines, to_units, from_units = lines[change], to_units[change], from_units[change]
+            keep = np.flatnonzero(change)
+            lines = keep + lines.start if isinstance(lines, slice) else lines[keep]
+            to_units, from_units = to_units[keep], from_units[keep]
+        elif isinstance(lines, slice):
+            lines, from_units = np.arange(lines.start, lines.stop), from_units.copy()  # (a view of what changes below)
         now = self._weight_all()
         self.line_offset[lines] += now[to_units] - now[from_units]
         if self.per_pollutant:
@@ -833,12 +847,15 @@ class _Response:
         self.group_level = [0] * len(self.groups)
         self.complying = np.ones(inp.level_reduction.shape[0], dtype=bool)
         self.always, self.draws_matter = inp.always_complying
+        self.city_spans = inp.city_spans
 
     def draw_compliance(self, city: int) -> None:
         if not self.draws_matter:
             return
         idx = self.city_lines[city]
-        self.complying[idx] = self.always[idx] | (self.rng.random(idx.size) < self.inp.compliance_probability[idx])
+        if self.city_spans[city] is not None:  # consecutive lines: views instead of copies
+            idx = slice(*self.city_spans[city])
+        self.complying[idx] = self.always[idx] | (self.rng.random(self.city_lines[city].size) < self.inp.compliance_probability[idx])
         self.rec.move(idx, 2 * self.keys.line_key[idx] + self.complying[idx])
 
     def refresh(self, g: int, level: int) -> None:
