@@ -698,19 +698,25 @@ class _Recorder:
         self.factor[units] = new[moved]
         self.dirty = True  # sums are refreshed once per instant, at the next flush
 
-    def move(self, lines: np.ndarray | slice, to_units: np.ndarray) -> None:
+    def move(self, lines: np.ndarray | slice, to_units: np.ndarray | None) -> None:
         """Lines change unit now (a compliance draw or an inspection; after a flush).
-        ``lines``: their indices, or a slice of consecutive lines (a city's, read as views)."""
+        ``lines``: their indices, or a slice of consecutive lines (a city's, read as views);
+        ``to_units`` None: lines that do not comply (unit 2k) comply from now on (unit 2k + 1),
+        as after an inspection's catch, with fewer steps and the same numbers."""
         from_units = self.line_unit[lines]
-        change = from_units != to_units
-        if not change.all():
-            if not change.any():
-                return
-            keep = np.flatnonzero(change)
-            lines = keep + lines.start if isinstance(lines, slice) else lines[keep]
-            to_units, from_units = to_units[keep], from_units[keep]
-        elif isinstance(lines, slice):
-            lines, from_units = np.arange(lines.start, lines.stop), from_units.copy()  # (a view of what changes below)
+        catch = to_units is None
+        if catch:
+            to_units = from_units + 1
+        else:
+            change = from_units != to_units
+            if not change.all():
+                if not change.any():
+                    return
+                keep = np.flatnonzero(change)
+                lines = keep + lines.start if isinstance(lines, slice) else lines[keep]
+                to_units, from_units = to_units[keep], from_units[keep]
+            elif isinstance(lines, slice):
+                lines, from_units = np.arange(lines.start, lines.stop), from_units.copy()  # (a view of what changes below)
         now = self._weight_all()
         self.line_offset[lines] += now[to_units] - now[from_units]
         if self.per_pollutant:
@@ -726,15 +732,21 @@ class _Recorder:
         columns = every[lines] if every is not None else np.concatenate([self.inp.mean_rate_kg_h[lines], self.value_per_h[lines][:, None], prod[:, None]], axis=1)
         cells = np.arange(p + 2)
         into = np.bincount((to_units[:, None] * (p + 2) + cells).ravel(), weights=columns.ravel(), minlength=units * (p + 2))
-        out = np.bincount((from_units[:, None] * (p + 2) + cells).ravel(), weights=columns.ravel(), minlength=units * (p + 2))
-        shift = (into - out).reshape(units, p + 2)
+        if catch:  # what leaves unit 2k is what enters 2k + 1 (the same lines in the same order)
+            shift = into.reshape(units, p + 2)
+            shift[0::2] = 0.0 - shift[1::2]  # into − out, as below: nothing enters 2k, nothing leaves 2k + 1
+        else:
+            out = np.bincount((from_units[:, None] * (p + 2) + cells).ravel(), weights=columns.ravel(), minlength=units * (p + 2))
+            shift = (into - out).reshape(units, p + 2)
         self.unit_rate += shift[:, :p]
         self.unit_value_per_h += shift[:, p]
         # new arrays, not changed in place: the counting states keep the old ones
         self.unit_production_lines = self.unit_production_lines + shift[:, p + 1].astype(np.int64)
-        # a moved line changes unit within its key: to an even unit it stops complying (+1)
-        stops_complying = 1 - 2 * (to_units[prod] & 1)
-        self.pair_not_complying = self.pair_not_complying + np.bincount(self.line_pair[lines[prod]], weights=stops_complying, minlength=self.pair_key.size)
+        if catch:  # every caught line complies again: one fewer not complying in its pair
+            self.pair_not_complying = self.pair_not_complying - np.bincount(self.line_pair[lines[prod]], minlength=self.pair_key.size)
+        else:  # a moved line changes unit within its key: to an even unit it stops complying (+1)
+            stops_complying = 1 - 2 * (to_units[prod] & 1)
+            self.pair_not_complying = self.pair_not_complying + np.bincount(self.line_pair[lines[prod]], weights=stops_complying, minlength=self.pair_key.size)
         self.type_count = self._type_count(self.pair_not_complying)
         self.pairs_moved = True
         self.dirty = True
@@ -996,7 +1008,7 @@ def _inspector(env: simpy.Environment, rec: _Recorder, response: _Response, spec
             if caught.size:
                 rec.flush(env.now)
                 response.complying[caught] = True
-                rec.move(caught, 2 * rec.keys.line_key[caught] + 1)
+                rec.move(caught, None)  # caught lines do not comply: unit 2k -> 2k + 1
                 rec.res.caught += int(caught.size)
         t += 24
 
