@@ -326,7 +326,9 @@ class EnterpriseClasses:
         multi_classes, multi_class = np.unique(self.pair_class[multi], return_inverse=True)
         base, weight = 3 * self.pair_key[single].astype(np.int64), self.class_size[self.pair_class[single]].astype(float)
         n_types = 3 * (int(self.pair_key.max()) + 1 if self.pair_key.size else 0)
-        return ClassSplit(single, base, weight, self.pair_lines[single], np.bincount(base, weights=weight, minlength=n_types),
+        single_of_pair = np.full(self.pair_key.size, -1, dtype=np.int64)
+        single_of_pair[single] = np.arange(single.size)
+        return ClassSplit(single, single_of_pair, base, weight, self.pair_lines[single], np.bincount(base, weights=weight, minlength=n_types),
                           multi, np.flatnonzero(np.r_[True, np.diff(multi_class.reshape(-1)) != 0]) if multi.size else np.zeros(0, dtype=np.int64),
                           self.class_size[multi_classes], self.class_lines[multi_classes])
 
@@ -347,6 +349,7 @@ class ClassSplit:
     per enterprise."""
 
     single: np.ndarray
+    single_of_pair: np.ndarray  # position of each pair among ``single``, -1 for the others
     single_base: np.ndarray
     single_weight: np.ndarray
     single_lines: np.ndarray
@@ -626,12 +629,23 @@ class _Recorder:
         if len(self.pending) * max(self.split.multi.size, self.n_units, self.type_count.size) >= COUNT_BLOCK_CELLS:
             self._count_states()
 
-    def _type_count(self, not_complying: np.ndarray) -> np.ndarray:
-        """Enterprises of one-pair classes by pair type (see :class:`ClassSplit`)."""
+    def _type_count(self, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+        """Enterprises of one-pair classes by pair type (see :class:`ClassSplit`) once the lines
+        not complying per pair went from ``before`` to ``after``: the pairs that changed leave
+        their old type for their new one (whole numbers: exact, as a count from scratch)."""
         split = self.split
-        off = not_complying[split.single]
-        mode = (off > 0) * (1 + (off < split.single_lines))  # 0 every line complies, 1 none, 2 some
-        return np.bincount(split.single_base + mode, weights=split.single_weight, minlength=3 * self.keys.size)  # whole numbers: exact
+        pos = split.single_of_pair[np.flatnonzero(after != before)]
+        pos = pos[pos >= 0]
+        if pos.size == 0:
+            return self.type_count
+        single = split.single[pos]
+        lines, base, weight, n_types = split.single_lines[pos], split.single_base[pos], split.single_weight[pos], 3 * self.keys.size
+
+        def types(off: np.ndarray) -> np.ndarray:
+            mode = (off > 0) * (1 + (off < lines))  # 0 every line complies, 1 none, 2 some
+            return np.bincount(base + mode, weights=weight, minlength=n_types)
+
+        return self.type_count + (types(after[single]) - types(before[single]))
 
     def _count_states(self) -> None:
         """Production lines and enterprises stopped and limited of the pending states (exact
@@ -742,12 +756,13 @@ class _Recorder:
         self.unit_value_per_h += shift[:, p]
         # new arrays, not changed in place: the counting states keep the old ones
         self.unit_production_lines = self.unit_production_lines + shift[:, p + 1].astype(np.int64)
+        before = self.pair_not_complying
         if catch:  # every caught line complies again: one fewer not complying in its pair
-            self.pair_not_complying = self.pair_not_complying - np.bincount(self.line_pair[lines[prod]], minlength=self.pair_key.size)
+            self.pair_not_complying = before - np.bincount(self.line_pair[lines[prod]], minlength=self.pair_key.size)
         else:  # a moved line changes unit within its key: to an even unit it stops complying (+1)
             stops_complying = 1 - 2 * (to_units[prod] & 1)
-            self.pair_not_complying = self.pair_not_complying + np.bincount(self.line_pair[lines[prod]], weights=stops_complying, minlength=self.pair_key.size)
-        self.type_count = self._type_count(self.pair_not_complying)
+            self.pair_not_complying = before + np.bincount(self.line_pair[lines[prod]], weights=stops_complying, minlength=self.pair_key.size)
+        self.type_count = self._type_count(before, self.pair_not_complying)
         self.pairs_moved = True
         self.dirty = True
 
