@@ -119,6 +119,16 @@ class EngineInputs:
     n_cities: int = 1
     level_emission_cut: np.ndarray | None = None
 
+    #: left out when the inputs are sent to a worker: what members fill as they run, and a
+    #: table quicker to rebuild than to send (see each)
+    LOCAL_CACHES = ("inspection_pools", "other_series", "group_factors", "line_columns")
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        for name in self.LOCAL_CACHES:
+            state.pop(name, None)
+        return state
+
     @cached_property
     def keys(self) -> "ResponseKeys":
         """The lines grouped by response (computed once; travels with the inputs to workers)."""
