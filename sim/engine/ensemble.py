@@ -22,7 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from sim.engine.simulation import EngineInputs, EngineResult, WarningCentre, run_engine
+from sim.engine.simulation import EngineInputs, EngineResult, WarningCentre, run_engine, run_engines
 from sim.errors import InputError
 from sim.engine.forecast import ForecastTemplate
 from sim.config.scenario import WarningsConfig
@@ -169,9 +169,10 @@ def run_batch(shared: SharedInputs, indices: list[int]) -> BatchOutput:
     """Run the members ``indices`` in order; keep per-line totals only as their sum.
 
     Every member's forecasts are drawn first (each from its own generator, before its
-    compliance draws and inspections, as in :func:`run_member`) and worked out together."""
+    compliance draws and inspections, as in :func:`run_member`) and worked out together, and
+    the members' line and enterprise counts are counted together (:func:`run_engines`)."""
     rngs = [member_rng(shared.seed, i) for i in indices]
-    runs = [run_engine(shared.engine, rng, centres) for rng, centres in zip(rngs, member_centres(shared, rngs))]
+    runs = run_engines(shared.engine, list(zip(rngs, member_centres(shared, rngs))))
     line_sum = np.sum([r.line_total_kg for r in runs], axis=0)
     other_sum = np.sum([r.other_total_kg for r in runs], axis=0)
     for r in runs:

@@ -658,25 +658,30 @@ class _Recorder:
         return self.type_count + (types(after[single]) - types(before[single]))
 
     def _count_states(self) -> None:
-        """Production lines and enterprises stopped and limited of the pending states (exact
-        integer counts, so counting many states at once gives the same numbers)."""
-        if not self.pending:
-            return
-        flags = np.array([s[0] for s in self.pending])  # (states, units)
+        """Count the pending states (see :meth:`_state_counts`)."""
+        if self.pending:
+            self.counted.append(self._state_counts(self.pending))
+            self.pending = []
+
+    def _state_counts(self, pending: list[tuple]) -> np.ndarray:
+        """Production lines and enterprises stopped and limited of ``pending`` states, of this
+        run or of several runs of the same inputs, (states, 4): exact integer counts, so
+        counting many states at once gives the same numbers."""
+        flags = np.array([s[0] for s in pending])  # (states, units)
         stopped, cut = flags == 2, flags > 0
-        lines = np.array([s[1] for s in self.pending])
-        counts = np.zeros((len(self.pending), 4), dtype=np.int64)
+        lines = np.array([s[1] for s in pending])
+        counts = np.zeros((len(pending), 4), dtype=np.int64)
         counts[:, 0] = (lines * stopped).sum(axis=1)
         counts[:, 1] = (lines * (cut & ~stopped)).sum(axis=1)
         # one-pair classes: enterprises of each pair type times whether that type is stopped, cut
         split = self.split
-        types = np.array([s[2] for s in self.pending])  # (states, types)
+        types = np.array([s[2] for s in pending])  # (states, types)
         type_stop, type_cut = stopped[:, self.type_stop_unit], cut[:, self.type_cut_unit]
         counts[:, 2] = (types * type_stop).sum(axis=1)
         counts[:, 3] = (types * (type_cut & ~type_stop)).sum(axis=1)
         if split.multi.size:  # the others pair by pair
             key = self.pair_key[split.multi]
-            off = np.array([s[3] for s in self.pending])  # (states, pairs) lines not complying
+            off = np.array([s[3] for s in pending])  # (states, pairs) lines not complying
             on = self.pair_lines[split.multi] - off
             pair_cut = on * cut[:, 2 * key + 1] + off * cut[:, 2 * key]
             pair_stop = on * stopped[:, 2 * key + 1] + off * stopped[:, 2 * key]
@@ -685,8 +690,7 @@ class _Recorder:
             all_stopped = (split.multi_lines > 0) & (class_stop == split.multi_lines)
             counts[:, 2] += all_stopped @ split.multi_size
             counts[:, 3] += ((class_cut > 0) & ~all_stopped) @ split.multi_size
-        self.counted.append(counts)
-        self.pending = []
+        return counts
 
     def _weight_all(self) -> np.ndarray:
         """:meth:`_weight_now` of every unit."""
@@ -809,7 +813,14 @@ class _Recorder:
         loss = np.stack([s[5] for s in segments]) * spans[:, None]  # [万元] per segment and city
         res.loss_by_city_wan_yuan[:] = loss.sum(axis=0)
         res.production_loss_wan_yuan = float(loss.sum())
+        self.spans, self.of_hour = spans, of_hour  # for the counts (_apply_counts)
+
+    def _apply_counts(self) -> None:
+        """Hourly line counts and enterprise-hours from the counted states of the segments."""
+        if not self.segments:
+            return
         self._count_states()
+        res, spans, of_hour = self.res, self.spans, self.of_hour
         counts = np.concatenate(self.counted)[self.state_of_segment]  # (segments, 4)
         res.lines_stopped[:] = counts[of_hour, 0]
         res.lines_limited[:] = counts[of_hour, 1]
@@ -854,7 +865,9 @@ class _Recorder:
         if used <= SHARED_OTHER_BYTES:
             shared[key], shared["bytes"] = value, used
 
-    def finish(self) -> EngineResult:
+    def finish(self, count: bool = True) -> EngineResult:
+        """The integrated result; without ``count`` the line and enterprise counts are left
+        for :func:`_count_together` (the states of several runs counted at once)."""
         self.flush(self.inp.hours)
         if self.segments:
             self._integrate()
@@ -862,11 +875,29 @@ class _Recorder:
             final = self._eweight_now(np.arange(self.n_units))
             self.res.line_total_kg = self.inp.mean_rate_kg_h * (final[self.line_unit] - self.line_eoffset)
         else:
-            final = self._weight_now(np.arange(self.n_units))
+            final = self._weight_all()
             line_weight = final[self.line_unit] - self.line_offset
             self.res.line_total_kg = self.inp.mean_rate_kg_h * line_weight[:, None]
         self.res.hourly_by_city_kg_h = self.hourly_by_city
+        if count:
+            self._apply_counts()
         return self.res
+
+
+def _count_together(recorders: list[_Recorder]) -> None:
+    """The line and enterprise counts of several finished runs of the same inputs, their states
+    counted in one pass (exact integer counts: the numbers of each run counted alone)."""
+    pending = [state for rec in recorders for state in rec.pending]
+    if pending:
+        counts = recorders[0]._state_counts(pending)
+        start = 0
+        for rec in recorders:
+            if rec.pending:
+                rec.counted.append(counts[start:start + len(rec.pending)])
+                start += len(rec.pending)
+                rec.pending = []
+    for rec in recorders:
+        rec._apply_counts()
 
 
 class _Response:
@@ -1046,6 +1077,21 @@ def run_engine(inp: EngineInputs, rng: np.random.Generator | None = None, centre
     warning centre, or one per city index. Lines are grouped by response once per inputs
     (``inp.keys``), so members of an ensemble share the grouping.
     """
+    return _simulate(inp, rng, centres, count=True).res
+
+
+def run_engines(inp: EngineInputs, members: list[tuple[np.random.Generator, dict[int, WarningCentre]]]) -> list[EngineResult]:
+    """:func:`run_engine` of several members (generator and warning centres each) of the same
+    inputs: each member's events run on their own, then the line and enterprise counts of all
+    of them are worked out in one pass (exact integers: the same numbers)."""
+    recorders = [_simulate(inp, rng, centres, count=False) for rng, centres in members]
+    _count_together(recorders)
+    return [rec.res for rec in recorders]
+
+
+def _simulate(inp: EngineInputs, rng: np.random.Generator | None, centres: WarningCentre | dict[int, WarningCentre] | None, count: bool) -> _Recorder:
+    """The event simulation of :func:`run_engine`; its recorder, finished (``count``: see
+    :meth:`_Recorder.finish`)."""
     env = simpy.Environment()
     rec = _Recorder(inp, inp.keys)
     response = _Response(env, rec, rng if rng is not None else np.random.default_rng(0))
@@ -1066,12 +1112,12 @@ def run_engine(inp: EngineInputs, rng: np.random.Generator | None = None, centre
     if inp.inspections is not None and inp.inspections.per_day > 0:
         env.process(_inspector(env, rec, response, inp.inspections))
     env.run(until=inp.hours)
-    result = rec.finish()
+    result = rec.finish(count)
     records = [(r, city) for city, plan in enumerate(plans) for r in plan.records()]
     records.sort(key=lambda rc: (rc[1], rc[0].start_h, rc[0].level))
     result.warnings = [r for r, _ in records]
     result.warning_cities = [c for _, c in records]
-    return result
+    return rec
 
 
 def baseline_run(inp: EngineInputs) -> EngineResult:
