@@ -165,6 +165,15 @@ def run_member(shared: SharedInputs, index: int) -> EngineResult:
     return run_engine(shared.engine, rng, member_centres(shared, [rng])[0])
 
 
+def member_sum(arrays: list[np.ndarray]) -> np.ndarray:
+    """``np.sum(arrays, axis=0)`` without stacking them: members added one after the other,
+    as that sum adds them (along its first axis, in order), so the same numbers."""
+    total = arrays[0].copy()
+    for a in arrays[1:]:
+        total += a
+    return total
+
+
 def run_batch(shared: SharedInputs, indices: list[int]) -> BatchOutput:
     """Run the members ``indices`` in order; keep per-line totals only as their sum.
 
@@ -173,8 +182,7 @@ def run_batch(shared: SharedInputs, indices: list[int]) -> BatchOutput:
     the members' line and enterprise counts are counted together (:func:`run_engines`)."""
     rngs = [member_rng(shared.seed, i) for i in indices]
     runs = run_engines(shared.engine, list(zip(rngs, member_centres(shared, rngs))))
-    line_sum = np.sum([r.line_total_kg for r in runs], axis=0)
-    other_sum = np.sum([r.other_total_kg for r in runs], axis=0)
+    line_sum, other_sum = member_sum([r.line_total_kg for r in runs]), member_sum([r.other_total_kg for r in runs])
     for r in runs:
         if shared.engine.n_cities == 1:
             r.hourly_by_city_kg_h = None  # the same as the totals: not worth shipping back

@@ -32,6 +32,9 @@ DENSE_GROUP_CELLS = 200_000
 #: Largest (states × enterprise-key pairs) block of counting states the recorder keeps before
 #: counting them (8 bytes each: 16 MB), so a run with many line moves stays small in memory.
 COUNT_BLOCK_CELLS = 2_000_000
+#: Up to this many one-pair classes, a line move recounts every enterprise type; beyond, only
+#: the pairs that changed move between types (a recount of 10,000 pairs costs ~40 µs).
+RECOUNT_PAIRS = 8192
 #: Patterns of levels applied whose inspected lines members share (each holds up to a list's
 #: line indices: 8 MB for a million lines); past this, a run works them out itself.
 INSPECTION_POOLS = 64
@@ -643,13 +646,17 @@ class _Recorder:
         """Enterprises of one-pair classes by pair type (see :class:`ClassSplit`) once the lines
         not complying per pair went from ``before`` to ``after``: the pairs that changed leave
         their old type for their new one (whole numbers: exact, as a count from scratch)."""
-        split = self.split
+        split, n_types = self.split, 3 * self.keys.size
+        if split.single.size <= RECOUNT_PAIRS:  # a few pairs: recounting them all is quicker than finding those that changed
+            off = after[split.single]
+            mode = (off > 0) * (1 + (off < split.single_lines))  # 0 every line complies, 1 none, 2 some
+            return np.bincount(split.single_base + mode, weights=split.single_weight, minlength=n_types)
         pos = split.single_of_pair[np.flatnonzero(after != before)]
         pos = pos[pos >= 0]
         if pos.size == 0:
             return self.type_count
         single = split.single[pos]
-        lines, base, weight, n_types = split.single_lines[pos], split.single_base[pos], split.single_weight[pos], 3 * self.keys.size
+        lines, base, weight = split.single_lines[pos], split.single_base[pos], split.single_weight[pos]
 
         def types(off: np.ndarray) -> np.ndarray:
             mode = (off > 0) * (1 + (off < lines))  # 0 every line complies, 1 none, 2 some
