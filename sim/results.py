@@ -83,7 +83,8 @@ class Result:
         variants = [(name, (r.hourly_kg_h + r.other_hourly_kg_h) / 1000.0) for name, r in (("baseline", self.baseline_run), ("scenario", self.scenario_run))]
         if len(self.member_runs) > 1:
             members = np.stack([r.hourly_kg_h + r.other_hourly_kg_h for r in self.member_runs]) / 1000.0
-            variants += [(f"scenario_p{q:02d}", np.percentile(members, q, axis=0)) for q in (5, 50, 95)]
+            bands = np.percentile(members, [5, 50, 95], axis=0)  # one partition for the three (each as alone)
+            variants += [(f"scenario_p{q:02d}", band) for q, band in zip((5, 50, 95), bands)]
         frames = []
         for variant, total in variants:
             frame = pd.DataFrame(total, columns=list(POLLUTANTS))
