@@ -415,10 +415,46 @@ def _band(values: list[float] | np.ndarray) -> dict[str, float]:
     return {"mean": float(v.mean()), "p05": float(np.percentile(v, 5)), "p50": float(np.percentile(v, 50)), "p95": float(np.percentile(v, 95))}
 
 
+#: Members whose hourly emissions are stacked at once for the realised ratios (a block of a
+#: 256-member season ensemble: 256 × 2,928 h × 6 pollutants × 8 bytes = 36 MB).
+REALISED_BLOCK = 256
+
+
 def _realised(result: "Result") -> dict:
     """Realised list reduction during the hours each level was in force [-], against the
     designed list ratio of that level: 1 − Σ scenario ÷ Σ baseline emissions of listed lines
-    over those hours (member mean; staggered production counts too where it overlaps)."""
+    over those hours (member mean; staggered production counts too where it overlaps).
+
+    Members are summed a block at a time: each member's hours of the level in hour order, the
+    other hours adding exact zeros (emissions are finite and not negative), so every sum is that
+    of the member's own hours; a level where some member's baseline total is not positive is
+    worked out member by member (:func:`_realised_by_member`)."""
+    base = result.baseline_run.hourly_kg_h
+    runs = result.member_runs or (result.scenario_run,)
+    columns = [POLLUTANTS.index(p) for p in RATIO_COLUMN.values()]
+    out = {}
+    for k, level in enumerate(LEVELS, start=1):
+        kept, total = [], []
+        for lo in range(0, len(runs), REALISED_BLOCK):
+            block = runs[lo:lo + REALISED_BLOCK]
+            hours = np.array([r.level_in_force == k for r in block]).reshape(len(block), -1)  # (members, hours)
+            has = hours.any(axis=1)
+            if has.any():
+                weight = hours[has][:, :, None].astype(float)
+                kept.append((np.array([r.hourly_kg_h for r, h in zip(block, has) if h]) * weight).sum(axis=1))
+                total.append((base[None] * weight).sum(axis=1))
+        if not kept:
+            continue
+        kept, total = np.concatenate(kept)[:, columns], np.concatenate(total)[:, columns]
+        if (total <= 0).any():
+            return _realised_by_member(result)
+        ratio = 1 - kept / total
+        out[level] = {key: float(np.mean(np.ascontiguousarray(ratio[:, j]))) for j, key in enumerate(RATIO_COLUMN)}
+    return out
+
+
+def _realised_by_member(result: "Result") -> dict:
+    """:func:`_realised`, one member at a time (levels where a baseline total is not positive)."""
     base = result.baseline_run.hourly_kg_h
     runs = result.member_runs or (result.scenario_run,)
     out = {}

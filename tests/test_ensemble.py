@@ -228,3 +228,15 @@ def test_member_sums_are_numpys_sum_over_members():
     for members in (1, 2, 7, 63, 64):
         arrays = [rng.standard_normal((301, 6)) * 10.0 ** rng.integers(-6, 6, size=(301, 6)) for _ in range(members)]
         assert member_sum(arrays).tobytes() == np.sum(arrays, axis=0).tobytes()
+
+
+def test_realised_ratios_of_member_blocks_are_those_member_by_member(forecast_scenario, monkeypatch):
+    """The realised list ratios summed a block of members at a time are, to the last bit, the
+    member-by-member sums over each member's own hours of the level."""
+    from sim import results
+
+    result = run(_with(forecast_scenario, members=40))
+    by_member = results._realised_by_member(result)
+    assert by_member and results._realised(result) == by_member
+    monkeypatch.setattr(results, "REALISED_BLOCK", 16)  # three blocks
+    assert results._realised(result) == by_member
