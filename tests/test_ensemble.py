@@ -162,11 +162,14 @@ class _DiesInWorker:
         self.template, self.parent_pid = template, parent_pid
 
     def member_centre(self, *args):
+        return self.member_centres(*args[:2], [args[2]])[0]
+
+    def member_centres(self, *args):
         import os
 
         if os.getpid() != self.parent_pid:
             os._exit(9)
-        return self.template.member_centre(*args)
+        return self.template.member_centres(*args)
 
 
 def test_a_worker_that_dies_with_a_batch_stops_the_run_with_a_message(forecast_scenario, monkeypatch):
@@ -188,3 +191,52 @@ def test_a_worker_that_dies_with_a_batch_stops_the_run_with_a_message(forecast_s
     monkeypatch.setattr(ensemble, "WORKER_START_S", 0.0)
     with pytest.raises(RuntimeError, match="stopped unexpectedly"):
         ensemble.run_members(dying, 32, "processes")
+
+
+def test_members_that_share_what_earlier_members_worked_out_give_the_numbers_of_members_alone(forecast_scenario):
+    """Members of a batch share memos (forecast spells, inspected lines, other-source series,
+    group factors) and their forecasts are worked out together; each member still gives, bit
+    for bit, what it gives alone on fresh inputs, and the memos are not sent to workers."""
+    import dataclasses
+    import pickle
+
+    from sim.api import prepare
+    from sim.engine.ensemble import run_member, run_members
+
+    scenario = _with(forecast_scenario, members=40)
+    shared = prepare(scenario).shared
+    runs = [r for b in run_members(shared, 40) for r in b.runs]
+    assert shared.engine.other_series and shared.engine.inspection_pools  # filled by the members
+    for i in (0, 17, 39):
+        alone = run_member(prepare(scenario).shared, i)
+        for field in ("hourly_kg_h", "other_hourly_kg_h", "level_in_force", "lines_limited", "lines_stopped"):
+            assert getattr(alone, field).tobytes() == getattr(runs[i], field).tobytes(), (i, field)
+        for field in ("production_loss_wan_yuan", "enterprise_hours_limited", "enterprise_hours_stopped", "inspections", "caught"):
+            assert getattr(alone, field) == getattr(runs[i], field), (i, field)
+        assert [dataclasses.astuple(w) for w in alone.warnings] == [dataclasses.astuple(w) for w in runs[i].warnings]
+    sent = pickle.loads(pickle.dumps(shared.engine))
+    assert not set(sent.__dict__) & set(type(shared.engine).LOCAL_CACHES)
+    assert run_member(dataclasses.replace(shared, engine=sent), 17).hourly_kg_h.tobytes() == runs[17].hourly_kg_h.tobytes()
+
+
+def test_member_sums_are_numpys_sum_over_members():
+    """Batches add per-line totals member after member; numpy's sum along the first axis adds
+    them in that order too, so the figures are those of np.sum (as before)."""
+    from sim.engine.ensemble import member_sum
+
+    rng = np.random.default_rng(5)
+    for members in (1, 2, 7, 63, 64):
+        arrays = [rng.standard_normal((301, 6)) * 10.0 ** rng.integers(-6, 6, size=(301, 6)) for _ in range(members)]
+        assert member_sum(arrays).tobytes() == np.sum(arrays, axis=0).tobytes()
+
+
+def test_realised_ratios_of_member_blocks_are_those_member_by_member(forecast_scenario, monkeypatch):
+    """The realised list ratios summed a block of members at a time are, to the last bit, the
+    member-by-member sums over each member's own hours of the level."""
+    from sim import results
+
+    result = run(_with(forecast_scenario, members=40))
+    by_member = results._realised_by_member(result)
+    assert by_member and results._realised(result) == by_member
+    monkeypatch.setattr(results, "REALISED_BLOCK", 16)  # three blocks
+    assert results._realised(result) == by_member

@@ -129,3 +129,18 @@ def test_engine_follows_centre_and_regional_warning_forces_level():
     np.testing.assert_allclose(res.hourly_kg_h[30, 0], 10.0)
     np.testing.assert_allclose(res.hourly_kg_h[40, 0], 7.0)
     np.testing.assert_allclose(res.hourly_kg_h[62, 0], 6.0)
+
+
+def test_spell_memo_gives_the_spells_of_every_forecast():
+    """Forecasts that agree on every comparison of the rule set share their spells; each row
+    still gets exactly what forecast_spells gives it (random AQI near the thresholds, NaN days)."""
+    from sim.rules.warnings import SpellMemo
+
+    rng = np.random.default_rng(3)
+    for rules in RULES.values():
+        memo = SpellMemo(rules)
+        thresholds = np.array(sorted({rules.start_above, *memo.thresholds}))
+        aqi = rng.choice(np.r_[thresholds - 1, thresholds, thresholds + 1, 0.0, 500.0, np.nan], size=(400, 7))
+        rows = memo.rows(aqi)
+        assert [forecast_spells(rules, row) for row in aqi] == rows
+        assert len(memo.memo) < len(aqi)  # patterns are shared

@@ -22,7 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from sim.engine.simulation import EngineInputs, EngineResult, run_engine
+from sim.engine.simulation import EngineInputs, EngineResult, WarningCentre, run_engine, run_engines
 from sim.errors import InputError
 from sim.engine.forecast import ForecastTemplate
 from sim.config.scenario import WarningsConfig
@@ -149,18 +149,40 @@ def member_rng(seed: int, index: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(index,)))
 
 
+def member_centres(shared: SharedInputs, rngs: list[np.random.Generator]) -> list[dict[int, WarningCentre]]:
+    """The warning centres of members, by city, forecasts drawn with each member's generator
+    (city by city in index order: each generator is drawn in the same order as alone)."""
+    out: list[dict[int, WarningCentre]] = [{} for _ in rngs]
+    for city, f in sorted(shared.forecasts.items()):
+        for centres, centre in zip(out, f.member_centres(shared.warnings, shared.rule_set, rngs)):
+            centres[city] = centre
+    return out
+
+
 def run_member(shared: SharedInputs, index: int) -> EngineResult:
     """Run one member: draw its forecasts, then the event simulation with its generator."""
     rng = member_rng(shared.seed, index)
-    centres = {city: f.member_centre(shared.warnings, shared.rule_set, rng) for city, f in sorted(shared.forecasts.items())}
-    return run_engine(shared.engine, rng, centres)
+    return run_engine(shared.engine, rng, member_centres(shared, [rng])[0])
+
+
+def member_sum(arrays: list[np.ndarray]) -> np.ndarray:
+    """``np.sum(arrays, axis=0)`` without stacking them: members added one after the other,
+    as that sum adds them (along its first axis, in order), so the same numbers."""
+    total = arrays[0].copy()
+    for a in arrays[1:]:
+        total += a
+    return total
 
 
 def run_batch(shared: SharedInputs, indices: list[int]) -> BatchOutput:
-    """Run the members ``indices`` in order; keep per-line totals only as their sum."""
-    runs = [run_member(shared, i) for i in indices]
-    line_sum = np.sum([r.line_total_kg for r in runs], axis=0)
-    other_sum = np.sum([r.other_total_kg for r in runs], axis=0)
+    """Run the members ``indices`` in order; keep per-line totals only as their sum.
+
+    Every member's forecasts are drawn first (each from its own generator, before its
+    compliance draws and inspections, as in :func:`run_member`) and worked out together, and
+    the members' line and enterprise counts are counted together (:func:`run_engines`)."""
+    rngs = [member_rng(shared.seed, i) for i in indices]
+    runs = run_engines(shared.engine, list(zip(rngs, member_centres(shared, rngs))))
+    line_sum, other_sum = member_sum([r.line_total_kg for r in runs]), member_sum([r.other_total_kg for r in runs])
     for r in runs:
         if shared.engine.n_cities == 1:
             r.hourly_by_city_kg_h = None  # the same as the totals: not worth shipping back

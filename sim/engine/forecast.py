@@ -6,7 +6,7 @@ forecasts on every executor.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +18,7 @@ from sim.engine.simulation import WarningCentre
 from sim.errors import InputError
 from sim.config.scenario import WarningsConfig
 from sim.inputs.tables import read_text_csv
+from sim.rules.warnings import SpellMemo
 
 
 @dataclass(frozen=True)
@@ -36,16 +37,34 @@ class ForecastTemplate:
     sigma: np.ndarray
     bias: float
     from_file: bool
+    #: the spells of forecasts already seen, per rule set (members share most of them)
+    spell_memos: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def spell_memo(self, rule_set) -> SpellMemo:
+        memo = self.spell_memos.get(id(rule_set))
+        if memo is None or memo.rule_set is not rule_set:
+            memo = self.spell_memos[id(rule_set)] = SpellMemo(rule_set)
+        return memo
 
     def member_centre(self, config: WarningsConfig, rule_set, rng: np.random.Generator) -> WarningCentre:
         """The warning centre of one member: forecasts drawn with its generator."""
+        return self.member_centres(config, rule_set, [rng])[0]
+
+    def member_centres(self, config: WarningsConfig, rule_set, rngs: list[np.random.Generator]) -> list[WarningCentre]:
+        """The warning centres of several members, one generator each: each member's error
+        is drawn and applied on its own, as :meth:`member_centre` does, then the AQI and the
+        spells of every member's forecasts are worked out together (elementwise: the same
+        numbers)."""
         if self.from_file:
-            forecast = self.truth_ug_m3
+            forecasts = [self.truth_ug_m3] * len(rngs)
         else:
-            z = rng.standard_normal(self.truth_ug_m3.shape)
-            forecast = self.truth_ug_m3 * np.exp(self.bias + self.sigma[None, :] * z)
+            forecasts = [self.truth_ug_m3 * np.exp(self.bias + self.sigma[None, :] * rng.standard_normal(self.truth_ug_m3.shape)) for rng in rngs]
+        forecast = np.array(forecasts).reshape(len(rngs), *self.truth_ug_m3.shape)
         aqi = np.where(np.isnan(forecast), np.nan, iaqi_pm25(np.nan_to_num(forecast)))
-        return WarningCentre(self.issue_hours, self.day0_hours, aqi, rule_set, config.lead_hours, config.lift_after_hours)
+        issues = self.truth_ug_m3.shape[0]
+        rows = self.spell_memo(rule_set).rows(aqi.reshape(len(rngs) * issues, -1))
+        return [WarningCentre(self.issue_hours, self.day0_hours, aqi[m], rule_set, config.lead_hours, config.lift_after_hours, tuple(rows[m * issues:(m + 1) * issues]))
+                for m in range(len(rngs))]
 
 
 def _issue_times(config: WarningsConfig, times: pd.DatetimeIndex) -> tuple[np.ndarray, pd.DatetimeIndex]:

@@ -368,8 +368,8 @@ def _calibrated(config: AtmosphereConfig, times: pd.DatetimeIndex, obs: np.ndarr
         }
     )
     if ensemble:
-        for q in (5, 50, 95):
-            frame[f"scenario_p{q:02d}"] = np.percentile(members, q, axis=0)
+        for q, band in zip((5, 50, 95), np.percentile(members, [5, 50, 95], axis=0)):  # one partition (each as alone)
+            frame[f"scenario_p{q:02d}"] = band
     metrics = pm25_metrics(times, baseline, scenario, median_level)
     scale_mean = float(c.mean())
     metrics["calibration_scale"] = scale_mean

@@ -183,6 +183,42 @@ def forecast_spells(rule_set: RuleSet, daily_aqi: np.ndarray) -> list[Spell]:
     return spells
 
 
+def _tests(rule: Condition | Combination) -> set[tuple[float, bool]]:
+    """Every (threshold, inclusive) comparison a condition makes."""
+    if isinstance(rule, Condition):
+        return {(rule.threshold, rule.inclusive)}
+    return set().union(*(_tests(item) for item in rule.items))
+
+
+class SpellMemo:
+    """:func:`forecast_spells` of many forecasts, each pattern worked out once.
+
+    The spells of a forecast depend on its daily AQI only through the comparisons the rule
+    set makes (AQI above the start condition, above or at each threshold): forecasts that
+    agree on every comparison on every day have the same spells. Members of an ensemble
+    share few patterns, so each is computed once and looked up after (exact, not an
+    approximation: the key is every comparison's outcome)."""
+
+    def __init__(self, rule_set: RuleSet):
+        self.rule_set = rule_set
+        tests = sorted({(rule_set.start_above, False)}.union(*(_tests(rule) for rule in rule_set.levels.values())))
+        self.thresholds = np.array([t for t, _ in tests], dtype=float)
+        self.inclusive = np.array([inc for _, inc in tests], dtype=bool)
+        self.memo: dict[bytes, list[Spell]] = {}
+
+    def rows(self, daily_aqi: np.ndarray) -> list[list[Spell]]:
+        """The spells of each row of ``daily_aqi`` (forecasts, days); NaN compares False."""
+        aqi = np.asarray(daily_aqi, dtype=float)[..., None]
+        outcome = np.where(self.inclusive, aqi >= self.thresholds, aqi > self.thresholds)  # (forecasts, days, tests)
+        memo, out = self.memo, []
+        for row, key in zip(daily_aqi, (o.tobytes() for o in outcome)):
+            spells = memo.get(key)
+            if spells is None:
+                spells = memo[key] = forecast_spells(self.rule_set, row)
+            out.append(spells)
+        return out
+
+
 @dataclass
 class WarningDecider:
     """The daily consultation (会商): turns forecasts into warning records.
@@ -205,10 +241,13 @@ class WarningDecider:
         last = self.records[-1] if self.records else None
         return last if last is not None and last.end_h > now_h else None
 
-    def step(self, now_h: int, day0_h: int, daily_aqi: np.ndarray) -> bool:
+    def step(self, now_h: int, day0_h: int, daily_aqi: np.ndarray, spells: list[Spell] | None = None) -> bool:
         """Consult at ``now_h`` with the forecast daily AQI of days starting at ``day0_h``
-        (day 0 = the issue day). Returns True when the plan changed."""
-        spells = [s for s in forecast_spells(self.rule_set, daily_aqi) if day0_h + 24 * s.end_day > now_h]
+        (day 0 = the issue day); ``spells``: ``forecast_spells`` of that forecast when already
+        known. Returns True when the plan changed."""
+        if spells is None:
+            spells = forecast_spells(self.rule_set, daily_aqi)
+        spells = [s for s in spells if day0_h + 24 * s.end_day > now_h]
         hours = [(day0_h + 24 * s.start_day, day0_h + 24 * s.end_day, s) for s in spells]
         earliest = now_h + self.lead_h
         active = self.active(now_h)
