@@ -388,6 +388,9 @@ def _evaluate_city(scenario: Scenario, prepared: Prepared, cfg, rules: dict, epi
             met = prepared.meteorology[0].slice(times[0], period_end)
             shifted = {p: np.concatenate([realised_kg[p], shifted_cuts(without_h[:, POLLUTANTS.index(p)], realised_h[:, POLLUTANTS.index(p)], shifts)]) for p in keys}
             cut = regional_cut_fraction(config, level_p)  # the regional background's cut under the warnings issued
+            if cut is not None and (cut > 1.0 - 1e-6).any():
+                raise InputError(file, "key atmosphere.regional_background_cut", "a cut of 1 takes the whole regional background away, so the "
+                                 "evaluation cannot tell from the observation what the background was.", "give a cut below 1 (e.g. 0.3).")
             cuts = None if cut is None else np.stack([cut, *(shifted_series(cut, s) for s in shifts)])
             effects, c = modelled_effect(config, met, obs, shifted, without_kg, file, cuts)
         effect = effects[0]

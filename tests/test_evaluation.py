@@ -558,3 +558,14 @@ def test_counterfactual_undoes_the_regional_background_cut():
     assert c * w[seen].mean() == pytest.approx(0.5 * cf[seen].mean(), rel=1e-12)  # local_share of the counterfactual
     assert bg[~seen] == 0.0
     assert counterfactual_calibration_scale(obs, r, w, 0.5, np.zeros(4)) == pytest.approx(counterfactual_calibration_scale(obs, r, w, 0.5), rel=1e-15)
+
+
+def test_a_whole_regional_cut_cannot_be_undone(demo):
+    """A regional_background_cut of 1 leaves no background to infer: one clear error."""
+    from sim.config.scenario import LevelFractions
+    from sim.errors import InputError
+    from sim.variants import with_atmosphere
+
+    whole = with_atmosphere(demo.scenario, regional_background_cut=LevelFractions(yellow=1.0, orange=1.0, red=1.0), regional_response_h=1.0)
+    with pytest.raises(InputError, match="regional_background_cut"):
+        evaluate(whole)
