@@ -105,3 +105,51 @@ def test_calm_everywhere_gives_the_minimum_speed(tmp_path):
     c = city_series([a], "2014-11-03T00:00", "2014-11-03T03:00")
     assert c.frame.wind_speed_m_s[1] == 0.1 and c.frame.wind_dir_deg[1] == c.frame.wind_dir_deg[0]
     assert any("written as 0.1 m/s" in n for n in c.notes)
+
+
+# --------------------------------------------------------------------------- national exports
+
+
+def _national(tmp_path, day, rows, stations=("1001A", "1002A", "1003A"), name=None):
+    """A national-network export: rows (hour, type, values per station as text)."""
+    lines = [",".join(["date", "hour", "type", *stations])] + [",".join([day, str(h), kind, *values]) for h, kind, values in rows]
+    path = tmp_path / (name or f"china_sites_{day}.csv")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_national_export_to_observed_pm25(tmp_path):
+    """Hour-ending times move one hour back; other types are ignored; an hour with too few
+    stations is a gap filled between its neighbours; a station down counts as missing."""
+    from sim.inputs.stations import observed_pm25_series
+
+    first = _national(tmp_path, "20151208", [
+        (1, "AQI", ["300", "310", "320"]),
+        (1, "PM2.5", ["100", "120", "110"]),
+        (1, "PM2.5_24h", ["90", "90", "90"]),
+        (2, "PM2.5", ["130", "", "140"]),      # one station down: the mean of two
+        (3, "PM2.5", ["", "", "150"]),         # one of three: below 3/4 of them, a gap
+        (4, "PM2.5", ["170", "180", "190"]),
+    ])
+    frame, notes = observed_pm25_series([first], ["1001A", "1002A", "1003A"], "2015-12-08T00:00", "2015-12-08T04:00", min_stations=2)
+    assert list(frame.time) == list(pd.date_range("2015-12-08T00:00", periods=4, freq="h"))  # 1:00 -> the hour 00:00-01:00
+    np.testing.assert_allclose(frame.pm25_ug_m3, [110.0, 135.0, 157.5, 180.0])  # the gap at 02:00 between 135 and 180
+    assert list(frame.stations) == [3, 2, 1, 3]
+    assert any("1 hours in 1 gaps" in n for n in notes) and any("hour-ending" in n for n in notes)
+
+
+@pytest.mark.parametrize("rows, stations, where", [
+    ([(1, "PM2.5", ["100", "x1", "110"])], ("1001A", "1002A", "1003A"), "row 2, column 1002A"),
+    ([(1, "PM2.5", ["100", "-5", "110"])], ("1001A", "1002A", "1003A"), "row 2, column 1002A"),
+    ([(24, "PM2.5", ["100", "120", "110"])], ("1001A", "1002A", "1003A"), "row 2, column date, hour"),
+    ([(1, "PM2.5", ["100", "120", "110"]), (1, "PM2.5", ["100", "120", "110"])], ("1001A", "1002A", "1003A"), "row 3, column date, hour"),
+    ([(1, "PM2.5", ["100", "120", "110"])], ("1001A", "1002A", "9999A"), "column 9999A"),
+    ([(1, "PM10", ["100", "120", "110"])], ("1001A", "1002A", "1003A"), "column type"),
+])
+def test_national_export_errors_name_the_cell(tmp_path, rows, stations, where):
+    from sim.inputs.stations import read_national_export
+
+    path = _national(tmp_path, "20151208", rows)
+    with pytest.raises(InputError) as caught:
+        read_national_export(path, stations)
+    assert caught.value.where == where and path.name in str(caught.value)

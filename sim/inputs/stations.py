@@ -12,6 +12,14 @@ Missing values are empty or ``NA``. The wind direction is the direction the wind
 in degrees (0-360) or as a 16-point compass name (``N``, ``NNE``, ... ``NNW``); calm is ``C``,
 ``CALM`` or ``静风``, or a speed of 0. Units: PM2.5 [μg/m³], temperatures [°C], wind [m/s].
 
+The national network's hourly exports (CNEMC data as commonly downloaded, one file a day,
+``china_sites_YYYYMMDD.csv``) are wide: ``date`` (``YYYYMMDD``), ``hour`` (0-23), ``type``
+(``AQI``, ``PM2.5``, ``PM2.5_24h``, ``PM10``, ...) and one column per station code (``1001A``,
+...). They carry no meteorology; :func:`observed_pm25_series` turns the ``PM2.5`` rows of the
+city's stations into its hourly ``observed_pm25``. Their hour is the hour's end (CNEMC: the
+value of 16:00 is the mean of 15:00-16:00), so it is moved one hour back to the hour's start,
+as the simulator's hours are labelled.
+
 The city series (:func:`city_series`) takes, for each hour, the mean over the stations that
 report it, and needs at least ``min_stations`` of them; an hour with fewer is a gap. Gaps of
 up to ``max_fill_h`` hours are filled by linear interpolation between the hours around them
@@ -161,6 +169,85 @@ def read_station_file(path: str | Path) -> pd.DataFrame:
         i = twice[0]
         raise InputError(path, f"row {rows[i]}, column {time_columns}", f"station {out.station.iloc[i]} reports {out.time.iloc[i]:%Y-%m-%d %H:%M} twice.", "keep one row per station and hour.")
     return out
+
+
+#: The ``type`` of the hourly PM2.5 rows of a national export (the 24-h running mean is ``PM2.5_24h``).
+NATIONAL_PM25_TYPE = "PM2.5"
+
+
+def read_national_export(path: str | Path, stations: Sequence[str]) -> pd.DataFrame:
+    """One national-network export (wide, one column per station code) -> rows ``time,
+    station, pm25_ug_m3`` of the ``stations`` asked for (NaN where a cell is empty), ``time``
+    the start of the hour [local time].
+
+    Raises InputError naming the file, row and column for a missing column (``date``, ``hour``,
+    ``type`` or a station asked for), a date or hour that cannot be read, a non-numeric or
+    negative PM2.5, or an hour given twice.
+    """
+    path = Path(path)
+    table = pd.read_csv(io.StringIO(_read_text(path)), dtype=str, keep_default_na=False)
+    table.columns = [str(c).strip() for c in table.columns]
+    for column in ("date", "hour", "type", *stations):
+        if column not in table.columns:
+            what = "the station" if column in stations else "this column"
+            raise InputError(path, f"column {column}", f"{what} is missing.",
+                             "a national export has date, hour, type and one column per station code; check the station codes of the city.")
+    rows = np.arange(len(table)) + 2  # the header is row 1
+    pm = table[table["type"].str.strip() == NATIONAL_PM25_TYPE]
+    if pm.empty:
+        raise InputError(path, "column type", f"no row has type {NATIONAL_PM25_TYPE}.", "export the PM2.5 rows (type PM2.5) of the stations.")
+    day = pd.to_datetime(pm["date"].str.strip().str.replace("-", "", regex=False), format="%Y%m%d", errors="coerce")
+    hour = pd.to_numeric(pm["hour"].str.strip(), errors="coerce")
+    bad = np.flatnonzero((day.isna() | hour.isna() | ~hour.between(0, 23)).to_numpy())
+    if len(bad):
+        i = pm.index[bad[0]]
+        raise InputError(path, f"row {rows[i]}, column date, hour", f"'{table.date[i]}', '{table.hour[i]}' is not a date and an hour 0-23.",
+                         "write the date as YYYYMMDD and the hour as 0-23.")
+    # the export's hour is the hour's end (16 = 15:00-16:00): the simulator labels the start
+    start = (day + pd.to_timedelta(hour, unit="h") - pd.Timedelta(hours=1)).to_numpy()
+    twice = np.flatnonzero(pd.Series(start).duplicated().to_numpy())
+    if len(twice):
+        i = pm.index[twice[0]]
+        raise InputError(path, f"row {rows[i]}, column date, hour", f"the hour {table.date[i]} {table.hour[i]} has two {NATIONAL_PM25_TYPE} rows.", "keep one row per hour and type.")
+    parts = []
+    for station in stations:
+        text = pm[station].str.strip()
+        empty = text.isin({"", "NA", "NaN", "nan", "-"})
+        values = pd.to_numeric(text.where(~empty), errors="coerce")
+        wrong = np.flatnonzero(((values.isna() & ~empty) | (values < 0)).to_numpy())
+        if len(wrong):
+            i = pm.index[wrong[0]]
+            raise InputError(path, f"row {rows[i]}, column {station}", f"'{table.loc[i, station]}' is not a PM2.5 concentration.",
+                             "write a number ≥ 0 [μg/m³], or leave the cell empty when missing.")
+        parts.append(pd.DataFrame({"time": start, "station": station, "pm25_ug_m3": values.to_numpy(dtype=float)}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def observed_pm25_series(paths: Sequence[str | Path], stations: Sequence[str], start: str | pd.Timestamp, end: str | pd.Timestamp, *,
+                         min_stations: int | None = None, max_fill_h: int = 3) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The city's hourly observed PM2.5 over [start, end) from national-network exports
+    (:func:`read_national_export`) of its ``stations``: ``time``, ``pm25_ug_m3`` [μg/m³] (the
+    mean of the stations reporting the hour) and ``stations`` (how many did), with the same
+    coverage rules as :func:`city_series`; and the notes of how it was made. Write it as the
+    evaluation's ``observed_pm25`` file."""
+    start, end = pd.Timestamp(start), pd.Timestamp(end)
+    if end <= start:
+        raise InputError(None, "key period", "the period is empty.", "give an end after the start.")
+    if not stations:
+        raise InputError(None, "stations", "no station code was given.", "name the city's station codes, e.g. ['1001A', '1002A'].")
+    rows = pd.concat([read_national_export(p, stations) for p in paths], ignore_index=True)
+    twice = rows.duplicated(["time", "station"]).to_numpy()
+    if twice.any():
+        i = int(np.flatnonzero(twice)[0])
+        raise InputError(None, "files", f"station {rows.station[i]} reports {rows.time[i]:%Y-%m-%d %H:%M} in two of the files.", "give each day's export once.")
+    hours = pd.date_range(start, end, freq="h", inclusive="left")
+    wide = rows.pivot(index="time", columns="station", values="pm25_ug_m3").reindex(hours)
+    count = wide.notna().sum(axis=1).to_numpy()
+    need = min_stations if min_stations is not None else int(np.ceil(0.75 * len(stations)))
+    notes: list[str] = []
+    values = _filled(pd.Series(np.where(count >= need, wide.mean(axis=1).to_numpy(), np.nan)), "pm25_ug_m3", hours, count, need, max_fill_h, notes, paths)
+    notes.append(f"{len(stations)} stations: {', '.join(stations)}; the exports' hour-ending times moved to the hour's start")
+    return pd.DataFrame({"time": hours, "pm25_ug_m3": values.to_numpy(), "stations": count}), tuple(notes)
 
 
 def city_series(paths: Sequence[str | Path], start: str | pd.Timestamp, end: str | pd.Timestamp, *,
