@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.config.labels import text
 from sim.engine.simulation import EngineInputs, EngineResult, Inspections, ScheduledLevel, baseline_run
 from sim.engine.ensemble import BatchOutput, SharedInputs, check_memory, progress_bar, run_member, run_members
 from sim.engine.forecast import forecast_template
@@ -190,8 +191,7 @@ def prepare(scenario: Scenario) -> Prepared:
     production = ~inventory.lines.derived.to_numpy(bool)
     no_value = int((production & ~(inventory.lines.output_value_wan_yuan_per_day.to_numpy(float) > 0)).sum())
     if no_value:
-        notes += (f"{no_value} of {int(production.sum())} lines have no output value (output_value_wan_yuan_per_day blank or 0): "
-                  "the production loss leaves them out, so it is under-counted",)
+        notes += (text("note.no_output_value", "en", n=no_value, total=int(production.sum())),)
     members = scenario.ensemble.members
     drawn = scenario.atmosphere is not None and scenario.atmosphere.draw_parameters
     if members > 1 and not drawn and not _anything_random(shared, compliance):

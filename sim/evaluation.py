@@ -79,10 +79,9 @@ def _missing_inputs_notes(cfg) -> list[str]:
     """Notes naming the optional evaluation inputs the scenario does not give."""
     notes = []
     if cfg.power_use is None:
-        notes.append("no power_use given: no line's production was checked; every line " + ("without CEMS data " if cfg.cems is not None else "")
-                     + "counts as carried out as planned, so no enterprise can be named for inspection")
+        notes.append(text("note.no_power_use_cems" if cfg.cems is not None else "note.no_power_use", "en"))
     if cfg.forecasts is None:
-        notes.append("no forecasts given: there is no forecast skill")
+        notes.append(text("note.no_forecasts", "en"))
     return notes
 
 

@@ -354,3 +354,21 @@ def test_a_list_longer_than_a_sheet_continues_on_more_sheets(demo, tmp_path, mon
         assert sheet[2][0] == "序号" and len(sheet) - excel.HEADER_ROWS <= 1000
         numbers += [r[0] for r in sheet[excel.HEADER_ROWS:]]
     assert numbers == list(range(1, rows + 1))
+
+
+def test_model_and_evaluation_notes_read_in_chinese():
+    """The notes the PM2.5 model and the evaluation write (English in metrics.json) are
+    Chinese in a Chinese report, a city's prefix kept; a note no label wrote stays as it is."""
+    from sim.config.labels import text
+    from sim.report import note_text
+
+    over = "beijing: " + text("note.over_observation.box", "en", n=130, hours=408, time="2016-12-13 07:00", modelled="104.5", observed="23.7")
+    zh = note_text(over, "zh")
+    assert zh.startswith("beijing：408小时中有130小时") and "104.5" in zh and "local_share与本市不符" in zh
+    calib = text("note.calibration_scale", "en", c="0.49", share="0.5", low="0.5", high="2")
+    assert note_text(calib, "zh").startswith("校准系数calibration_scale为0.49：模拟的本地PM2.5须乘以0.49")
+    for key in ("note.no_power_use", "note.no_power_use_cems", "note.no_forecasts"):
+        assert note_text(text(key, "en"), "zh") == text(key, "zh")
+    assert note_text(text("note.region_share", "en", share="15%"), "zh") == text("note.region_share", "zh", share="15%")
+    assert note_text("a note written by hand", "zh") == "a note written by hand"
+    assert note_text(over, "en") == over

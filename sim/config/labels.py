@@ -298,6 +298,51 @@ LABELS: dict[str, tuple[str, str]] = {
                            "政策规则“{x}”匹配的生产线均已由前面的规则或豁免确定"),
     "note.calendar_outside": ("staggered-production rule '{x}' lies outside the period", "错峰生产规则“{x}”不在模拟时段内"),
     "note.calendar_unmatched": ("staggered-production rule '{x}' matches no line of the list", "错峰生产规则“{x}”未匹配清单中的任何生产线"),
+    # notes of the PM2.5 model and of the evaluation, written in English into metrics.json and
+    # translated in the report (match_note_fields); a city's note starts with "CITY: "
+    "note.over_observation.box": (
+        "in {n} of {hours} hours the modelled local PM2.5 exceeds the observed baseline (most at {time}: {modelled} modelled vs {observed} μg/m³ observed); "
+        "in those hours the baseline stays the observation, the local part is capped at it (background 0) and the scenario keeps the model's relative "
+        "change of the local part. Many such hours mean that the box's area, the mixing heights or local_share do not fit this city.",
+        "{hours}小时中有{n}小时模拟的本地PM2.5超过观测基准（最大出现在{time}：模拟{modelled}，观测{observed} μg/m³）；这些小时基准仍取观测值，本地贡献以观测值为上限"
+        "（背景为0），情景保留模型本地贡献的相对变化。此类小时较多说明箱体面积、混合层高度或local_share与本市不符。"),
+    "note.over_observation.regional": (
+        "in {n} of {hours} hours the modelled local PM2.5 exceeds the observed baseline (most at {time}: {modelled} modelled vs {observed} μg/m³ observed); "
+        "in those hours the baseline stays the observation, the local part is capped at it (background 0) and the scenario keeps the model's relative "
+        "change of the local part. Many such hours mean that the cities' areas, the mixing heights or the region's emissions do not fit this city.",
+        "{hours}小时中有{n}小时模拟的本地PM2.5超过观测基准（最大出现在{time}：模拟{modelled}，观测{observed} μg/m³）；这些小时基准仍取观测值，本地贡献以观测值为上限"
+        "（背景为0），情景保留模型本地贡献的相对变化。此类小时较多说明各城市面积、混合层高度或区域排放与本市不符。"),
+    "note.over_observation.response_surface": (
+        "in {n} of {hours} hours the modelled local PM2.5 exceeds the observed baseline (most at {time}: {modelled} modelled vs {observed} μg/m³ observed); "
+        "in those hours the baseline stays the observation, the local part is capped at it (background 0) and the scenario keeps the model's relative "
+        "change of the local part. Many such hours mean that the response surface or its region do not fit this city.",
+        "{hours}小时中有{n}小时模拟的本地PM2.5超过观测基准（最大出现在{time}：模拟{modelled}，观测{observed} μg/m³）；这些小时基准仍取观测值，本地贡献以观测值为上限"
+        "（背景为0），情景保留模型本地贡献的相对变化。此类小时较多说明响应曲面或其适用区域与本市不符。"),
+    "note.calibration_scale": (
+        "calibration_scale is {c}: the modelled local PM2.5 had to be multiplied by {c} to make up local_share {share} of the observed baseline "
+        "(outside {low}-{high}); check the box's area_km2, the mixing heights and the inventory's totals for this city, or the local share itself.",
+        "校准系数calibration_scale为{c}：模拟的本地PM2.5须乘以{c}才占观测基准的local_share {share}（超出{low}-{high}）；请检查本市箱体面积area_km2、混合层高度和清单总量，或本地占比本身。"),
+    "note.region_share": (
+        "the region's modelled sources make {share} of the observed mean PM2.5; the rest counts as air from beyond the region, which no measure of the "
+        "region changes. If the region's emissions (other sources included) are complete, that is what the model says; if not, the effects here are underestimated.",
+        "区域内模拟的排放源仅形成观测PM2.5均值的{share}；其余计为区域外输入，区域内任何措施都不改变它。若区域排放（含其他源）完整，这就是模型的结论；否则此处的效果被低估。"),
+    "note.own_share": (
+        "the regional model makes {share} of the city's observed PM2.5 from its own sources, the scenario's local_share says {given}; "
+        "the model's share is the one used (local_share is only a check with model: regional)",
+        "区域模型算得本市自身排放形成观测PM2.5的{share}，情景的local_share为{given}；采用模型的占比（model: regional时local_share仅作核对）。"),
+    "note.no_output_value": (
+        "{n} of {total} lines have no output value (output_value_wan_yuan_per_day blank or 0): the production loss leaves them out, so it is under-counted",
+        "{total}条生产线中有{n}条无产值（output_value_wan_yuan_per_day为空或0）：生产损失未计入这些生产线，因此被低估"),
+    "note.observed_gaps": (
+        "{file}: {n} of {hours} hours have no observed PM2.5 (first {first}); they are left out of the PM2.5 effect figures",
+        "{file}：{hours}小时中有{n}小时无PM2.5观测（首个为{first}）；PM2.5效果统计不含这些小时"),
+    "note.no_power_use": (
+        "no power_use given: no line's production was checked; every line counts as carried out as planned, so no enterprise can be named for inspection",
+        "未提供用电监控数据（power_use）：未核查任何生产线的生产情况，各生产线均视为按计划执行，无法列出需核查的企业"),
+    "note.no_power_use_cems": (
+        "no power_use given: no line's production was checked; every line without CEMS data counts as carried out as planned, so no enterprise can be named for inspection",
+        "未提供用电监控数据（power_use）：未核查任何生产线的生产情况，无在线监测（CEMS）数据的生产线均视为按计划执行，无法列出需核查的企业"),
+    "note.no_forecasts": ("no forecasts given: there is no forecast skill", "未提供预报数据（forecasts）：不评估预报准确率"),
     "note.rank_unmatched": ("negotiated rank rule '{x}' selects no enterprise", "协商减排排序规则“{x}”未选中任何企业"),
     "note.rank_selected": ("negotiated rank rule '{x}' selects {n} enterprise(s): {ids}", "协商减排排序规则“{x}”选中{n}家企业：{ids}"),
     # ---- after-action evaluation (evaluation.html, its charts)
@@ -420,4 +465,39 @@ def match_note(note: str) -> tuple[str, str] | None:
     for key, pattern in _NOTE_PATTERNS:
         if hit := pattern.match(note):
             return key, hit["x"]
+    return None
+
+
+def _fields_pattern(template: str) -> re.Pattern:
+    """The regex of an English note label: each ``{field}`` a named group, a repeated field a
+    back-reference to its first place."""
+    out, seen, last = [], set(), 0
+    for hit in re.finditer(r"\{(\w+)\}", template):
+        out.append(re.escape(template[last:hit.start()]))
+        name = hit.group(1)
+        out.append(f"(?P={name})" if name in seen else f"(?P<{name}>.+?)")
+        seen.add(name)
+        last = hit.end()
+    out.append(re.escape(template[last:]))
+    return re.compile("^" + "".join(out) + "$", re.S)
+
+
+#: Notes with any fields, translated by :func:`match_note_fields` (the four rule notes above too).
+_FIELD_NOTE_KEYS = (*_NOTE_KEYS, "note.over_observation.box", "note.over_observation.regional", "note.over_observation.response_surface",
+                    "note.calibration_scale", "note.region_share", "note.own_share", "note.no_output_value", "note.observed_gaps",
+                    "note.no_power_use", "note.no_power_use_cems", "note.no_forecasts")
+_FIELD_PATTERNS = tuple((key, _fields_pattern(LABELS[key][0])) for key in _FIELD_NOTE_KEYS)
+
+
+def match_note_fields(note: str) -> tuple[str, dict[str, str], str] | None:
+    """``(label key, fields, city)`` of a note written from a note label, else None; ``city``
+    is the "CITY: " a city's note starts with ('' when none)."""
+    candidates = [("", note)]
+    if ": " in note:
+        city, rest = note.split(": ", 1)
+        candidates.append((city, rest))
+    for city, body in candidates:
+        for key, pattern in _FIELD_PATTERNS:
+            if hit := pattern.match(body):
+                return key, hit.groupdict(), city
     return None

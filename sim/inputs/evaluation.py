@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config.dates import date_problem, parse_time_column
+from sim.config.labels import text
 from sim.config.vocabulary import LEVELS, vocabulary
 from sim.config.yamlio import read_yaml
 from sim.errors import InputError
@@ -166,8 +167,7 @@ def load_observed_pm25(path: Path, times: pd.DatetimeIndex, city: str, cities: t
     gaps = np.flatnonzero(series.isna().to_numpy())
     notes = ()
     if len(gaps):
-        notes = (f"{path.name}: {len(gaps)} of {len(times)} hours have no observed PM2.5 (first {times[gaps[0]]:%Y-%m-%d %H:%M}); "
-                 "they are left out of the PM2.5 effect figures",)
+        notes = (text("note.observed_gaps", "en", file=path.name, n=len(gaps), hours=len(times), first=f"{times[gaps[0]]:%Y-%m-%d %H:%M}"),)
     return Observed(times, series.to_numpy(float), notes)
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.config.labels import text
 from sim.physics.aqi import daily_aqi, heavy_hours, heavy_pollution_days, iaqi_pm25, running_mean_24h, severe_days
 from sim.physics.atmosphere import (
     background, box_model, calibration_scale, draw_box_parameters, emission_cuts, lagged_response, linear_model, load_box_parameter_sets,
@@ -290,17 +291,14 @@ def local_capped_at_observation(obs: np.ndarray, local_baseline: np.ndarray) -> 
 
 def _over_observation_note(city: str | None, times: pd.DatetimeIndex, obs: np.ndarray, local_baseline: np.ndarray, model: str = "box") -> tuple[str, ...]:
     """The note naming the hours where the modelled local PM2.5 exceeds the observation."""
-    fit = {"regional": "the cities' areas, the mixing heights or the region's emissions",
-           "response_surface": "the response surface or its region"}.get(model, "the box's area, the mixing heights or local_share")
+    key = {"regional": "note.over_observation.regional", "response_surface": "note.over_observation.response_surface"}.get(model, "note.over_observation.box")
     over = np.flatnonzero(local_baseline > obs)
     if len(over) == 0:
         return ()
     worst = over[np.argmax(local_baseline[over] - obs[over])]
     where = f"{city}: " if city else ""
-    return (f"{where}in {len(over)} of {len(obs)} hours the modelled local PM2.5 exceeds the observed baseline "
-            f"(most at {times[worst]:%Y-%m-%d %H:%M}: {local_baseline[worst]:.1f} modelled vs {obs[worst]:.1f} μg/m³ observed); "
-            "in those hours the baseline stays the observation, the local part is capped at it (background 0) and the "
-            f"scenario keeps the model's relative change of the local part. Many such hours mean that {fit} do not fit this city.",)
+    return (where + text(key, "en", n=len(over), hours=len(obs), time=f"{times[worst]:%Y-%m-%d %H:%M}", modelled=f"{local_baseline[worst]:.1f}",
+                         observed=f"{obs[worst]:.1f}"),)
 
 
 # Calibration scales outside this range [-] get a note: the model's local PM2.5 is then more
@@ -313,9 +311,7 @@ def _calibration_note(city: str | None, c: float, local_share: float | None) -> 
     if local_share is None or low <= c <= high:
         return ()
     where = f"{city}: " if city else ""
-    return (f"{where}calibration_scale is {c:.2f}: the modelled local PM2.5 had to be multiplied by {c:.2f} to make up "
-            f"local_share {local_share:g} of the observed baseline (outside {low:g}-{high:g}); check the box's area_km2, "
-            "the mixing heights and the inventory's totals for this city, or the local share itself.",)
+    return (where + text("note.calibration_scale", "en", c=f"{c:.2f}", share=f"{local_share:g}", low=f"{low:g}", high=f"{high:g}"),)
 
 
 def _calibrated(config: AtmosphereConfig, times: pd.DatetimeIndex, obs: np.ndarray, local: dict[str, np.ndarray], levels: np.ndarray,
@@ -597,11 +593,8 @@ def project_region(
         given = own[i].local_share if own[i].local_share is not None else atmosphere.local_share
         notes = projection.notes
         if explained is not None and explained < EXPLAINED_LOW:
-            notes += (f"{city}: the region's modelled sources make {explained:.0%} of the observed mean PM2.5; the rest counts as air from "
-                      "beyond the region, which no measure of the region changes. If the region's emissions (other sources included) "
-                      "are complete, that is what the model says; if not, the effects here are underestimated.",)
+            notes += (f"{city}: " + text("note.region_share", "en", share=f"{explained:.0%}"),)
         if given is not None and share is not None and abs(share - given) > LOCAL_SHARE_TOLERANCE:
-            notes += (f"{city}: the regional model makes {share:.0%} of the city's observed PM2.5 from its own sources, the scenario's local_share says {given:.0%}; "
-                      "the model's share is the one used (local_share is only a check with model: regional)",)
+            notes += (f"{city}: " + text("note.own_share", "en", share=f"{share:.0%}", given=f"{given:.0%}"),)
         projections.append(Pm25Projection(projection.frame, 1.0, metrics, projection.members_ug_m3, notes))
     return projections

@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sim.config.labels import LABELS, LANGS, check_lang, grade_name, match_note, text  # noqa: F401 - re-exported
+from sim.config.labels import LABELS, LANGS, check_lang, grade_name, match_note, match_note_fields, text  # noqa: F401 - re-exported
 # defined once in sim/data/vocabulary.yaml; re-exported for the report modules and callers
 from sim.config.vocabulary import LEVELS, POLLUTANTS, RATIO_COLUMN, RATIO_POLLUTANTS  # noqa: F401 - re-exported
 
@@ -81,11 +81,15 @@ def warning_reason(reason: str, lang: str = "en") -> str:
 
 
 def note_text(note: str, lang: str = "en") -> str:
-    """A run's note in ``lang``: the notes about rules are translated, others kept as written."""
+    """A run's note in ``lang``: the notes written from note labels (rules, the PM2.5 model's
+    fit, missing evaluation inputs) are translated, others kept as written."""
     if check_lang(lang) == "en":
         return note
-    matched = match_note(note)
-    return text(matched[0], "zh", x=matched[1]) if matched else note
+    matched = match_note_fields(note)
+    if matched is None:
+        return note
+    key, fields, city = matched
+    return (f"{city}：" if city else "") + text(key, "zh", **fields)
 
 
 def negotiated_verdict(metrics: Mapping[str, Any], lang: str = "en", levels: tuple[str, ...] = ("orange", "red")) -> list[str]:

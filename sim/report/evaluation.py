@@ -19,7 +19,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.ticker import PercentFormatter
 
-from sim.report import LEVELS, check_lang, grade_name, text
+from sim.report import LEVELS, check_lang, grade_name, note_text, text
 from sim.report import fonts
 from sim.report.charts import (BASELINE_COLOUR, SCENARIO_COLOUR, _date_axis, _figure, _rc, _shade, _time_range, _warning_handles,
                                _warning_spans, figure_png)
@@ -181,7 +181,7 @@ def _context(ev: Any, charts: dict[str, bytes], lang: str, city: str | None = No
         "timeliness": m["warning_timeliness"],
         "review": rows,
         "review_more": max(len(review) - REVIEW_ROWS, 0),
-        "notes": m.get("notes", []),
+        "notes": [note_text(n, lang) for n in m.get("notes", [])],
         "charts": {n: {"caption": text(f"caption.{n}", lang), "src": data_uri(png)} for n, png in charts.items()},
         "tol": f"{100 * m['compliance']['rules']['complied_tolerance']:g}",
         "share": f"{100 * m['compliance']['rules']['min_data_share']:g} %",
