@@ -23,6 +23,8 @@ tolerance that a change of the model or the inputs must explain):
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -49,13 +51,16 @@ def script():
     return load_script(CASES / "make_episodes.py")
 
 
+@functools.cache
+def _both_ways(stem: str):
+    """(scenario, evaluation, planning run) of a case, run once for every test of the module."""
+    scenario = load_scenario(CASES / f"{stem}.yaml")
+    return scenario, evaluate(scenario), run(scenario)
+
+
 @pytest.fixture(scope="module", params=list(PINNED))
 def case(request):
-    stem = request.param
-    scenario = load_scenario(CASES / f"{stem}.yaml")
-    ev = evaluate(scenario)
-    result = run(scenario)
-    return stem, scenario, ev, result
+    return (request.param, *_both_ways(request.param))
 
 
 def test_case_files_are_what_the_script_writes(script):
@@ -103,8 +108,8 @@ def test_pinned_figures(case, script):
 def test_apec_against_the_published_evaluation(script):
     """APEC: the emission cuts are the published ones (inputs, ±1 point); the total effect and
     the local part within ±30 % of the Beijing EPB's 26.5 and 19.8 μg/m³."""
-    scenario = load_scenario(CASES / "beijing_2014-11_apec.yaml")
-    f = script.case_figures(evaluate(scenario), run(scenario))
+    _, ev, result = _both_ways("beijing_2014-11_apec")
+    f = script.case_figures(ev, result)
     for pollutant, published in {"so2": 0.392, "nox": 0.496, "pm25": 0.616, "voc": 0.336}.items():
         assert f["cuts"][pollutant] == pytest.approx(published, abs=0.01)
     assert f["effect_ug_m3"] == pytest.approx(26.5, rel=0.30)
@@ -115,8 +120,7 @@ def test_red_alert_cuts_are_those_of_the_published_measures(script):
     """The red alerts cut no heating: SO2 (mostly heating coal in December) falls less than 10 %
     while primary PM2.5 (dust, traffic, factories) falls by a third or more."""
     for stem in ("beijing_2015-12_red_alerts", "beijing_2016-12_red_alert"):
-        scenario = load_scenario(CASES / f"{stem}.yaml")
-        cuts = script.case_figures(evaluate(scenario), run(scenario))["cuts"]
+        cuts = script.case_figures(*_both_ways(stem)[1:])["cuts"]
         assert cuts["so2"] < 0.10 and cuts["pm25"] > 0.33 and 0.25 < cuts["nox"] < 0.40
 
 

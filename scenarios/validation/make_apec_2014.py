@@ -246,6 +246,18 @@ def other_sources_yaml() -> str:
     return "\n".join(out) + "\n"
 
 
+#: The policy keys of a case's file around its rules: the guideline's targets and base ratios
+#: (not what the case tests) and no exemption (the case lists sectors, not graded enterprises).
+POLICY_FRAME = (
+    "targets:",
+    "  list: {yellow: 0.30, orange: 0.40, red: 0.50}",
+    "  society: {yellow: 0.10, orange: 0.20, red: 0.30}",
+    "base_ratio: {yellow: 0.30, orange: 0.40, red: 0.50}",
+    "exempt: {grades: [], flags: []}",
+    "rules:",
+)
+
+
 def policy_yaml() -> str:
     """The APEC policy: one rule per industry, the same cut at every level (only red is used)."""
     out = [
@@ -256,12 +268,7 @@ def policy_yaml() -> str:
         "name: apec_2014",
         "description: Beijing APEC 2014 controls, 3-12 November, as per-industry production cuts.",
         "source: \"APEC measures as reported in 2014 (factory stops and cuts); effect sizes are estimates\"",
-        "targets:",
-        "  list: {yellow: 0.30, orange: 0.40, red: 0.50}",
-        "  society: {yellow: 0.10, orange: 0.20, red: 0.30}",
-        "base_ratio: {yellow: 0.30, orange: 0.40, red: 0.50}",
-        "exempt: {grades: [], flags: []}",
-        "rules:",
+        *POLICY_FRAME,
     ]
     for s in SECTORS:
         r = f"{s['red']:.2f}"

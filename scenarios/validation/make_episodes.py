@@ -55,14 +55,14 @@ T_D_PER_KT_A = 1000.0 / 365.0
 
 
 def _apec_tables():
-    """SECTORS and CATEGORIES of the 2014 inventory (make_apec_2014.py, next to this script)."""
+    """SECTORS, CATEGORIES and POLICY_FRAME of the 2014 case (make_apec_2014.py, next to this script)."""
     spec = importlib.util.spec_from_file_location("make_apec_2014", HERE / "make_apec_2014.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.SECTORS, module.CATEGORIES
+    return module.SECTORS, module.CATEGORIES, module.POLICY_FRAME
 
 
-SECTORS_2014, CATEGORIES_2014 = _apec_tables()
+SECTORS_2014, CATEGORIES_2014, POLICY_FRAME = _apec_tables()
 
 # --------------------------------------------------------------------------- years and season
 #
@@ -239,12 +239,7 @@ def policy_yaml(case: dict, stem: str) -> str:
         f"name: {stem}",
         f"description: {case['name']}, measures per industry.",
         "source: \"measures as reported at the time; effect sizes are estimates (make_episodes.py)\"",
-        "targets:",
-        "  list: {yellow: 0.30, orange: 0.40, red: 0.50}",
-        "  society: {yellow: 0.10, orange: 0.20, red: 0.30}",
-        "base_ratio: {yellow: 0.30, orange: 0.40, red: 0.50}",
-        "exempt: {grades: [], flags: []}",
-        "rules:",
+        *POLICY_FRAME,
     ]
     for s in SECTORS_2014:
         r = f"{cuts[s['industry']]:.2f}"
@@ -335,14 +330,15 @@ def write_case(stem: str, case: dict) -> None:
     met.write_text(format_csv(frame), encoding="utf-8")
 
 
-def report(stem: str) -> dict:
-    """Both ways' figures of a case: the evaluation's effect and the planning run's."""
+def report(stem: str) -> tuple[dict, object]:
+    """Both ways' figures of a case (the evaluation's effect and the planning run's) and the
+    evaluation itself."""
     from sim import evaluate, load_scenario, run
 
     scenario = load_scenario(HERE / f"{stem}.yaml")
     ev = evaluate(scenario)
     result = run(scenario)
-    return case_figures(ev, result)
+    return case_figures(ev, result), ev
 
 
 def case_figures(ev, result) -> dict:
@@ -443,18 +439,17 @@ def sensitivity(stem: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def draw_figure(path: Path = ROOT / "docs" / "figures" / "beijing_episodes.png") -> None:
-    """Observed vs counterfactual PM2.5 of the three cases, warnings shaded."""
+def draw_figure(pm25: dict[str, pd.DataFrame], path: Path = ROOT / "docs" / "figures" / "beijing_episodes.png") -> None:
+    """Observed vs counterfactual PM2.5 of the three cases (``pm25``: each case's evaluation
+    table, by case), warnings shaded."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from sim import evaluate, load_scenario
-
     fig, axes = plt.subplots(3, 1, figsize=(11, 9.5), dpi=100)
     for ax, (stem, case) in zip(axes, CASES.items()):
-        pm = evaluate(load_scenario(HERE / f"{stem}.yaml")).pm25
+        pm = pm25[stem]
         for _, _, start, end in case["warnings"]:
             ax.axvspan(pd.Timestamp(start), pd.Timestamp(end), color="#fde0dd", lw=0)
         ax.fill_between(pm.time, pm.counterfactual_p05, pm.counterfactual_p95, color="#bbbbbb", lw=0, label="counterfactual 5-95 % (model parameters)")
@@ -481,16 +476,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.report:
         from sim import load_scenario, run
 
+        pm25 = {}
         for stem in CASES:
             print(f"\n{stem} (published: {PUBLISHED[stem]})")
-            for key, value in report(stem).items():
+            figures, ev = report(stem)
+            pm25[stem] = ev.pm25
+            for key, value in figures.items():
                 print(f"  {key}: {value if not isinstance(value, dict) else {p: round(v, 3) for p, v in value.items()}}")
             print(sensitivity(stem).round(2).to_string(index=False))
             regional = run(regional_variant(load_scenario(HERE / f"{stem}.yaml"))).metrics["pm25"]
             print(f"  regional model, Beijing alone: local share {regional['local_share_modelled']:.3f}, "
                   f"reduction during the warnings {regional['mean_reduction_during_warnings_ug_m3']:.2f} μg/m³ "
                   f"({regional['mean_reduction_during_warnings_pct']:.1f} %)")
-        draw_figure()
+        draw_figure(pm25)
     return 0
 
 
