@@ -140,7 +140,11 @@ def _may_hold_formula(text: pa.Array | pa.ChunkedArray) -> bool:
 
 def _escape_formulas(text: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """Text cells a spreadsheet would read as a formula get a leading ``'`` (see
-    :mod:`sim.cell_text`); only text columns come here, so numbers are never touched."""
+    :mod:`sim.cell_text`); only text columns come here, so numbers are never touched.
+    Dictionary-coded text (a categorical column) is escaped in its distinct values."""
+    if isinstance(text, pa.DictionaryArray):
+        escaped = _escape_formulas(text.dictionary)
+        return text if escaped is text.dictionary else pa.DictionaryArray.from_arrays(text.indices, escaped)
     if not _may_hold_formula(text):  # the usual case: nothing to escape, nothing copied
         return text
     import pyarrow.compute as pc
@@ -152,7 +156,14 @@ def _escape_formulas(text: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedA
 
 def _text_array(column: pd.Series) -> pa.Array | pa.ChunkedArray:
     """A text column as an Arrow string array, missing cells null: pandas' Arrow-backed
-    strings as they are (no copy), other columns (object, categorical) through Python objects."""
+    strings as they are (no copy), a categorical as a dictionary array of its codes (int32, as
+    Arrow's ``dictionary_encode`` gives) and its categories, which are turned into text a
+    block at a time when written, other columns through Python objects."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy().astype(np.int32)
+        categories = _text_array(pd.Series(column.cat.categories))
+        categories = categories.combine_chunks() if isinstance(categories, pa.ChunkedArray) else categories
+        return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), categories)
     if isinstance(column.dtype, pd.StringDtype) and hasattr(column.array, "__arrow_array__"):
         text = pa.array(column.array)
         if pa.types.is_string(text.type) or pa.types.is_large_string(text.type):
@@ -197,6 +208,8 @@ def _csv_block(table: pa.Table, rows: np.ndarray | None, start: int, header: boo
     for i, field in enumerate(part.schema):
         if pa.types.is_floating(field.type):
             part = part.set_column(i, field, pa.array(round_significant(part.column(i).to_numpy()), type=field.type, from_pandas=True))
+        elif pa.types.is_dictionary(field.type):  # categorical text: this block's cells as text
+            part = part.set_column(i, pa.field(field.name, field.type.value_type), part.column(i).cast(field.type.value_type))
     sink = pa.BufferOutputStream()
     pacsv.write_csv(part, sink, write_options=pacsv.WriteOptions(quoting_style="needed", include_header=header))
     return sink.getvalue()
@@ -227,10 +240,20 @@ def write_csv(frame: pd.DataFrame, path: Path, *, rows: np.ndarray | None = None
             pending: deque = deque()
             for start in starts:
                 pending.append(pool.submit(_csv_block, table, rows, start, start == 0))
-                if len(pending) > 2 * workers:
+                if len(pending) > workers:  # a block formatting per thread, one waiting: the peak stays low
                     fh.write(pending.popleft().result())
             while pending:
                 fh.write(pending.popleft().result())
+
+
+def _coded_as_text_is(coded: pa.DictionaryArray) -> bool:
+    """Whether ``coded`` is what Arrow's ``dictionary_encode`` makes of its text: int32 codes,
+    and every value of the dictionary used, in order of first appearance (as
+    :func:`sim.results.rule_words` codes the rules' words)."""
+    import pyarrow.compute as pc
+
+    first_seen = pc.unique(coded.indices.drop_null()).to_numpy(zero_copy_only=False)
+    return pa.types.is_int32(coded.type.index_type) and np.array_equal(first_seen, np.arange(len(coded.dictionary)))
 
 
 def parquet_table(frame: pd.DataFrame) -> pa.Table:
@@ -252,7 +275,9 @@ def parquet_table(frame: pd.DataFrame) -> pa.Table:
         else:
             text = _text_array(column)
             text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
-            coded = text.dictionary_encode()
+            if pa.types.is_dictionary(text.type) and not _coded_as_text_is(text):
+                text = text.cast(text.type.value_type)  # coded afresh below, as text is
+            coded = text if pa.types.is_dictionary(text.type) else text.dictionary_encode()
             out[name] = coded if 2 * len(coded.dictionary) <= len(coded) else text
     return pa.table(out).combine_chunks()  # see _csv_columns
 

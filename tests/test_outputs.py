@@ -628,8 +628,9 @@ def test_second_check_of_earlier_results_reads_only_what_moved(tiny_result, tmp_
 
 
 def test_rule_words_write_the_csv_bytes_of_plain_text(tmp_path):
-    """The rules' words made by Arrow (sim.results.rule_words) are the pandas text of before:
-    same dtype, missing values NaN, and the same CSV bytes, formula escapes included."""
+    """The rules' words made by Arrow (sim.results.rule_words) are categorical, with the values
+    of the plain text column, missing values NaN, and the same CSV bytes, formula escapes
+    included."""
     import numpy as np
     import pandas as pd
 
@@ -639,8 +640,9 @@ def test_rule_words_write_the_csv_bytes_of_plain_text(tmp_path):
     words = np.array([shared, "", None, "=HYPERLINK(\"x\")", "-5%", shared + "；错峰", "a \"q\", b\nc", shared], dtype=object)
     made = rule_words(words)
     plain = pd.Series(words)  # what assigning the array to a frame gave
-    assert made.dtype == plain.dtype and made.isna().tolist() == plain.isna().tolist()
+    assert isinstance(made.dtype, pd.CategoricalDtype) and made.isna().tolist() == plain.isna().tolist()
     assert list(made[~made.isna()]) == [w for w in words if w is not None]
+    assert list(made.categories) == [shared, "", "=HYPERLINK(\"x\")", "-5%", shared + "；错峰", "a \"q\", b\nc"]  # each text once
     write_csv(pd.DataFrame({"measure": made, "n": np.arange(len(words))}), tmp_path / "made.csv")
     write_csv(pd.DataFrame({"measure": plain, "n": np.arange(len(words))}), tmp_path / "plain.csv")
     assert (tmp_path / "made.csv").read_bytes() == (tmp_path / "plain.csv").read_bytes()
