@@ -306,7 +306,7 @@ def result_tables(result: Result) -> dict[str, tuple[pd.DataFrame, np.ndarray | 
         "warnings": (result.warnings, None),
         # Result.reduction_list, the published order (truck rows under their enterprise), taken
         # while writing: Arrow's take per block is far cheaper than a reordered pandas copy
-        "measures": (result.measures, result.list_order),
+        "measures": (result.measures_coded, result.list_order),
     }
     if result.pm25 is not None:
         tables["pm25"] = (result.pm25, None)

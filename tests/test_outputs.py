@@ -630,11 +630,11 @@ def test_second_check_of_earlier_results_reads_only_what_moved(tiny_result, tmp_
 def test_rule_words_write_the_csv_bytes_of_plain_text(tmp_path):
     """The rules' words made by Arrow (sim.results.rule_words) are categorical, with the values
     of the plain text column, missing values NaN, and the same CSV bytes, formula escapes
-    included."""
+    included; as text again (Result.measures) they are the plain column, dtype included."""
     import numpy as np
     import pandas as pd
 
-    from sim.results import rule_words
+    from sim.results import _text_column, rule_words
 
     shared = "限产30% (production -30%)"
     words = np.array([shared, "", None, "=HYPERLINK(\"x\")", "-5%", shared + "；错峰", "a \"q\", b\nc", shared], dtype=object)
@@ -643,6 +643,8 @@ def test_rule_words_write_the_csv_bytes_of_plain_text(tmp_path):
     assert isinstance(made.dtype, pd.CategoricalDtype) and made.isna().tolist() == plain.isna().tolist()
     assert list(made[~made.isna()]) == [w for w in words if w is not None]
     assert list(made.categories) == [shared, "", "=HYPERLINK(\"x\")", "-5%", shared + "；错峰", "a \"q\", b\nc"]  # each text once
+    pd.testing.assert_series_equal(pd.Series(_text_column(pd.Series(made))), plain.astype("str"))
+    assert pd.Series(_text_column(pd.Series(made))).dtype == pd.Series(["x"]).dtype
     write_csv(pd.DataFrame({"measure": made, "n": np.arange(len(words))}), tmp_path / "made.csv")
     write_csv(pd.DataFrame({"measure": plain, "n": np.arange(len(words))}), tmp_path / "plain.csv")
     assert (tmp_path / "made.csv").read_bytes() == (tmp_path / "plain.csv").read_bytes()
