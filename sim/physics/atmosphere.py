@@ -582,11 +582,15 @@ def box_model(
     g_start = np.empty((T, n_gas, *batch))
     x_start = np.empty((T, 3, *batch))
     p_start = np.empty((T, *batch))
+    # hour-first copies, so that each hour's slice is contiguous: sliced along the last axis,
+    # a large ensemble's sources were read with a stride of T values (the same arithmetic)
+    e_a_t, e_b_t, prod_from_gas_t, prod_src_t, gas_src_t, pm_src_t = (
+        np.ascontiguousarray(np.moveaxis(v, -1, 0)) for v in (e_a, e_b, prod_from_gas, prod_src, gas_src, pm_src))
     for t in range(T):
         g_start[t], x_start[t], p_start[t] = g, x, p
-        x = e_b[..., t] * x + prod_from_gas[..., t] * g[:3] + prod_src[..., t]
-        g = e_a[..., t] * g + gas_src[..., t]
-        p = e_b[..., t] * p + pm_src[..., t]
+        x = e_b_t[t] * x + prod_from_gas_t[t] * g[:3] + prod_src_t[t]
+        g = e_a_t[t] * g + gas_src_t[t]
+        p = e_b_t[t] * p + pm_src_t[t]
     g0 = np.moveaxis(g_start, 0, -1)
     x0 = np.moveaxis(x_start, 0, -1)
     p0 = np.moveaxis(p_start, 0, -1)
