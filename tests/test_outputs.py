@@ -651,6 +651,47 @@ def test_rule_words_write_the_csv_bytes_of_plain_text(tmp_path):
     assert b"'=HYPERLINK" in (tmp_path / "made.csv").read_bytes() and b"'-5%" in (tmp_path / "made.csv").read_bytes()
 
 
+def test_coded_words_write_the_parquet_bytes_of_plain_text(tmp_path):
+    """A categorical column writes the Parquet file its text writes: kept as the dictionary
+    when it is Arrow's own coding of the text (rule_words), coded afresh otherwise (unused or
+    reordered categories), also when the rows are taken in another order."""
+    import numpy as np
+    import pandas as pd
+
+    from sim.results import rule_words
+
+    words = np.array(["停产 (stop)", None, "限产 (limit)", "", "停产 (stop)", "=x", "限产 (limit)"] * 5, dtype=object)
+    plain = pd.Series(words, dtype="str")
+    reordered = pd.Series(pd.Categorical(words, categories=["unused", "限产 (limit)", "=x", "", "停产 (stop)"]))
+    order = np.arange(len(words))[::-1].copy()
+    for rows in (None, order):
+        sim.outputs.write_parquet(pd.DataFrame({"m": plain}), tmp_path / "plain.parquet", rows=rows)
+        expected = (tmp_path / "plain.parquet").read_bytes()
+        for name, column in (("rule_words", pd.Series(rule_words(words))), ("reordered", reordered)):
+            sim.outputs.write_parquet(pd.DataFrame({"m": column}), tmp_path / f"{name}.parquet", rows=rows)
+            assert (tmp_path / f"{name}.parquet").read_bytes() == expected, name
+
+
+def test_public_measures_are_the_coded_ones_as_text(tiny_result):
+    """Result.measures is Result.measures_coded with the words as text and the flags int64:
+    the same values, the dtypes a modeller had; the coded frame is what the files come from."""
+    import numpy as np
+    import pandas as pd
+
+    public, coded = tiny_result.measures, tiny_result.measures_coded
+    assert list(public.columns) == list(coded.columns) and len(public) == len(coded)
+    words = [c for c in coded.columns if isinstance(coded[c].dtype, pd.CategoricalDtype)]
+    assert {"rule", "reason", "exempt_reason", "yellow_measure", "red_measure", "calendar_text"} <= set(words)
+    for c in words:
+        assert public[c].dtype == pd.Series(["x"]).dtype
+        assert public[c].isna().tolist() == coded[c].isna().tolist() and public[c].dropna().tolist() == coded[c].dropna().astype(str).tolist()
+    flags = ["livelihood", "ultra_low", "whitelist", "restricted", "bulk_transport", "derived"]
+    assert all(coded[f].dtype == np.int8 and public[f].dtype == np.int64 for f in flags)
+    assert (public[flags].to_numpy() == coded[flags].to_numpy()).all()
+    rest = [c for c in coded.columns if c not in words and c not in flags]
+    pd.testing.assert_frame_equal(public[rest], coded[rest])
+
+
 def test_groups_by_integer_codes_are_pandas_groups_of_the_text():
     """emissions_by_group numbers the (city, industry, grade) groups itself: the same groups in
     the same order, and the same sums, as grouping by the text columns, missing keys dropped."""
