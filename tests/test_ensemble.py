@@ -161,9 +161,6 @@ class _DiesInWorker:
     def __init__(self, template, parent_pid):
         self.template, self.parent_pid = template, parent_pid
 
-    def member_centre(self, *args):
-        return self.member_centres(*args[:2], [args[2]])[0]
-
     def member_centres(self, *args):
         import os
 

@@ -13,6 +13,16 @@ from typing import Any
 LANGS = ("en", "zh")
 
 #: key -> (English, Chinese).
+def _over_observation(fit_en: str, fit_zh: str) -> tuple[str, str]:
+    """The note on hours where the modelled local PM2.5 exceeds the observation, naming what
+    may not fit the city (``fit_en``, ``fit_zh``)."""
+    return ("in {n} of {hours} hours the modelled local PM2.5 exceeds the observed baseline (most at {time}: {modelled} modelled vs {observed} μg/m³ observed); "
+            "in those hours the baseline stays the observation, the local part is capped at it (background 0) and the scenario keeps the model's relative "
+            f"change of the local part. Many such hours mean that {fit_en} do not fit this city.",
+            "{hours}小时中有{n}小时模拟的本地PM2.5超过观测基准（最大出现在{time}：模拟{modelled}，观测{observed} μg/m³）；这些小时基准仍取观测值，本地贡献以观测值为上限"
+            f"（背景为0），情景保留模型本地贡献的相对变化。此类小时较多说明{fit_zh}与本市不符。")
+
+
 LABELS: dict[str, tuple[str, str]] = {
     # ---- warning levels, grades, pollutant names
     "level.yellow": ("Yellow", "黄色"),
@@ -300,24 +310,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "note.calendar_unmatched": ("staggered-production rule '{x}' matches no line of the list", "错峰生产规则“{x}”未匹配清单中的任何生产线"),
     # notes of the PM2.5 model and of the evaluation, written in English into metrics.json and
     # translated in the report (match_note_fields); a city's note starts with "CITY: "
-    "note.over_observation.box": (
-        "in {n} of {hours} hours the modelled local PM2.5 exceeds the observed baseline (most at {time}: {modelled} modelled vs {observed} μg/m³ observed); "
-        "in those hours the baseline stays the observation, the local part is capped at it (background 0) and the scenario keeps the model's relative "
-        "change of the local part. Many such hours mean that the box's area, the mixing heights or local_share do not fit this city.",
-        "{hours}小时中有{n}小时模拟的本地PM2.5超过观测基准（最大出现在{time}：模拟{modelled}，观测{observed} μg/m³）；这些小时基准仍取观测值，本地贡献以观测值为上限"
-        "（背景为0），情景保留模型本地贡献的相对变化。此类小时较多说明箱体面积、混合层高度或local_share与本市不符。"),
-    "note.over_observation.regional": (
-        "in {n} of {hours} hours the modelled local PM2.5 exceeds the observed baseline (most at {time}: {modelled} modelled vs {observed} μg/m³ observed); "
-        "in those hours the baseline stays the observation, the local part is capped at it (background 0) and the scenario keeps the model's relative "
-        "change of the local part. Many such hours mean that the cities' areas, the mixing heights or the region's emissions do not fit this city.",
-        "{hours}小时中有{n}小时模拟的本地PM2.5超过观测基准（最大出现在{time}：模拟{modelled}，观测{observed} μg/m³）；这些小时基准仍取观测值，本地贡献以观测值为上限"
-        "（背景为0），情景保留模型本地贡献的相对变化。此类小时较多说明各城市面积、混合层高度或区域排放与本市不符。"),
-    "note.over_observation.response_surface": (
-        "in {n} of {hours} hours the modelled local PM2.5 exceeds the observed baseline (most at {time}: {modelled} modelled vs {observed} μg/m³ observed); "
-        "in those hours the baseline stays the observation, the local part is capped at it (background 0) and the scenario keeps the model's relative "
-        "change of the local part. Many such hours mean that the response surface or its region do not fit this city.",
-        "{hours}小时中有{n}小时模拟的本地PM2.5超过观测基准（最大出现在{time}：模拟{modelled}，观测{observed} μg/m³）；这些小时基准仍取观测值，本地贡献以观测值为上限"
-        "（背景为0），情景保留模型本地贡献的相对变化。此类小时较多说明响应曲面或其适用区域与本市不符。"),
+    # the three fits differ in what may not fit the city (_over_observation below)
+    "note.over_observation.box": _over_observation("the box's area, the mixing heights or local_share", "箱体面积、混合层高度或local_share"),
+    "note.over_observation.regional": _over_observation("the cities' areas, the mixing heights or the region's emissions", "各城市面积、混合层高度或区域排放"),
+    "note.over_observation.response_surface": _over_observation("the response surface or its region", "响应曲面或其适用区域"),
     "note.calibration_scale": (
         "calibration_scale is {c}: the modelled local PM2.5 had to be multiplied by {c} to make up local_share {share} of the observed baseline "
         "(outside {low}-{high}); check the box's area_km2, the mixing heights and the inventory's totals for this city, or the local share itself.",
@@ -454,15 +450,14 @@ def grade_name(grade: str, lang: str = "en") -> str:
     return text(key, lang) if key in LABELS else str(grade)
 
 
-#: The notes a run writes from labels (in English, as metrics.json keeps them), matched back to
-#: their label and field, so the report can translate them and the terminal sum them up.
+#: The notes about rules a run writes from labels (in English, as metrics.json keeps them),
+#: matched back to their label and name, so the terminal can sum them up.
 _NOTE_KEYS = ("note.rule_unmatched", "note.rule_shadowed", "note.calendar_outside", "note.calendar_unmatched")
-_NOTE_PATTERNS = tuple((key, re.compile("^" + re.escape(LABELS[key][0]).replace(re.escape("{x}"), "(?P<x>.+)") + "$")) for key in _NOTE_KEYS)
 
 
 def match_note(note: str) -> tuple[str, str] | None:
-    """``(label key, name)`` of a note written from one of the note labels, else None."""
-    for key, pattern in _NOTE_PATTERNS:
+    """``(label key, name)`` of a note written from one of the rule note labels, else None."""
+    for key, pattern in _FIELD_PATTERNS[:len(_NOTE_KEYS)]:
         if hit := pattern.match(note):
             return key, hit["x"]
     return None

@@ -46,15 +46,11 @@ class ForecastTemplate:
             memo = self.spell_memos[id(rule_set)] = SpellMemo(rule_set)
         return memo
 
-    def member_centre(self, config: WarningsConfig, rule_set, rng: np.random.Generator) -> WarningCentre:
-        """The warning centre of one member: forecasts drawn with its generator."""
-        return self.member_centres(config, rule_set, [rng])[0]
-
     def member_centres(self, config: WarningsConfig, rule_set, rngs: list[np.random.Generator]) -> list[WarningCentre]:
-        """The warning centres of several members, one generator each: each member's error
-        is drawn and applied on its own, as :meth:`member_centre` does, then the AQI and the
-        spells of every member's forecasts are worked out together (elementwise: the same
-        numbers)."""
+        """The warning centres of members, one generator each: each member's forecast error
+        is drawn with its own generator and applied on its own, then the AQI and the spells of
+        every member's forecasts are worked out together (elementwise: the same numbers as
+        one member at a time)."""
         if self.from_file:
             forecasts = [self.truth_ug_m3] * len(rngs)
         else:

@@ -168,6 +168,15 @@ class EngineInputs:
         return unit_rate, unit_value, unit_production
 
     @cached_property
+    def type_units(self) -> tuple[np.ndarray, np.ndarray]:
+        """For each enterprise pair type 3k + mode (:class:`ClassSplit`): the unit whose stop
+        stops the type's lines, and the unit whose cut cuts some of them."""
+        n_types = 3 * self.keys.size
+        base = 2 * (np.arange(n_types) // 3)  # unit 2k of each type 3k + mode
+        mode = np.arange(n_types) % 3
+        return base + (mode == 0), base + (mode != 1)
+
+    @cached_property
     def inspection_pools(self) -> dict[bytes, np.ndarray]:
         """Lines under a measure for each pattern of levels applied to the keys, filled as
         members meet them (shared by the members of an ensemble)."""
@@ -577,11 +586,7 @@ class _Recorder:
         classes = inp.enterprise_classes
         self.class_size, self.class_lines, self.line_pair = classes.class_size, classes.class_lines, classes.line_pair
         split = self.split = classes.split
-        n_types = 3 * keys.size
-        base = 2 * (np.arange(n_types) // 3)  # unit 2k of each type 3k + mode
-        mode = np.arange(n_types) % 3
-        self.type_stop_unit = base + (mode == 0)  # the unit whose stop stops the type's lines
-        self.type_cut_unit = base + (mode != 1)  # the unit whose cut cuts some of them
+        self.type_stop_unit, self.type_cut_unit = inp.type_units
         self.pair_class, self.pair_key, self.pair_lines = classes.pair_class, classes.pair_key, classes.pair_lines
         self.pair_not_complying = np.zeros(self.pair_key.size)  # replaced, never changed in place: states keep it
         self.type_count = np.zeros(3 * keys.size)  # enterprises of one-pair classes by pair type (ClassSplit)

@@ -77,16 +77,16 @@ def counterfactual_background(obs: np.ndarray, local_realised: np.ndarray, backg
 
 
 def _scale(config: AtmosphereConfig, obs: np.ndarray, local_realised: np.ndarray, local_without: np.ndarray, file,
-           background_cut: np.ndarray | None = None) -> np.ndarray:
+           background_cut: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """c · s [-] per variant row of ``local_realised`` and ``local_without`` (rows, hours): the
     calibration (:func:`counterfactual_calibration_scale`) and the cap at the observation (NaN
-    observations: no cap)."""
+    observations: no cap); and c of each row, (rows, 1)."""
     try:
         c = np.array([[counterfactual_calibration_scale(obs, r, w, config.local_share, background_cut)] for r, w in zip(local_realised, local_without)])
     except InputError as exc:
         raise InputError(file, exc.where, exc.problem, exc.fix) from None
     safe = np.where(np.isfinite(obs), obs, np.inf)
-    return c * local_capped_at_observation(safe, c * local_realised)
+    return c * local_capped_at_observation(safe, c * local_realised), c
 
 
 def modelled_effect(config: AtmosphereConfig, met: Meteorology, obs: np.ndarray, realised_kg_h: Mapping[str, np.ndarray],
@@ -102,12 +102,12 @@ def modelled_effect(config: AtmosphereConfig, met: Meteorology, obs: np.ndarray,
     emissions = {p: np.concatenate([np.asarray(realised_kg_h[p], float), np.asarray(without_kg_h[p], float)[None]])[None] for p in realised_kg_h}
     local = local_components([config], emissions, [met], file)["local"][0]  # (variants + 1, hours)
     f0 = None if background_cut is None else np.asarray(background_cut, float)[0]
-    scale = _scale(config, obs, local[:1], local[variants:], file, f0)[0]
-    c = counterfactual_calibration_scale(obs, local[0], local[variants], config.local_share, f0)
+    scales, c = _scale(config, obs, local[:1], local[variants:], file, f0)
+    scale = scales[0]
     effect = scale[None, :] * (local[variants][None, :] - local[:variants])
     if background_cut is not None:
         effect = effect + counterfactual_background(obs, scale * local[0], f0)[None, :] * np.asarray(background_cut, float)
-    return effect, c
+    return effect, float(c[0, 0])
 
 
 def effect_band(config: AtmosphereConfig, met: Meteorology, obs: np.ndarray, realised_kg_h: Mapping[str, np.ndarray],
@@ -120,7 +120,7 @@ def effect_band(config: AtmosphereConfig, met: Meteorology, obs: np.ndarray, rea
                  for p in realised_kg_h}
     local = drawn_local_components([config], emissions, [met], seed, file)["local"][0]  # (2 members, hours)
     realised, without = local[:members], local[members:]
-    scale = _scale(config, obs, realised, without, file, background_cut)
+    scale = _scale(config, obs, realised, without, file, background_cut)[0]
     effect = scale * (without - realised)
     if background_cut is not None:
         effect = effect + counterfactual_background(obs, scale * realised, background_cut) * background_cut
